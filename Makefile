@@ -1,0 +1,42 @@
+# Transcript Themes — `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+STUDY  ?= demo
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+STUDY_NAME := $(notdir $(abspath $(STUDY)))
+
+.PHONY: help setup report lab test bench clean
+
+help: ## List the targets with a line on each
+	@echo "Transcript Themes: make <target> [STUDY=demo|path]"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}'
+
+# The stamp makes a second run install nothing unless pyproject.toml changed.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name transcript-themes --display-name "Transcript Themes" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv, install the package with its dev extra, register the Jupyter kernel
+
+report: setup ## Run the whole pipeline on STUDY (default demo) -> reports/STUDY/index.html
+	$(PY) -m helpers report $(STUDY) --jobs $(JOBS)
+
+lab: setup ## Open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: setup ## Run the test suite (unit tests, notebooks under papermill, browser tests where Chromium exists)
+	$(PY) -m pytest -q
+
+bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration, scale)
+	$(PY) bench/cooccurrence.py
+	$(PY) bench/explore.py
+
+clean: ## Remove data/processed/STUDY and reports/STUDY (never data/raw)
+	rm -rf -- "data/processed/$(STUDY_NAME)" "reports/$(STUDY_NAME)"

@@ -1,0 +1,79 @@
+"""Errors about the researcher's input, in the one-line form of DESIGN §6.
+
+    error: <file>[:<row or line>]: <what is wrong> — <how to fix it>
+
+The command line prints one line per problem and exits 2; notebooks show the
+same lines. Anything else is a bug and exits 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    what: str
+    fix: str
+    where: str | int | None = None  # row, line, sheet/row, …
+
+    def line(self) -> str:
+        place = self.file if self.where in (None, "") else f"{self.file}:{self.where}"
+        return f"error: {place}: {self.what} — {self.fix}"
+
+
+class InputError(Exception):
+    """One or more problems with the study's input files; exit status 2."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(p.line() for p in self.problems))
+
+    @classmethod
+    def one(cls, file, what: str, fix: str, where=None) -> "InputError":
+        return cls(Problem(display_path(file), what, fix, where))
+
+
+class ProblemList:
+    """Collects problems so that a researcher sees all of them at once."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, file, what: str, fix: str, where=None) -> None:
+        self.problems.append(Problem(display_path(file), what, fix, where))
+
+    def extend(self, other: "InputError | ProblemList") -> None:
+        self.problems.extend(other.problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise InputError(self.problems)
+
+
+_ROOTS: list[Path] = []
+
+
+def set_display_root(path: Path) -> None:
+    """Paths in messages are shown relative to the study's parent folder."""
+    _ROOTS.insert(0, Path(path).resolve())
+
+
+def display_path(file) -> str:
+    p = Path(str(file))
+    try:
+        resolved = p.resolve()
+    except OSError:
+        return str(p)
+    for root in _ROOTS:
+        try:
+            return str(resolved.relative_to(root))
+        except ValueError:
+            continue
+    return str(p)

@@ -1,0 +1,98 @@
+"""The cleaning and import overview: turns, words, talk share, annotations,
+redactions and the import report (notebook 01)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import textutil
+from .study import Study
+
+
+def words_by_role(study: Study, remove_fillers: bool = False) -> pd.DataFrame:
+    """Turns and words per document and speaker role.
+
+    Words exclude annotations; with ``remove_fillers`` also the study's fillers.
+    """
+    seg = study.segments.copy()
+    if remove_fillers:
+        fillers = _fillers(study)
+        seg["n_words"] = [len(textutil.tokens(t, fillers=fillers)) for t in seg["text"].astype(str)]
+    table = seg.pivot_table(index="doc_id", columns="speaker_role", values="n_words",
+                            aggfunc=["count", "sum"], fill_value=0, observed=True)
+    table.columns = [f"{'turns' if a == 'count' else 'words'} {role}" for a, role in table.columns]
+    return table.reset_index().sort_values("doc_id").reset_index(drop=True)
+
+
+def talk_share(study: Study) -> pd.DataFrame:
+    """Share of words spoken by interviewer and participants, per document."""
+    seg = study.segments
+    words = seg.groupby(["doc_id", "speaker_role"], observed=True)["n_words"].sum().unstack(fill_value=0)
+    for role in ("interviewer", "participant", "other"):
+        if role not in words:
+            words[role] = 0
+    total = words.sum(axis=1).replace(0, 1)
+    out = (words[["interviewer", "participant", "other"]].div(total, axis=0)).round(3)
+    return out.reset_index().sort_values("doc_id").reset_index(drop=True)
+
+
+def annotation_counts(study: Study) -> pd.DataFrame:
+    """Transcriber annotations per document, e.g. [laughs] 4, (inaudible) 2."""
+    rows = []
+    for doc_id, text in zip(study.segments["doc_id"], study.segments["text"].astype(str)):
+        for note in textutil.annotations(text):
+            rows.append((doc_id, note.lower()))
+    frame = pd.DataFrame(rows, columns=["doc_id", "annotation"])
+    if frame.empty:
+        return pd.DataFrame(columns=["annotation"])
+    return frame.pivot_table(index="annotation", columns="doc_id", aggfunc="size", fill_value=0).reset_index()
+
+
+def report_table(study: Study, name: str) -> pd.DataFrame:
+    """A table written by ingestion to tables/<name>.csv (empty when absent)."""
+    if study.paths is None:
+        return pd.DataFrame()
+    path = study.paths.tables / f"{name}.csv"
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def codebook_tree(study: Study) -> pd.DataFrame:
+    """The codebook as an indented tree with applications of each code and of
+    everything below it."""
+    book = study.codebook.fillna({"parent": "", "level": ""})
+    hierarchy = study.hierarchy
+    own = study.codings.groupby(["code", "level"], observed=True).size()
+    own = {(str(c), str(l)): int(n) for (c, l), n in own.items()}
+    children: dict[str, list[tuple[str, str]]] = {}
+    nodes = list(zip(book["code"].astype(str), book["level"].astype(str)))
+    for node in nodes:
+        parent = hierarchy.parent.get(node)
+        children.setdefault(parent, []).append(node)
+    rows = []
+
+    def total(node) -> int:
+        return own.get(node, 0) + sum(total(child) for child in children.get(node, []))
+
+    def walk(node, depth, seen):
+        if node in seen:
+            return
+        seen = seen | {node}
+        rows.append({"code": "    " * depth + node[0], "level": node[1], "applied": own.get(node, 0),
+                     "with_children": total(node)})
+        for child in children.get(node, []):
+            walk(child, depth + 1, seen)
+
+    for root in children.get(None, []):
+        walk(root, 0, frozenset())
+    return pd.DataFrame(rows, columns=["code", "level", "applied", "with_children"])
+
+
+def _fillers(study: Study) -> set[str]:
+    from .config import DEFAULT_FILLERS
+
+    config = study.config
+    return set(getattr(config, "fillers", None) or DEFAULT_FILLERS)

@@ -1,0 +1,53 @@
+"""Every figure of the project, in one style.
+
+``style()`` sets the shared look (colour-blind-safe Okabe–Ito palette, a
+readable base font, no top/right spines); figure functions live in the
+submodules by concern and are re-exported here.
+"""
+from __future__ import annotations
+
+
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+# Okabe & Ito (2008): distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+SEQUENTIAL = "viridis"   # perceptually uniform, colour-blind safe
+DIVERGING = "vlag"
+BASE_FONT = 10
+
+
+def style() -> None:
+    """Apply the project style to matplotlib and seaborn."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE, font_scale=0.9)
+    plt.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 110, "savefig.bbox": "tight",
+        "axes.spines.top": False, "axes.spines.right": False,
+        "axes.titleweight": "bold", "axes.titlesize": BASE_FONT + 2,
+        "font.size": BASE_FONT, "figure.autolayout": False,
+    })
+
+
+def figure_height(n_rows: int, per_row: float = 0.28, minimum: float = 2.5, maximum: float = 18.0) -> float:
+    """A height that keeps 40 labelled rows readable."""
+    return float(min(max(minimum, n_rows * per_row + 1.2), maximum))
+
+
+def colour_for(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+style()
+
+
+def __getattr__(name: str):
+    """Figure modules by concern (plots.overview, plots.cooccurrence, …), loaded on first use."""
+    import importlib
+
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{name}":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        raise

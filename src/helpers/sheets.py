@@ -1,0 +1,63 @@
+"""Reading researchers' tables (.csv, .xlsx) with one-line errors.
+
+CSV files may come from Excel in Windows-1252 or UTF-8 with a BOM; every cell
+is read as text so that ids like '007' keep their zeros.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .transcripts import decode
+
+
+def read_csv_table(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    text, _ = decode(path, path.read_bytes())
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        line = _line_of(str(exc))
+        raise InputError.one(path, "not a well-formed CSV table", "check quotes and the number of commas on each row",
+                             None if line is None else f"line {line}") from None
+    except pd.errors.EmptyDataError:
+        raise InputError.one(path, "the file is empty", "add a header row and data, or remove the file") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.replace({"": None})
+
+
+def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook, cells as text, empty cells None."""
+    path = Path(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError.one(path, f"not a readable Excel workbook ({type(exc).__name__})",
+                             "open it in Excel and save it again as .xlsx") from None
+    out = {}
+    for name, frame in sheets.items():
+        frame = frame.dropna(how="all")
+        frame.columns = [str(c).strip() for c in frame.columns]
+        out[str(name)] = frame.astype(object).where(frame.notna(), None)
+    return out
+
+
+def read_table(path: Path) -> dict[str, pd.DataFrame]:
+    """{sheet name: frame}; a CSV file is one sheet named ''."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return {"": read_csv_table(path)}
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_excel_sheets(path)
+    raise InputError.one(path, f"unsupported table format {path.suffix}", "save it as .csv or .xlsx")
+
+
+def _line_of(message: str) -> int | None:
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None

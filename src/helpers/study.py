@@ -1,0 +1,189 @@
+"""A study: where its folders are, and its processed tables (DESIGN §2, §3, §6)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import tables
+from .errors import InputError
+from .hierarchy import DEFAULT_LEVELS, Hierarchy
+
+
+def project_root() -> Path:
+    """The project folder: $TRANSCRIPT_THEMES_HOME, else the nearest folder up
+    from the working directory that has data/raw/, else this checkout."""
+    env = os.environ.get("TRANSCRIPT_THEMES_HOME")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "data" / "raw").is_dir() and (folder / "notebooks").is_dir():
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    name: str
+    raw: Path
+    processed: Path
+    reports: Path
+
+    @property
+    def tables(self) -> Path:
+        return self.processed / "tables"
+
+    @property
+    def texts(self) -> Path:
+        return self.processed / "texts"
+
+
+def resolve(study: str | os.PathLike) -> StudyPaths:
+    """A name under data/raw/, or a path to a study folder anywhere."""
+    root = project_root()
+    given = Path(study)
+    if given.is_dir() or given.is_absolute() or len(given.parts) > 1:
+        raw = given.resolve()
+    else:
+        raw = (root / "data" / "raw" / str(study)).resolve()
+    if not raw.is_dir():
+        raise InputError.one(given, "study folder not found",
+                             f"put the study under {root / 'data' / 'raw'}/<name>/ or give the path to its folder")
+    name = raw.name
+    return StudyPaths(name, raw, root / "data" / "processed" / name, root / "reports" / name)
+
+
+@dataclass
+class Study:
+    """The processed tables of one study, as analysis functions take them."""
+
+    name: str
+    title: str
+    documents: pd.DataFrame
+    segments: pd.DataFrame
+    codings: pd.DataFrame
+    codebook: pd.DataFrame
+    participants: pd.DataFrame
+    texts: dict[str, str] = field(default_factory=dict)
+    levels: list[str] = field(default_factory=lambda: list(DEFAULT_LEVELS))
+    paths: StudyPaths | None = None
+    manifest: dict = field(default_factory=dict)
+    config: object | None = None  # StudyConfig when loaded from a folder
+
+    @classmethod
+    def from_tables(cls, *, segments: pd.DataFrame, codings: pd.DataFrame,
+                    codebook: pd.DataFrame | None = None, participants: pd.DataFrame | None = None,
+                    documents: pd.DataFrame | None = None, texts: dict[str, str] | None = None,
+                    levels: list[str] | None = None, name: str = "fixture", title: str = "Fixture") -> "Study":
+        """Build a study from in-memory tables (tests, users' own data).
+
+        Missing optional columns are filled with sensible defaults, so a test
+        can give only what it is about.
+        """
+        segments = segments.copy()
+        for col, default in [("participant_id", None), ("speaker_role", "participant"), ("speaker", "P"),
+                             ("text", ""), ("n_words", None)]:
+            if col not in segments:
+                segments[col] = default
+        if segments["n_words"].isna().all():
+            segments["n_words"] = segments["text"].fillna("").str.split().str.len()
+        if "start" not in segments or "end" not in segments:
+            segments["start"], segments["end"] = 0, segments["text"].str.len()
+        codings = codings.copy()
+        for col, default in [("level", ""), ("coder", "A"), ("source", "fixture"), ("memo", ""),
+                             ("participant_id", None), ("start", None), ("end", None)]:
+            if col not in codings:
+                codings[col] = default
+        if "seg_first" not in codings:
+            codings["seg_first"] = codings["seg_no"] if "seg_no" in codings else None
+        if "seg_last" not in codings:
+            codings["seg_last"] = codings["seg_first"]
+        if codings["participant_id"].isna().any():
+            lookup = segments.set_index(["doc_id", "seg_no"])["participant_id"]
+            keys = list(zip(codings["doc_id"], codings["seg_first"]))
+            codings["participant_id"] = [lookup.get(k) if pd.isna(p) else p
+                                         for k, p in zip(keys, codings["participant_id"])]
+        if codebook is None:
+            codebook = codings[["code", "level"]].drop_duplicates().assign(parent="", description="")
+        codebook = codebook.copy()
+        for col in ["level", "parent", "description"]:
+            if col not in codebook:
+                codebook[col] = ""
+        if participants is None:
+            ids = sorted(set(segments["participant_id"].dropna()) | set(codings["participant_id"].dropna()))
+            participants = pd.DataFrame({"participant_id": ids})
+        if documents is None:
+            by_doc = segments.groupby("doc_id", sort=False)
+            documents = pd.DataFrame({
+                "doc_id": list(by_doc.groups),
+                "participant_id": [g["participant_id"].dropna().iloc[0] if g["participant_id"].notna().any() else None
+                                   for _, g in by_doc],
+                "source_file": "", "format": "fixture", "sha256": "",
+                "n_segments": by_doc.size().values, "n_words": by_doc["n_words"].sum().values,
+            })
+        return cls(name=name, title=title,
+                   documents=tables.conform("documents", documents),
+                   segments=tables.conform("segments", segments),
+                   codings=tables.conform("codings", codings),
+                   codebook=tables.conform("codebook", codebook),
+                   participants=tables.conform("participants", participants),
+                   texts=dict(texts or {}), levels=list(levels or DEFAULT_LEVELS))
+
+    # -- conveniences used across analyses -------------------------------
+    def text(self, doc_id: str) -> str:
+        if doc_id not in self.texts and self.paths is not None:
+            self.texts[doc_id] = (self.paths.texts / f"{doc_id}.txt").read_text(encoding="utf-8")
+        return self.texts[doc_id]
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        return Hierarchy(self.codebook, self.levels)
+
+    def participant_label(self) -> pd.Series:
+        """participant_id -> pseudonym where participants.csv gives one."""
+        p = self.participants
+        if "pseudonym" in p.columns:
+            labels = p["pseudonym"].fillna(p["participant_id"])
+            return pd.Series(labels.values, index=p["participant_id"].values)
+        return pd.Series(p["participant_id"].values, index=p["participant_id"].values)
+
+    def coders(self) -> list[str]:
+        return sorted(self.codings["coder"].dropna().astype(str).unique())
+
+
+def read_processed(paths: StudyPaths, config=None) -> Study:
+    folder = paths.processed
+    frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in tables.CONTRACT}
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return Study(name=paths.name, title=manifest.get("title", paths.name), paths=paths, manifest=manifest,
+                 levels=manifest.get("parameters", {}).get("levels", list(DEFAULT_LEVELS)), config=config,
+                 **frames)
+
+
+def load_study(study, *, ingest: bool = True) -> Study:
+    """The study's processed tables, ingesting first when they are missing or
+    older than the inputs (the manifest's fingerprint differs)."""
+    from .ingest import fingerprint_inputs, run_ingest
+    from .config import load_config
+
+    if isinstance(study, Study):
+        return study
+    paths = resolve(study)
+    config = load_config(paths.raw)
+    manifest_file = paths.processed / "manifest.json"
+    current = None
+    if manifest_file.is_file():
+        try:
+            current = json.loads(manifest_file.read_text(encoding="utf-8")).get("fingerprint")
+        except json.JSONDecodeError:
+            current = None
+    if current != fingerprint_inputs(config):
+        if not ingest:
+            raise InputError.one(paths.processed, "processed tables are missing or out of date",
+                                 f"run: python -m helpers ingest {paths.raw}")
+        run_ingest(paths, config)
+    return read_processed(paths, config)

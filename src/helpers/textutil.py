@@ -1,0 +1,55 @@
+"""Words, annotations and fillers: one definition for every word analysis.
+
+Annotations are transcriber notes kept in the text but never counted as
+words: anything in square brackets (``[laughs]``, ``[crosstalk]``) and short
+lower-case notes in round brackets (``(inaudible)``, ``(pause)``). Redaction
+placeholders such as ``(PSW)`` start with a capital and count as one word,
+since they stand for a spoken name.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from nltk.tokenize import RegexpTokenizer
+
+ANNOTATION_RE = re.compile(r"\[[^\[\]\n]{0,80}\]|\((?=[a-z])[a-z][a-z ,.'-]{0,40}\)")
+PLACEHOLDER_RE = re.compile(r"\((?=[A-Z])[A-Za-z][A-Za-z .'-]{0,40}\)")
+# Words: letters and digits, with inner apostrophes or hyphens ("don't", "mm-hm");
+# a placeholder counts as one token.
+_TOKENIZER = RegexpTokenizer(r"\([A-Z][A-Za-z .'-]{0,40}\)|[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def strip_annotations(text: str) -> str:
+    return ANNOTATION_RE.sub(" ", text)
+
+
+def annotations(text: str) -> list[str]:
+    return ANNOTATION_RE.findall(text)
+
+
+def tokens(text: str, *, lower: bool = True, fillers: frozenset[str] | set[str] = frozenset(),
+           stopwords: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Word tokens of ``text`` without annotations; fillers and stop words
+    removed when given (compared lower-cased; curly apostrophes straightened)."""
+    found = _TOKENIZER.tokenize(strip_annotations(text))
+    out = []
+    for tok in found:
+        tok = tok.replace("’", "'")
+        low = tok.lower()
+        if low in fillers or low in stopwords:
+            continue
+        out.append(low if lower else tok)
+    return out
+
+
+def word_count(text: str) -> int:
+    return len(_TOKENIZER.tokenize(strip_annotations(text)))
+
+
+@lru_cache(maxsize=1)
+def default_stopwords() -> frozenset[str]:
+    """The English stop-word list shipped with the project (no nltk download)."""
+    text = resources.files("helpers").joinpath("data/stopwords_en.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip().lower() for w in text.splitlines() if w.strip() and not w.startswith("#"))

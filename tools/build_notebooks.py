@@ -1,0 +1,137 @@
+"""Write the notebooks in notebooks/ from the cell lists below.
+
+The notebooks are thin (parameters, calls into helpers, figures, prose) and
+are committed without outputs; keeping their source here makes reviews of
+notebook changes readable diffs. Run: python tools/build_notebooks.py
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {}
+HERE = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def notebook(name: str, cells: list[tuple[str, str]]) -> None:
+    NOTEBOOKS[name] = cells
+
+
+def md(text: str) -> tuple[str, str]:
+    return ("md", text.strip("\n"))
+
+
+def code(text: str) -> tuple[str, str]:
+    return ("code", text.strip("\n"))
+
+
+def params(text: str) -> tuple[str, str]:
+    return ("params", text.strip("\n"))
+
+
+SETUP = code("""
+import helpers
+from helpers import plots, overview
+from IPython.display import display, Markdown
+study = helpers.load_study(study)
+labels = study.participant_label()
+""")
+
+
+def write_all() -> None:
+    HERE.mkdir(exist_ok=True)
+    for name, cells in NOTEBOOKS.items():
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
+        for kind, source in cells:
+            if kind == "md":
+                nb.cells.append(new_markdown_cell(source))
+            else:
+                cell = new_code_cell(source)
+                if kind == "params":
+                    cell.metadata["tags"] = ["parameters"]
+                nb.cells.append(cell)
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"{name[:2]}-{i:02d}"
+        nbformat.write(nb, str(HERE / f"{name}.ipynb"))
+
+
+# ---------------------------------------------------------------------------
+# 01 — cleaning and import
+# ---------------------------------------------------------------------------
+notebook("01-clean-transcripts", [
+    md("""
+# Cleaning and import
+
+What ingestion made of the study's raw files: turns and words per document and speaker,
+talk share, transcriber annotations, how many redactions were made (placeholders only,
+never the terms), what the identifier scan asks you to review, and how each coding source
+was imported.
+"""),
+    params("""
+study = "demo"          # a name under data/raw/ or a path to a study folder
+remove_fillers = True   # leave fillers (um, er, erm…) out of word counts below
+"""),
+    SETUP,
+    code("""
+docs = study.documents.assign(participant=study.documents["participant_id"].map(labels))
+display(Markdown(f"**{study.title}** — {len(docs)} documents, {len(study.segments)} turns, "
+                 f"{int(docs['n_words'].sum())} words, {len(study.participants)} participants."))
+docs[["doc_id", "participant", "kind", "format", "encoding", "n_segments", "n_words", "n_participant_words"]]
+"""),
+    md("""
+## Turns and words by speaker role
+
+Words exclude transcriber annotations such as `[laughs]` and `(inaudible)`; with
+`remove_fillers` they also exclude the study's fillers. The stored text keeps both.
+"""),
+    code("overview.words_by_role(study, remove_fillers=remove_fillers)"),
+    md("## Talk share\n\nShare of each document's words spoken by the interviewer and by participants."),
+    code("""
+share = overview.talk_share(study)
+plots.overview.talk_share(share);
+"""),
+    md("## Annotations\n\nTranscriber annotations kept in the text but never counted as words."),
+    code("overview.annotation_counts(study)"),
+    md("""
+## Redactions
+
+Replacements made on ingest, by placeholder. The redaction terms themselves never leave
+`data/raw/`.
+"""),
+    code("overview.report_table(study, 'redaction_summary')"),
+    md("""
+## Identifier review
+
+Possible identifiers that remain after redaction (e-mail addresses, phone and NHS numbers,
+postcodes, dates, capitalised words that look like names). The context is masked: the
+identifier itself is never shown; the hash groups repeats. Add any real identifier to
+`redactions.csv` and re-run.
+"""),
+    code("""
+review = overview.report_table(study, 'identifier_review')
+print(f"{len(review)} places to review")
+review
+"""),
+    md("## Import of coding sources\n\nRows read and codings made per source, and how quotes were matched to the transcripts."),
+    code("overview.report_table(study, 'import_sources')"),
+    md("Quotes matched only fuzzily (check each against the transcript):"),
+    code("overview.report_table(study, 'quotes_fuzzy')"),
+    md("Quotes not found (excluded because the source is marked `strict: false`):"),
+    code("overview.report_table(study, 'quotes_unmatched')"),
+    md("Warnings from ingestion:"),
+    code("""
+for warning in study.manifest.get("warnings", []) or ["none"]:
+    print("-", warning)
+"""),
+    md("## The codebook\n\nEach code with its own applications and those of everything below it."),
+    code("overview.codebook_tree(study)"),
+])
+
+if __name__ == "__main__":
+    write_all()
+    print(f"wrote {len(NOTEBOOKS)} notebooks to {HERE}")
