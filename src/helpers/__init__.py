@@ -7,6 +7,8 @@ are imported on first use so that ``import helpers`` stays quick.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -38,3 +40,19 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """Keeps ``helpers.agreement`` and ``helpers.cooccurrence`` the functions of
+    DESIGN §6 when their submodules of the same name are imported (the import
+    system would otherwise rebind the name to the submodule). Import the
+    modules themselves with ``from helpers.cooccurrence import …`` or
+    ``importlib.import_module("helpers.cooccurrence")``."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _ENTRY_POINTS.get(name) == name and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
