@@ -41,6 +41,68 @@ labels = study.participant_label()
 """)
 
 
+# ---------------------------------------------------------------------------
+# 06 — inter-coder agreement
+# ---------------------------------------------------------------------------
+notebook("06-intercoder-agreement", [
+    md("""
+# Inter-coder agreement
+
+How far the coders agree on each code, and where they disagree, to settle in a consensus
+meeting. Statistics are computed only over the documents that every compared coder coded.
+"""),
+    params("""
+study = "demo"
+unit = "segment"      # segment (turns), document, or character (NVivo-style)
+level = None          # None = codes as applied; or a level name such as "focused"
+coders = None         # None = every coder; or a list such as ["AK", "RB"]
+n_boot = 1000         # bootstrap resamples for alpha's 95% interval
+"""),
+    SETUP,
+    code("""
+import importlib
+ag = importlib.import_module("helpers.agreement")
+enough = len(study.coders() if coders is None else coders) >= 2
+if not enough:
+    display(Markdown(f"This study has {len(study.coders())} coder(s): agreement needs two or more. Nothing to compare."))
+"""),
+    md("## How the statistics are computed"),
+    code("""
+if enough:
+    display(Markdown(ag.describe(unit)))
+"""),
+    md("""
+Conventional reading of alpha (Krippendorff 2004): **≥ 0.800 reliable**, **≥ 0.667 tentative
+conclusions only**, below that unreliable.
+"""),
+    code("""
+if enough:
+    table = helpers.agreement(study, unit=unit, level=level, coders=coders, n_boot=n_boot)
+    print("documents compared:", ", ".join(table.attrs["documents"]))
+    print("documents excluded (not coded by every coder):", ", ".join(table.attrs["excluded_documents"]) or "none")
+    display(table.round(3))
+"""),
+    code("""
+if enough:
+    plots.agreement.agreement_forest(table);
+"""),
+    md("## Disagreements, for the consensus meeting\n\nEvery turn where the coders differ on a code, with who applied it and who did not."),
+    code("""
+if enough:
+    diff = ag.disagreements(study, level=level, coders=coders)
+    if study.paths is not None:
+        ag.write_disagreements(study, study.paths.tables / "disagreements.xlsx", level=level, coders=coders, n_boot=200)
+        print(f"{len(diff)} disagreements; workbook: tables/disagreements.xlsx")
+    display(diff.head(60))
+"""),
+    md("## Coders compared"),
+    code("""
+if enough:
+    display(ag.coder_summary(study, level=level))
+    plots.agreement.coder_heatmap(ag.coder_code_usage(study, level=level));
+"""),
+])
+
 def write_all() -> None:
     HERE.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS.items():

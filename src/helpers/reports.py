@@ -177,10 +177,23 @@ def execute(run: NotebookRun, paths: StudyPaths, fingerprint: str, force: bool) 
             # Keep the failed notebook for the researcher to read, under a name
             # that no later step mistakes for a finished run.
             atomic.write_bytes(executed / f"{run.stem}.failed.ipynb", tmp.read_bytes())
-            raise NotebookFailed(run.notebook, run.stem, exc.exec_count, exc.ename, exc.evalue) from None
+            raise NotebookFailed(run.notebook, run.stem, failed_cell(tmp), exc.ename, exc.evalue) from None
         render_html(tmp, html_out, run.title)
     atomic.write_text(key_file, key)
     return True
+
+
+def failed_cell(executed: Path) -> int | None:
+    """1-based position of the failing cell in the notebook as the researcher
+    sees it (papermill's injected parameters cell not counted)."""
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    for position, cell in enumerate(cells, start=1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return position
+    return None
 
 
 class NotebookFailed(Exception):

@@ -1,0 +1,205 @@
+"""Figures for themes across participants: the participant x theme heatmap,
+recurrence bars, the saturation curve and a document's code line."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from . import PALETTE, SEQUENTIAL, figure_height
+from .. import themes
+
+ROLE_STYLE = {  # colour and marker shape, so roles differ without colour too
+    "participant": (PALETTE[0], "s"),
+    "interviewer": (PALETTE[1], "o"),
+    "other": (PALETTE[7], "^"),
+}
+INTEGER_VALUES = {"presence", "count", "segments"}
+
+
+def _width(n_columns: int, per_column: float = 0.35, minimum: float = 6.0, maximum: float = 20.0) -> float:
+    return float(min(max(minimum, n_columns * per_column + 3.0), maximum))
+
+
+# -- participant x theme heatmap -------------------------------------------------
+
+def theme_heatmap(study_or_matrix, level: str | None = "theme", value: str = "presence",
+                  labels: pd.Series | dict | None = None, cluster: bool = True, title: str | None = None) -> Figure:
+    """Participants (rows, labelled by pseudonym) x codes at ``level``, coloured by
+    ``themes.theme_matrix`` ``value``. Rows and columns are clustered (seaborn
+    clustermap, average linkage on Euclidean distance) when there are at least
+    two of each and ``cluster``; else a plain heatmap in table order.
+
+    ``study_or_matrix``: a Study (the matrix is computed, labels are its
+    pseudonyms) or a matrix from ``theme_matrix`` (``labels`` maps its index to
+    row labels; the index itself otherwise).
+    """
+    if isinstance(study_or_matrix, pd.DataFrame):
+        matrix = study_or_matrix
+        label_of = pd.Series(labels) if labels is not None else pd.Series(matrix.index, index=matrix.index)
+    else:
+        matrix = themes.theme_matrix(study_or_matrix, level, value)
+        label_of = study_or_matrix.participant_label()
+    shown = matrix.copy()
+    shown.index = [str(label_of.get(i, i)) for i in matrix.index]
+    n_rows, n_cols = shown.shape
+    integer = value in INTEGER_VALUES and np.allclose(shown.to_numpy(dtype="float64") % 1, 0)
+    annotate = n_rows * n_cols <= 300 and n_rows * n_cols > 0
+    options = dict(cmap=SEQUENTIAL, vmin=0, annot=annotate, fmt="d" if integer else ".2f",
+                   xticklabels=True, yticklabels=True, linewidths=0.5, linecolor="white")
+    if integer:
+        shown = shown.astype("int64")
+    else:
+        shown = shown.astype("float64")
+    size = (_width(n_cols, 0.4), figure_height(n_rows, per_row=0.32) + 1.5)
+    heading = title or f"Participants × {level or 'codes'} ({value})"
+    if cluster and n_rows >= 2 and n_cols >= 2:
+        grid = sns.clustermap(shown, method="average", metric="euclidean", figsize=size,
+                              dendrogram_ratio=(0.12, 0.12), **options)
+        grid.ax_heatmap.set_xlabel(level or "code")
+        grid.ax_heatmap.set_ylabel("participant")
+        grid.ax_heatmap.tick_params(axis="x", labelrotation=90)
+        grid.ax_heatmap.tick_params(axis="y", labelrotation=0)
+        grid.ax_cbar.set_title(value, fontsize=9)
+        grid.figure.suptitle(heading, y=1.02, fontweight="bold")
+        return grid.figure
+    fig, ax = plt.subplots(figsize=size)
+    if n_rows and n_cols:
+        sns.heatmap(shown, ax=ax, cbar_kws={"label": value}, **options)
+    ax.set_xlabel(level or "code")
+    ax.set_ylabel("participant")
+    ax.tick_params(axis="x", labelrotation=90)
+    ax.tick_params(axis="y", labelrotation=0)
+    ax.set_title(heading)
+    fig.tight_layout()
+    return fig
+
+
+# -- recurrence -------------------------------------------------------------------
+
+def recurrence_bars(study_or_table, level: str | None = "theme", threshold: float = 0.5,
+                    by: str | None = None, title: str | None = None) -> Figure:
+    """Share of participants with each code (``themes.recurrence``), one bar per
+    code, most widespread first, with the recurrence threshold as a dashed
+    line. Recurrent codes (share reaches the threshold) are filled, the rest
+    light. With ``by`` (or a table that has a group column), one bar per group."""
+    if isinstance(study_or_table, pd.DataFrame):
+        table = study_or_table
+        group = next((c for c in table.columns if c not in {"code", "n", "N", "share", "names", "recurrent"}), None)
+    else:
+        table = themes.recurrence(study_or_table, level, threshold, by)
+        group = by
+    overall = table.groupby("code", sort=False)["share"].mean()
+    order = sorted(overall.index, key=lambda c: (-overall[c], str(c)))
+    fig, ax = plt.subplots(figsize=(8, figure_height(len(order) * (1 if group is None else 1.6))))
+    if group is None:
+        rows = table.set_index("code").loc[order]
+        y = np.arange(len(order))
+        colours = [PALETTE[0] if r else "#BFD7EA" for r in rows["recurrent"]]
+        ax.barh(y, rows["share"], color=colours, edgecolor=PALETTE[0])
+        for yi, (n, total) in zip(y, zip(rows["n"], rows["N"])):
+            ax.text(min(n / total if total else 0, 1) + 0.01, yi, f"{n}/{total}", va="center", fontsize=8)
+        ax.set_yticks(y, [str(c) for c in order])
+        handles = [Patch(color=PALETTE[0], label="recurrent"),
+                   Patch(facecolor="#BFD7EA", edgecolor=PALETTE[0], label="not recurrent")]
+    else:
+        sns.barplot(data=table, y="code", x="share", hue=group, order=order, orient="h", ax=ax,
+                    palette=PALETTE[: table[group].nunique()] if table[group].nunique() <= len(PALETTE) else None)
+        handles = list(ax.get_legend_handles_labels()[0])
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    ax.invert_yaxis()
+    ax.axvline(threshold, color=PALETTE[5], linestyle="--", linewidth=1.2)
+    handles.append(Line2D([0], [0], color=PALETTE[5], linestyle="--", label=f"threshold {threshold:.0%}"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel("share of participants")
+    ax.set_ylabel(level or "code")
+    ax.set_title(title or "Recurrence across participants")
+    fig.tight_layout()
+    return fig
+
+
+# -- saturation -------------------------------------------------------------------
+
+def saturation_curve(result_or_study, title: str | None = None, **saturation_args) -> Figure:
+    """Cumulative distinct codes by interview (line) over the new codes each
+    interview adds (bars); the base interviews shaded and, when the Guest,
+    Namey & Chen stopping rule is met, the stopping interview marked.
+
+    ``result_or_study``: a ``themes.SaturationResult`` or a Study (then
+    ``saturation_args`` go to ``themes.saturation``)."""
+    result = result_or_study if isinstance(result_or_study, themes.SaturationResult) \
+        else themes.saturation(result_or_study, **saturation_args)
+    table, summary = result.table, result.summary
+    x = table["interview"].to_numpy()
+    fig, ax = plt.subplots(figsize=(_width(len(x), 0.3, minimum=7.0), 4.5))
+    base = min(summary["base_size"], len(x))
+    if base:
+        ax.axvspan(0.5, base + 0.5, color=PALETTE[4], alpha=0.12, label=f"base ({base} interviews)")
+    ax.bar(x, table["n_new"], color=PALETTE[1], alpha=0.85, label="new codes")
+    ax.plot(x, table["cumulative"], color=PALETTE[0], marker="o", linewidth=2, label="cumulative distinct codes")
+    if summary["reached"]:
+        at = summary["at"]
+        ax.axvline(at, color=PALETTE[2], linestyle="--", linewidth=1.5,
+                   label=f"saturation at interview {at} (≤{summary['threshold']:.0%} new)")
+    ax.set_xticks(x, [str(i) for i in x], rotation=90 if len(x) > 30 else 0)
+    ax.set_xlim(0.5, max(len(x), 1) + 0.5)
+    ax.set_xlabel("interview (in interview order)")
+    ax.set_ylabel("codes")
+    ax.set_title(title or "Code saturation")
+    ax.legend(loc="center right", fontsize=8, frameon=True)
+    fig.text(0.01, -0.02, result.sentence, ha="left", va="top", fontsize=8, wrap=True)
+    fig.tight_layout()
+    return fig
+
+
+# -- code line --------------------------------------------------------------------
+
+def codeline(study_or_table, doc_id: str | None = None, level: str | None = None,
+             title: str | None = None) -> Figure:
+    """A document's codes (y, codebook order) along its turns (x): one mark per
+    turn carrying the code (a coding of turns 3–5 marks 3, 4 and 5), its colour
+    and shape telling the speaker's role (participant / interviewer / other).
+
+    ``study_or_table``: a Study (with ``doc_id``) or a table from
+    ``themes.codeline``."""
+    if isinstance(study_or_table, pd.DataFrame):
+        table = study_or_table
+        n_turns = int(table["seg_no"].max()) if len(table) else 1
+        doc_id = doc_id or (str(table["doc_id"].iloc[0]) if len(table) else "")
+    else:
+        if doc_id is None:
+            raise ValueError("give doc_id: which document's code line to draw")
+        table = themes.codeline(study_or_table, doc_id, level)
+        segs = study_or_table.segments
+        in_doc = segs.loc[segs["doc_id"].astype(str) == str(doc_id), "seg_no"]
+        n_turns = int(in_doc.max()) if len(in_doc) else (int(table["seg_no"].max()) if len(table) else 1)
+    codes = list(dict.fromkeys(table["code"].astype(str)))
+    row = {code: i for i, code in enumerate(codes)}
+    fig, ax = plt.subplots(figsize=(_width(n_turns, 0.12, minimum=7.0, maximum=18.0), figure_height(len(codes))))
+    roles = table["speaker_role"].astype("string").fillna("other")
+    roles = roles.where(roles.isin(list(ROLE_STYLE)), "other")
+    handles = []
+    for role, (colour, marker) in ROLE_STYLE.items():
+        mine = table.loc[(roles == role).to_numpy()]
+        if mine.empty:
+            continue
+        ax.scatter(mine["seg_no"].astype("int64"), mine["code"].astype(str).map(row), color=colour,
+                   marker=marker, s=36, linewidths=0, zorder=3)
+        handles.append(Line2D([0], [0], color=colour, marker=marker, linestyle="", label=f"{role} turn"))
+    ax.set_yticks(range(len(codes)), codes)
+    ax.set_ylim(max(len(codes), 1) - 0.5, -0.5)
+    ax.set_xlim(0.5, n_turns + 0.5)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
+    ax.set_xlabel("turn")
+    ax.set_ylabel(level or "code")
+    ax.set_title(title or f"Code line: {doc_id}")
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

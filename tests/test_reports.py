@@ -1,0 +1,112 @@
+"""The batch runner: parameters, failures, HTML, the redaction scan, the lock."""
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from batchutil import make_root, run_cli
+from helpers import reports
+from helpers.cleaning import Redactor
+from helpers.errors import InputError
+from helpers.study import resolve
+
+
+def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
+    nb = tmp_path / "nb.ipynb"
+    notebook = new_notebook(cells=[new_code_cell("study = 'x'", metadata={"tags": ["parameters"]})])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(nb))
+    with pytest.raises(InputError) as caught:
+        reports.check_parameters(nb, {"study": "x", "colour": "blue"})
+    line = caught.value.problems[0].line()
+    assert "parameter(s) colour not declared in the parameters cell" in line
+    assert line.startswith("error: ") and " — declare them" in line
+    reports.check_parameters(nb, {"study": "y"})  # declared: accepted
+
+
+def test_failing_notebook_names_notebook_and_cell_and_exits_nonzero(tmp_path, monkeypatch):
+    root, raw = make_root(tmp_path)
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    (root / "notebooks").unlink()
+    (root / "notebooks").symlink_to(notebooks)
+    cells = [new_code_cell("study = 'demo'", metadata={"tags": ["parameters"]}),
+             new_code_cell("x = 1"),
+             new_code_cell("raise ValueError('planted failure')")]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(notebooks / "01-clean-transcripts.ipynb"))
+    result = run_cli(root, "report", str(raw), "--only", "01-clean")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    error_lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert len(error_lines) == 1
+    assert "01-clean-transcripts.ipynb: failed in cell 3" in error_lines[0]
+    assert "ValueError: planted failure" in error_lines[0]
+    assert (root / "reports" / raw.name / "executed" / "01-clean-transcripts.failed.ipynb").is_file()
+    assert not (root / "reports" / raw.name / "executed" / "01-clean-transcripts.ipynb").exists()
+
+
+def test_rendered_html_escapes_transcript_text_and_has_no_script(tmp_path):
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        new_code_cell("df", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": "<table><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr></table>",
+                                    "text/plain": "x"}, execution_count=1)]),
+        new_code_cell("print('<script>alert(2)</script>')", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="<script>alert(2)</script>\n")]),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"study": "/somewhere/secret-folder/mystudy", "level": "theme"}}
+    src, out = tmp_path / "in.ipynb", tmp_path / "out.html"
+    nbformat.write(nb, str(src))
+    reports.render_html(src, out, "Title <b>")
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "Title &lt;b&gt;" in page
+    # the study parameter shows the study's name, not the researcher's folders
+    assert "mystudy" in page and "secret-folder" not in page
+    assert 'href="index.html"' in page
+
+
+def test_redaction_scan_finds_a_planted_term(tmp_path):
+    root, raw = make_root(tmp_path)
+    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
+    try:
+        paths = resolve(str(raw))
+    finally:
+        del os.environ["TRANSCRIPT_THEMES_HOME"]
+    (paths.reports).mkdir(parents=True)
+    (paths.processed / "tables").mkdir(parents=True)
+    (paths.processed / "tables" / "clean.csv").write_text("a,b\nthe (PSW) said,1\n", encoding="utf-8")
+    (paths.reports / "leak.html").write_text("<p>and then Zara&#39;s friend</p>", encoding="utf-8")
+    redactor = Redactor([("Zara", "(PSW)")])
+    found = reports.scan_for_terms(paths, redactor)
+    assert [(p.name, placeholder) for p, placeholder in found] == [("leak.html", "(PSW)")]
+
+
+def test_run_lock_refuses_a_second_run_and_frees_itself(tmp_path):
+    root, raw = make_root(tmp_path)
+    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
+    try:
+        paths = resolve(str(raw))
+        with reports.run_lock(paths):
+            with pytest.raises(InputError) as caught:
+                with reports.run_lock(paths):
+                    pass
+            assert "another run on this study is in progress" in str(caught.value)
+        with reports.run_lock(paths):  # released: a new run gets it
+            pass
+    finally:
+        del os.environ["TRANSCRIPT_THEMES_HOME"]
+
+
+def test_parse_params_reads_json_values():
+    assert reports.parse_params(["level=theme", "window=2", "coders=[\"AK\", \"RB\"]", "x=null"]) == {
+        "level": "theme", "window": 2, "coders": ["AK", "RB"], "x": None}
+    with pytest.raises(InputError):
+        reports.parse_params(["novalue"])
