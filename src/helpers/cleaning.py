@@ -40,7 +40,10 @@ class Redactor:
         self.replacement = {self._key(t): r for t, r in self.terms}
         if self.terms:
             alternatives = "|".join(self._pattern(t) for t, _ in self.terms)
-            self.regex = re.compile(rf"(?<![\w@.])(?:{alternatives})(?=(?:['’]s)?(?![\w@]))", re.IGNORECASE)
+            # Whole words only: no letter or digit on either side. Punctuation
+            # (".", "@", "-") is a boundary, so "hospital.Mary", "dev@…" and
+            # "www.ashcombe.gov.uk" are redacted too: a listed term never survives.
+            self.regex = re.compile(rf"(?<!\w)(?:{alternatives})(?=(?:['’]s)?(?!\w))", re.IGNORECASE)
         else:
             self.regex = None
         self.counts: dict[str, int] = {}
@@ -155,9 +158,32 @@ _WORD_RE = re.compile(r"(?<![\w'’])([A-Z][a-z]+(?:['’][a-z]+)?)\b")
 
 def mask(text: str, start: int, end: int, kind: str, width: int = 40) -> str:
     """Context around a hit with the hit itself replaced by ⟨kind⟩."""
-    left = text[max(0, start - width):start]
-    right = text[end:end + width]
-    return f"{'…' if start > width else ''}{left}⟨{kind}⟩{right}{'…' if end + width < len(text) else ''}"
+    masked, [(m_start, m_end)] = mask_all(text, [(start, end, kind)])
+    return context(masked, m_start, m_end, width)
+
+
+def mask_all(text: str, hits: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with every (non-overlapping) hit replaced by ⟨kind⟩, and where
+    each hit's marker sits in the masked text (in the order given)."""
+    order = sorted(range(len(hits)), key=lambda i: hits[i][0])
+    pieces, spans, pos, shift = [], [None] * len(hits), 0, 0
+    for i in order:
+        start, end, kind = hits[i]
+        marker = f"⟨{kind}⟩"
+        pieces += [text[pos:start], marker]
+        new_start = start + shift
+        spans[i] = (new_start, new_start + len(marker))
+        shift += len(marker) - (end - start)
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces), spans
+
+
+def context(masked: str, start: int, end: int, width: int = 40) -> str:
+    """Up to ``width`` characters either side of masked[start:end], with … where cut."""
+    left = masked[max(0, start - width):start]
+    right = masked[end:end + width]
+    return f"{'…' if start > width else ''}{left}{masked[start:end]}{right}{'…' if end + width < len(masked) else ''}"
 
 
 def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.DataFrame:
@@ -184,14 +210,18 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
                         or any(word in p for p in placeholders) or word.split("'")[0].lower() in lower_words):
                     continue
                 hits.append((m.start(), m.end(), "possible name"))
-            taken: list[tuple[int, int]] = []
+            taken: list[tuple[int, int, str]] = []
             for start, end, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
-                if any(start < e and s < end for s, e in taken):
+                if any(start < e and s < end for s, e, _ in taken):
                     continue
                 if any(p in text[max(0, start - 1):end + 1] for p in placeholders):
                     continue
-                taken.append((start, end))
+                taken.append((start, end, kind))
+            # Every hit is masked in every context, so that one hit's context
+            # never shows its neighbour (an email next to a phone number).
+            masked, spans = mask_all(text, taken)
+            for (start, end, kind), (m_start, m_end) in zip(taken, spans):
                 rows.append({"doc_id": doc.doc_id, "seg_no": seg.seg_no, "kind": kind,
                              "hash": hashlib.sha256(text[start:end].lower().encode()).hexdigest()[:8],
-                             "length": end - start, "masked_context": mask(text, start, end, kind)})
+                             "length": end - start, "masked_context": context(masked, m_start, m_end)})
     return pd.DataFrame(rows, columns=["doc_id", "seg_no", "kind", "hash", "length", "masked_context"])

@@ -135,7 +135,7 @@ def load_config(root: Path) -> StudyConfig:
     for i, entry in enumerate(entries or [], start=1):
         if isinstance(entry, str):
             entry = {"path": entry}
-        if not isinstance(entry, dict) or "path" not in entry:
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"].strip():
             problems.add(yml, f"codings entry {i} is neither a path nor a mapping with 'path:'", "write '- codings/file.xlsx' or '- {path: codings/file.xlsx, coder: AB}'")
             continue
         unknown = set(entry) - CODING_ENTRY_KEYS
@@ -162,7 +162,15 @@ def load_config(root: Path) -> StudyConfig:
         bad_roles = set(speakers) - {"interviewer", "participant", "other"}
         if bad_roles:
             problems.add(yml, f"speakers: unknown role(s) {', '.join(sorted(map(str, bad_roles)))}", "use interviewer, participant or other")
-        config.speakers = {str(role): [str(x) for x in (labels or [])] for role, labels in speakers.items()}
+        config.speakers = {}
+        for role, labels in speakers.items():
+            # "interviewer: Facilitator" is one label, not the letters F, a, c, …
+            if isinstance(labels, (str, int, float)) and not isinstance(labels, bool):
+                labels = [labels]
+            if labels is not None and not isinstance(labels, list):
+                problems.add(yml, f"speakers: '{role}' should be a list of labels", f"write '{role}: [I, Interviewer]'")
+                continue
+            config.speakers[str(role)] = [str(x) for x in (labels or [])]
     if raw.get("fillers") is not None:
         config.fillers = [str(x).lower() for x in raw["fillers"]]
     config.stopwords = [str(x).lower() for x in raw.get("stopwords") or []]

@@ -189,7 +189,8 @@ def failed_cell(executed: Path) -> int | None:
     import nbformat
 
     nb = nbformat.read(str(executed), as_version=4)
-    cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
+    cells = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
     for position, cell in enumerate(cells, start=1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return position

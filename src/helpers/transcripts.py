@@ -22,7 +22,12 @@ from .errors import InputError
 
 TRANSCRIPT_SUFFIXES = {".txt", ".md", ".docx", ".vtt", ".srt"}
 TIMESTAMP = r"(?:\[|\()?(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)(?:\]|\))?"
+# A timestamp alone at the start of an unlabelled line must be unmistakable
+# (bracketed, or h:mm:ss): "12:30 we met" is speech, not a timestamp.
+STAMP_ONLY = r"(?:[\[(](\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)[\])]|(\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?))"
 CUE_TIMING_RE = re.compile(r"^\s*(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s+-->\s+(\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}(\s.*)?$")
+# A line that tries to be a cue timing: has the arrow, or starts with a time and an arrow-like "->".
+CUE_TIMING_ATTEMPT_RE = re.compile(r"-->|^\s*\d{1,2}:\d{2}\S*\s*-+>")
 
 
 @dataclass
@@ -116,7 +121,7 @@ class SpeakerLabels:
         self.line_re = re.compile(
             rf"^\s*(?:{TIMESTAMP}\s*)?(?:\*\*|__)?({alternatives})(?:\*\*|__)?\s*:(?:\*\*|__)?\s?(.*)$",
             re.IGNORECASE)
-        self.stamp_only_re = re.compile(rf"^\s*{TIMESTAMP}\s+(.*)$")
+        self.stamp_only_re = re.compile(rf"^\s*{STAMP_ONLY}\s+(.*)$")
 
     def role_of(self, label: str) -> str:
         low = label.lower()
@@ -134,7 +139,7 @@ class SpeakerLabels:
             return m.group(2), m.group(3), seconds(m.group(1))
         m = self.stamp_only_re.match(line)
         if m:
-            return None, m.group(2), seconds(m.group(1))
+            return None, m.group(3), seconds(m.group(1) or m.group(2))
         return None, line, None
 
 
@@ -169,11 +174,14 @@ def read_docx(path: Path, data: bytes, labels: SpeakerLabels) -> list[Turn]:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InputError.one(path, f"not a readable Word document ({type(exc).__name__})",
                              "open it in Word and save it again as .docx") from None
-    lines = [p.text for p in document.paragraphs]
+    # A paragraph may hold line breaks (Shift+Enter): each line may start a turn.
+    lines = [line for p in document.paragraphs for line in p.text.splitlines()]
     turns = turns_from_lines(lines, labels)
-    if turns:
+    if any(t.speaker for t in turns) or not document.tables:
         return turns
-    # A transcript laid out as a table: speaker in the first cell, text in the second.
+    # A transcript laid out as a table (perhaps under a title paragraph):
+    # speaker in the first cell, text in the second.
+    turns = []
     for table in document.tables:
         for row in table.rows:
             cells = [c.text.strip() for c in row.cells]
@@ -186,7 +194,7 @@ def read_docx(path: Path, data: bytes, labels: SpeakerLabels) -> list[Turn]:
 
 def check_cue_timings(path: Path, text: str) -> None:
     for number, line in enumerate(text.splitlines(), start=1):
-        if "-->" in line and not CUE_TIMING_RE.match(line):
+        if CUE_TIMING_ATTEMPT_RE.search(line) and not CUE_TIMING_RE.match(line):
             raise InputError.one(path, f"malformed cue timing '{line.strip()[:60]}'",
                                  "timings read like 00:01:02.500 --> 00:01:05.000 (.vtt) or 00:01:02,500 --> 00:01:05,000 (.srt)",
                                  f"line {number}")
@@ -221,7 +229,8 @@ def read_captions(path: Path, data: bytes, labels: SpeakerLabels, fmt: str) -> t
         if turns and speaker == turns[-1].speaker:
             turns[-1].text = f"{turns[-1].text} {body}".strip()
         else:
-            turns.append(Turn(speaker or "", body, caption.start_in_seconds))
+            # start_in_seconds drops the milliseconds (webvtt-py 0.6): read the stamp.
+            turns.append(Turn(speaker or "", body, seconds(caption.start)))
     return turns, encoding
 
 
