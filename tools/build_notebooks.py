@@ -54,8 +54,8 @@ meeting. Statistics are computed only over the documents that every compared cod
     params("""
 study = "demo"
 unit = "segment"      # segment (turns), document, or character (NVivo-style)
-level = None          # None = codes as applied; or a level name such as "focused"
-coders = None         # None = every coder; or a list such as ["AK", "RB"]
+level = None          # None: codes as applied; or a level name such as "focused"
+coders = None         # None: every coder; or a list such as ["AK", "RB"]
 n_boot = 1000         # bootstrap resamples for alpha's 95% interval
 """),
     SETUP,
@@ -101,6 +101,143 @@ if enough:
     display(ag.coder_summary(study, level=level))
     plots.agreement.coder_heatmap(ag.coder_code_usage(study, level=level));
 """),
+])
+
+# ---------------------------------------------------------------------------
+# 04 — themes across participants
+# ---------------------------------------------------------------------------
+notebook("04-themes-across-participants", [
+    md("""
+# Themes across participants
+
+Which participants voice which theme (and who does not), whether a theme is recurrent,
+the framework matrix with exemplar quotes, where themes arise along each interview, and
+whether more interviews would have added new codes.
+
+**Counting rule.** A participant *has* a theme when any coding at or below it in the code
+hierarchy is attributed to them. A theme is *recurrent* when the share of participants
+who have it reaches the threshold below.
+"""),
+    params("""
+study = "demo"
+level = "theme"               # the level whose codes are the columns; None: codes as applied
+value = "presence"            # presence, count (applications), segments (turns), share (of coded words)
+recurrence_threshold = 0.5    # share of participants for "recurrent" (IPA convention: one half)
+quotes_per_cell = 2           # exemplar quotes per framework cell
+attribute = None              # participant attribute to compare by; None: the first one
+codeline_level = "focused"    # level for the codelines; None: codes as applied
+base_size = 4                 # saturation: interviews in the base (Guest, Namey & Chen 2020)
+run_length = 2                # saturation: interviews per run
+new_information_threshold = 0.05
+"""),
+    SETUP,
+    code("""
+from helpers import themes
+attribute = attribute or overview.default_attribute(study)
+matrix = helpers.theme_matrix(study, level=level, value=value)
+print(f"{matrix.shape[0]} participants × {matrix.shape[1]} codes at level {level!r}; cells: {value}")
+matrix.rename(index=labels)
+"""),
+    md("## Participant × theme heatmap\n\nRows are participants (pseudonyms), clustered by their profiles."),
+    code("plots.themes.theme_heatmap(study, level=level, value=value);"),
+    md("## Recurrence"),
+    code("""
+rec = themes.recurrence(study, level=level, threshold=recurrence_threshold)
+display(Markdown(f"Recurrent: present in at least {recurrence_threshold:.0%} of participants."))
+rec
+"""),
+    code("plots.themes.recurrence_bars(rec, level=level, threshold=recurrence_threshold);"),
+    md("### By participant attribute"),
+    code("""
+if attribute:
+    display(Markdown(f"Recurrence within each **{attribute}** group (same threshold)."))
+    display(themes.recurrence(study, level=level, threshold=recurrence_threshold, by=attribute))
+else:
+    print("participants.csv has no attribute to compare by")
+"""),
+    md("## Negative cases\n\nFor each theme, the participants without it; for each participant, the themes they lack."),
+    code("themes.negative_cases(study, level=level)"),
+    code("themes.missing_themes(study, level=level)"),
+    md("""
+## Framework matrix
+
+Participants × themes; each cell gives the number of codings and turns and up to
+`quotes_per_cell` exemplar quotes with their turn references. Exemplars are chosen
+deterministically: the participant's own turns carrying the theme, of moderate length,
+most similar (TF-IDF cosine) to the theme's other turns. The workbook
+`tables/framework_matrix.xlsx` has one sheet per theme level.
+"""),
+    code("""
+from IPython.display import HTML
+frame = themes.framework_matrix(study, level=level, quotes_per_cell=quotes_per_cell)
+if study.paths is not None:
+    themes.write_framework_workbook(study, study.paths.tables / "framework_matrix.xlsx", quotes_per_cell=quotes_per_cell)
+HTML(themes.framework_html(frame))
+"""),
+    md("## Codelines\n\nWhere in each interview the codes arise, along turn order."),
+    code("""
+for doc_id in study.documents["doc_id"]:
+    plots.themes.codeline(study, doc_id, level=codeline_level)
+"""),
+    md("## Saturation"),
+    code("""
+sat = themes.saturation(study, level=None, base_size=base_size, run_length=run_length,
+                        threshold=new_information_threshold)
+display(Markdown(sat.sentence))
+plots.themes.saturation_curve(sat);
+sat.table
+"""),
+    md("""
+Saturation follows Guest, Namey & Chen (2020, *PLOS ONE* 15(5): e0232076): the base is the
+distinct codes of the first `base_size` interviews (by `interview_order` in participants.csv,
+else file order); each following run of `run_length` interviews adds new information equal
+to its new codes ÷ the base; saturation is reached at the first run whose new information is
+at or below the threshold.
+"""),
+])
+
+# ---------------------------------------------------------------------------
+# 05 — participant profile
+# ---------------------------------------------------------------------------
+notebook("05-participant-profile", [
+    md("# Participant profile\n\nOne participant's talk, codes and themes, against the group."),
+    params("""
+study = "demo"
+participant = None     # a participant_id; None: the first participant
+level = "theme"        # theme level for the profile
+code_level = None      # level for the codes table and codelines; None: codes as applied
+quotes_per_theme = 2
+"""),
+    SETUP,
+    code("""
+from helpers import profile, themes
+participant = participant or str(study.participants["participant_id"].iloc[0])
+name = labels.get(participant, participant)
+docs = profile.participant_documents(study, participant)
+display(Markdown(f"## {name} ({participant})\\n\\nDocuments: {', '.join(docs) or 'none'}. "
+                 "[Back to the index](index.html)"))
+"""),
+    md("## Talk"),
+    code("profile.talk_summary(study, participant)"),
+    md("## Themes, against the group\n\nApplications at or below each theme; the group mean is over the other participants."),
+    code("profile.code_profile(study, participant, level=level)"),
+    code("""
+relation = profile.shared_and_lacking(study, participant, level=level)
+display(Markdown("\\n".join([
+    f"- **Shared with most others:** {', '.join(relation['shared']) or 'none'}",
+    f"- **Distinctive (most others lack it):** {', '.join(relation['distinctive']) or 'none'}",
+    f"- **Lacking (most others have it):** {', '.join(relation['lacking']) or 'none'}",
+])))
+"""),
+    md("## Codes as applied"),
+    code("profile.code_profile(study, participant, level=code_level).query('applications > 0')"),
+    md("## Codeline"),
+    code("""
+for doc_id in docs:
+    plots.themes.codeline(study, doc_id, level=code_level)
+"""),
+    md("## Best quotes per theme\n\nChosen as in the framework matrix (most typical turns of moderate length)."),
+    code("profile.best_quotes(study, participant, level=level, k=quotes_per_theme)"),
 ])
 
 def write_all() -> None:

@@ -96,3 +96,17 @@ def _fillers(study: Study) -> set[str]:
 
     config = study.config
     return set(getattr(config, "fillers", None) or DEFAULT_FILLERS)
+
+
+def default_attribute(study: Study) -> str | None:
+    """The first participant attribute that groups participants (2 or more
+    groups, fewer groups than participants): a sensible default for comparisons."""
+    skip = {"participant_id", "pseudonym", "doc_id", "interview_order", "name"}
+    p = study.participants
+    for col in p.columns:
+        if col in skip:
+            continue
+        n = p[col].dropna().nunique()
+        if 2 <= n < len(p):
+            return col
+    return None

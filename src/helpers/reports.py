@@ -178,7 +178,7 @@ def execute(run: NotebookRun, paths: StudyPaths, fingerprint: str, force: bool) 
             # that no later step mistakes for a finished run.
             atomic.write_bytes(executed / f"{run.stem}.failed.ipynb", tmp.read_bytes())
             raise NotebookFailed(run.notebook, run.stem, failed_cell(tmp), exc.ename, exc.evalue) from None
-        render_html(tmp, html_out, run.title)
+        render_html(tmp, html_out, run.title, declared_parameters(notebook))
     atomic.write_text(key_file, key)
     return True
 
@@ -230,13 +230,16 @@ def page(title: str, body: str, nav: str = "") -> str:
             f"<body>{nav}{body}</body></html>\n")
 
 
-def render_html(executed: Path, target: Path, title: str) -> None:
+def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
     """Executed notebook -> one self-contained HTML page without JavaScript."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(executed), as_version=4)
-    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    meta = nb.metadata.get("papermill", {})
+    # Every parameter in force: the notebook's defaults, overridden by those passed.
+    params = {**{k: _Source(v.get("default", "")) for k, v in (defaults or {}).items()},
+              **(meta.get("parameters") or {})}
     # Transcript text must never become markup: drop any output that carries
     # script, and keep the pandas/matplotlib outputs as they are (pandas escapes).
     for cell in nb.cells:
@@ -246,20 +249,28 @@ def render_html(executed: Path, target: Path, title: str) -> None:
             data.pop("application/vnd.jupyter.widget-view+json", None)
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
-    exporter.sanitize_html = True
+    # No sanitizer pass (it escapes our own headings and tables): transcript text
+    # reaches the page only through pandas and helpers that escape it, and any
+    # script element is dropped below.
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v))}</td></tr>"
                    for k, v in params.items())
-    header = (f"<h1>{html.escape(title)}</h1><div class=\"params\"><strong>Parameters</strong>"
+    header = (f"<div class=\"params\"><strong>Parameters</strong>"
               f"<table>{rows}</table></div>")
     nav = '<nav><a href="index.html">← Index</a></nav>'
     atomic.write_text(target, page(title, header + body, nav))
 
 
+class _Source(str):
+    """A default as written in the parameters cell."""
+
+
 def _param_text(name: str, value) -> str:
     if name == "study":
-        return Path(str(value)).name
+        return Path(str(value).strip("'\"")).name
+    if isinstance(value, _Source):
+        return str(value)
     return json.dumps(value) if not isinstance(value, str) else value
 
 
