@@ -240,6 +240,127 @@ for doc_id in docs:
     code("profile.best_quotes(study, participant, level=level, k=quotes_per_theme)"),
 ])
 
+# ---------------------------------------------------------------------------
+# 07 — explore (interactive; not in the batch)
+# ---------------------------------------------------------------------------
+notebook("07-explore", [
+    md("""
+# Explore
+
+Interactive views for JupyterLab: the turns carrying a code (at any level, filtered by
+coder and participant attributes) with the coded span highlighted, a keyword-in-context
+search, and two codes side by side. Everything runs locally. Under papermill the widgets
+are built but inert; the plain-function calls at the end show the same views without widgets.
+"""),
+    params("""
+study = "demo"
+code = None        # a code to show below without widgets; None: the most used code
+code_b = None      # a second code for the side-by-side view; None: the code most often with it
+term = "hope"      # a word or phrase for the KWIC view
+limit = 20         # turns shown per view
+"""),
+    SETUP,
+    code("""
+from helpers.explore import Explorer, explorer_widgets
+from IPython.display import HTML
+explorer = Explorer(study)
+widgets = explorer_widgets(explorer)
+widgets
+"""),
+    md("## The same views as plain functions"),
+    code("""
+counts = study.codings["code"].value_counts()
+code = code or (counts.index[0] if len(counts) else None)
+if code is None:
+    print("this study has no codings yet")
+else:
+    display(Markdown(f"### Turns coded *{code}*"))
+    display(HTML(explorer.code_turns_html(code, limit=limit)))
+"""),
+    code("""
+hits = explorer.kwic(term)
+print(f"{len(hits)} occurrences of {term!r}")
+hits.head(limit)
+"""),
+    code("""
+if code is not None:
+    from helpers.cooccurrence import cooccurrence as co
+    matrix = co(study, unit="segment")
+    if code_b is None and code in matrix.index:
+        row = matrix.loc[code].drop(code)
+        code_b = row.idxmax() if row.max() > 0 else None
+    if code_b:
+        display(Markdown(f"### *{code}* beside *{code_b}*"))
+        display(HTML(explorer.cooccurring_turns_html(code, code_b, limit=limit)))
+"""),
+])
+
+# ---------------------------------------------------------------------------
+# 08 — discovery
+# ---------------------------------------------------------------------------
+notebook("08-discovery", [
+    md("""
+# Discovery: suggestions to look again, not findings
+
+Machine-assisted views that run entirely on this computer: topics in participants' words
+set against your codes (a topic no code covers is a candidate for new coding), code
+suggestions for uncoded turns with their cross-validated accuracy stated honestly, and a
+map of participants by their code profiles. Nothing here changes your coding.
+"""),
+    params("""
+study = "demo"
+n_topics = 6                 # topics to fit
+k_values = [2, 3, 4, 5, 6, 7, 8, 9, 10]   # topic numbers for the choice curve
+level = None                 # codes topics and suggestions are set against; None: as applied
+map_level = "focused"        # codes that place participants on the map
+min_examples = 8             # coded turns a code needs before a classifier is trained
+precision_threshold = 0.7    # suggestions only for codes whose cross-validated precision reaches this
+colour_by = None             # participant attribute colouring the map; None: the first one
+seed = 0
+"""),
+    SETUP,
+    code("""
+from helpers import discovery
+colour_by = colour_by or overview.default_attribute(study)
+"""),
+    md("## How many topics?\n\nReconstruction error and UMass coherence for each number of topics."),
+    code("""
+usable_k = [k for k in k_values if k < len(study.segments)]
+curve = discovery.topic_number_curve(study, k_values=usable_k, seed=seed)
+plots.discovery.topic_number_figure(curve);
+curve
+"""),
+    md("## Topics and how the codes cover them"),
+    code("""
+model = discovery.topics(study, n_topics=n_topics, seed=seed, level=level)
+display(Markdown(model.describe()))
+model.summary
+"""),
+    code("plots.discovery.topic_alignment_heatmap(model);"),
+    md("Most typical turns of each topic:"),
+    code("model.typical"),
+    md("## Code suggestions for uncoded turns"),
+    code("""
+suggestions = discovery.code_suggestions(study, level=level, min_examples=min_examples,
+                                         precision_threshold=precision_threshold, seed=seed)
+display(Markdown(suggestions.describe()))
+suggestions.scores
+"""),
+    code("plots.discovery.code_scores_figure(suggestions);"),
+    code("""
+if study.paths is not None:
+    discovery.write_suggestions(suggestions, study.paths.tables / "code_suggestions.xlsx")
+print(f"{len(suggestions.suggestions)} suggestions for review (tables/code_suggestions.xlsx); none written into the codings")
+suggestions.suggestions.head(40)
+"""),
+    md("## Participant map\n\nParticipants placed by the Jaccard distance between their sets of codes (metric MDS), with the average-linkage clustering beside it."),
+    code("""
+pmap = discovery.participant_map(study, level=map_level, seed=seed)
+clusters = discovery.participant_clusters(study, level=map_level)
+plots.discovery.participant_map_figure(pmap, clusters, colour_by=colour_by);
+"""),
+])
+
 def write_all() -> None:
     HERE.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS.items():
