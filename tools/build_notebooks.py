@@ -361,6 +361,180 @@ plots.discovery.participant_map_figure(pmap, clusters, colour_by=colour_by);
 """),
 ])
 
+# ---------------------------------------------------------------------------
+# 02 — code frequencies
+# ---------------------------------------------------------------------------
+notebook("02-code-frequencies", [
+    md("""
+# Code frequencies
+
+How often each code is applied, and how widely: turns, documents and participants. Each
+table is also written as CSV to `data/processed/<study>/tables/` for Excel and R.
+"""),
+    params("""
+study = "demo"
+level = None          # None: codes as applied; or a level such as "focused" or "theme" (roll-up)
+coder = None          # None: every coder; or one coder's name
+min_count = 1         # hide codes applied fewer times than this in the tables
+attribute = None      # participant attribute to compare groups by; None: the first one
+term = "hope"         # a word or phrase for the concordance (KWIC)
+"""),
+    SETUP,
+    code("""
+from helpers import frequency, atomic
+attribute = attribute or overview.default_attribute(study)
+tables = study.paths.tables if study.paths is not None else None
+"""),
+    md("""
+## Codes
+
+**Counting rule.** *applications*: codings (a code applied to two turns is two applications);
+*segments*: distinct turns touched (a coding spanning turns 3–4 counts in both);
+*documents* / *participants*: distinct documents / participants with the code (% of all
+participants in the study); *words coded*: words in the union of the code's coded spans.
+At a level, every coding counts for its ancestor at that level.
+"""),
+    code("""
+freq = helpers.code_frequencies(study, level=level, coder=coder)
+shown = freq[freq["applications"] >= min_count]
+if tables is not None:
+    atomic.write_csv(tables / f"code_frequencies_{level or 'as_applied'}.csv", freq)
+shown
+"""),
+    code("plots.frequency.frequency_bars(freq, value='participants', level=level);"),
+    md("## Each level of the hierarchy\n\nThe same counts rolled up to each named level."),
+    code("""
+for lv in [l for l in study.levels if l in set(study.codebook["level"].dropna())]:
+    rolled = helpers.code_frequencies(study, level=lv, coder=coder)
+    if tables is not None:
+        atomic.write_csv(tables / f"code_frequencies_{lv}.csv", rolled)
+    display(Markdown(f"### Level: {lv}"))
+    display(rolled)
+"""),
+    md("## By participant attribute\n\nCounts within each group, and the % of that group's participants with the code."),
+    code("""
+if attribute:
+    by = helpers.code_frequencies(study, level=level, by=attribute, coder=coder)
+    if tables is not None:
+        atomic.write_csv(tables / f"code_frequencies_by_{attribute}.csv", by)
+    plots.frequency.attribute_code_heatmap(by, value="participants_pct");
+else:
+    print("participants.csv has no attribute to compare by")
+"""),
+    md("""
+## Words
+
+**Counting rule.** Participant turns only; annotations never counted; fillers and the
+shipped English stop words (plus the study's `stopwords:`) left out.
+"""),
+    code("""
+words = frequency.word_frequencies(study, by=None)
+bigrams = frequency.word_frequencies(study, by=None, ngram=2)
+if tables is not None:
+    atomic.write_csv(tables / "word_frequencies.csv", words)
+    atomic.write_csv(tables / "bigram_frequencies.csv", bigrams)
+plots.frequency.word_bars(words);
+bigrams.head(20)
+"""),
+    md("""
+## Keyness
+
+Words each participant says more than the others: log-likelihood G² (Rayson & Garside 2000)
+with its p-value, and the log ratio (log2 of the ratio of relative frequencies; 0.5 added
+to a zero count).
+"""),
+    code("""
+key = frequency.keyness(study, by="participant", min_count=3)
+if tables is not None:
+    atomic.write_csv(tables / "keyness_participant.csv", key)
+key.sort_values("g2", ascending=False).head(30)
+"""),
+    md("## Concordance (KWIC)"),
+    code("""
+conc = frequency.kwic(study, term, width=60)
+print(f"{len(conc)} occurrences of {term!r}")
+conc.head(40)
+"""),
+])
+
+# ---------------------------------------------------------------------------
+# 03 — code co-occurrence
+# ---------------------------------------------------------------------------
+notebook("03-code-cooccurrence", [
+    md("""
+# Code co-occurrence
+
+Which codes occur together, under every counting unit side by side (the commercial tools
+each hard-code one). The counting rule is printed under every table; tables are also
+written as CSV to `data/processed/<study>/tables/`.
+"""),
+    params("""
+study = "demo"
+level = "focused"     # None: codes as applied; or a level (roll-up)
+unit = "segment"      # the main unit: segment, overlap, window, document, participant
+window = 1            # k for the window unit: within k turns
+measure = "c"         # count, c, conditional, ratio, p, q for the main heatmap
+min_count = 2         # pairs seen fewer times than this are hidden (network edges, long table)
+coder = None          # None: every coder
+"""),
+    SETUP,
+    code("""
+import importlib
+from helpers import atomic
+co = importlib.import_module("helpers.cooccurrence")
+tables = study.paths.tables if study.paths is not None else None
+counts = helpers.cooccurrence(study, unit=unit, level=level, window=window, measure="count", coder=coder)
+"""),
+    md("## Counts"),
+    code("""
+if tables is not None:
+    atomic.write_csv(tables / f"cooccurrence_{unit}_count.csv", counts, index=True)
+display(counts)
+display(Markdown(f"*Counting rule.* {co.counting_rule(unit, window)}"))
+for flag in ("out_of_range", "frequency_imbalance"):
+    if counts.attrs.get(flag):
+        display(Markdown(f"**Flag — {flag.replace('_', ' ')}:** {counts.attrs[flag]}"))
+"""),
+    md("## Heatmap\n\nClustered c-coefficients; the cells show the counts."),
+    code("plots.cooccurrence.cooccurrence_clustermap(counts);"),
+    md("## Network\n\nNode size: the code's own count; edge width: co-occurrence; edges below `min_count` hidden; seeded layout."),
+    code("plots.cooccurrence.cooccurrence_network(counts, threshold=min_count);"),
+    md("## The chosen measure"),
+    code("""
+if measure in ("p", "q") and unit not in co.TESTED_UNITS:
+    print(f"{measure} is defined for {', '.join(co.TESTED_UNITS)} only; showing c instead")
+    measure = "c"
+chosen = helpers.cooccurrence(study, unit=unit, level=level, window=window, measure=measure, coder=coder)
+if tables is not None:
+    atomic.write_csv(tables / f"cooccurrence_{unit}_{measure}.csv", chosen, index=True)
+display(chosen.round(3))
+display(Markdown(f"*Measure.* {co.measure_rule(measure, unit)}"))
+"""),
+    md("## Pairs, with every measure"),
+    code("""
+pairs = co.cooccurrence_table(study, unit=unit, level=level, window=window, coder=coder, min_count=min_count)
+if tables is not None:
+    atomic.write_csv(tables / f"cooccurrence_{unit}_pairs.csv", pairs)
+display(pairs.head(40))
+display(Markdown(f"*Counting rule.* {co.counting_rule(unit, window)}"))
+"""),
+    md("## Every unit side by side\n\nThe same pairs counted five ways."),
+    code("""
+import pandas as pd
+side = None
+for u in co.UNITS:
+    t = co.cooccurrence_table(study, unit=u, level=level, window=window, coder=coder, min_count=1)
+    t = t[["code_a", "code_b", "n_ab"]].rename(columns={"n_ab": u})
+    side = t if side is None else side.merge(t, on=["code_a", "code_b"], how="outer")
+side = side.fillna(0).sort_values(unit, ascending=False)
+if tables is not None:
+    atomic.write_csv(tables / "cooccurrence_units_side_by_side.csv", side)
+display(side.head(30))
+for u in co.UNITS:
+    display(Markdown(f"- **{u}**: {co.counting_rule(u, window)}"))
+"""),
+])
+
 def write_all() -> None:
     HERE.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS.items():

@@ -1,0 +1,771 @@
+"""REFI-QDA: projects (.qdpx, or a bare .qde) and codebooks (.qdc) in; a study out.
+
+Reading (``read_qdpx``):
+- the project XML is the archive's ``.qde`` member wherever it is
+  (``project.qde``, ``<project name>.qde``, in a folder), namespaced or not;
+- the code tree gives the codebook: one row per code with its parent's name
+  (levels are left empty: REFI-QDA does not name levels), description and
+  colour. Two codes with the same name under different parents are told apart
+  as ``parent/name``;
+- each ``TextSource`` whose text is in the project (``plainTextPath``
+  ``internal://…`` or a relative path, found in ``Sources/`` or ``sources/``,
+  or inline ``PlainTextContent``) becomes a document, one turn per line;
+- each ``Coding`` of a ``PlainTextSelection`` is one record: a selection with
+  three codes is three codings. A ``Coding`` on a whole source covers all of it;
+- coder = the ``User`` name of the coding's (else the selection's)
+  ``creatingUser``, else its GUID; memo = the selection's description and the
+  notes attached to the selection or coding (``NoteRef``, ``Link``), joined
+  with " | ";
+- ``Cases`` give participants: the case that refers to a source
+  (``SourceRef``) is its participant, a case referred to by a selection
+  (``SelectionRef``) speaks the lines under that selection; ``Variables``
+  values on cases (and on sources) become participant attributes;
+- picture, PDF, audio and video sources are skipped, and said so in notes.
+
+Positions are converted to code points with the convention detected for the
+file (see ``positions``); ``notes`` says which.
+
+Writing (``export_qdpx``): clean, redacted texts, codebook, codings, coders and
+participants of a processed study, valid against the REFI-QDA 1.0 Project
+schema, with GUIDs derived from names (uuid5) so the same study gives the same
+bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from xml.etree import ElementTree as ET
+from xml.etree.ElementTree import Element
+
+import numpy as np
+import pandas as pd
+
+from .. import atomic
+from ..errors import InputError, ProblemList
+from ..transcripts import RawDocument, SpeakerLabels
+from . import (CODEBOOK_COLUMNS, RECORD_COLUMNS, document_id, external_codings, lines_with_offsets,
+               paragraph_turns, source_name_of, study_labels)
+from . import positions as pos
+from .safezip import DEFAULT_LIMITS, Limits, SafeZip, parse_xml, read_capped_file, unsafe_member_reason
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+SOURCES_FOLDER = "Sources"          # REFI-QDA §8 spells it so; readers here also accept "sources"
+GUID_NAMESPACE = uuid.UUID("6f1c3c1e-3f7a-5d2b-9a57-2f4e1d0c7b11")
+NON_TEXT_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
+MEMO_JOIN = " | "
+
+
+def _guid(value: str | None) -> str:
+    """GUIDs compare case-insensitively, with or without braces."""
+    return (value or "").strip().strip("{}").lower()
+
+
+def _text(element: Element | None, child: str) -> str:
+    found = element.find(child) if element is not None else None
+    return (found.text or "").strip() if found is not None else ""
+
+
+# -- the project file and the files beside it ----------------------------------
+
+@dataclass
+class _Project:
+    path: Path
+    root: Element
+    xml_name: str                                   # member or file name, for messages
+    read_member: Callable[[str], bytes | None]      # internal path -> bytes, None when absent
+    notes: list[str] = field(default_factory=list)
+
+
+def _pick_qde(names: list[str], path: Path) -> str:
+    qdes = [n for n in names if n.lower().endswith(".qde")]
+    if not qdes:
+        raise InputError.one(path, "no project XML (.qde) in the archive",
+                             "export the project again as REFI-QDA (.qdpx) from the QDA program")
+    # The shallowest wins; project.qde before other names; then alphabetical.
+    qdes.sort(key=lambda n: (n.count("/"), n.rsplit("/", 1)[-1].lower() != "project.qde", n))
+    return qdes[0]
+
+
+def _member_candidates(internal: str, qde_folder: str) -> list[str]:
+    """Where a source named ``internal`` may be, most likely first (lower case)."""
+    internal = internal.lstrip("/")
+    out = []
+    for folder in dict.fromkeys([qde_folder, ""]):
+        out += [f"{folder}sources/{internal}", f"{folder}{internal}"]
+    return [o.lower() for o in out]
+
+
+def _internal_name(reference: str) -> str | None:
+    """The path inside the project that a plainTextPath names, or None when it
+    points outside the project (absolute paths)."""
+    ref = reference.strip()
+    low = ref.lower()
+    if low.startswith("internal://"):
+        return ref[len("internal://"):]
+    if low.startswith("relative://"):
+        return ref[len("relative://"):].lstrip("/")
+    if low.startswith(("absolute://", "file://")) or re.match(r"^[a-z][a-z0-9+.-]*://", low):
+        return None
+    return ref
+
+
+class _opened:
+    """Context manager giving a ``_Project`` for a .qdpx (zip) or a bare .qde."""
+
+    def __init__(self, path: Path, limits: Limits):
+        self.path, self.limits, self.zip = Path(path), limits, None
+
+    def __enter__(self) -> _Project:
+        path = self.path
+        if not path.is_file():
+            raise InputError.one(path, "file not found", "check the path in study.yml 'codings:'")
+        head = path.read_bytes()[:4] if path.stat().st_size else b""
+        if head.startswith(b"PK") or path.suffix.lower() == ".qdpx":
+            self.zip = SafeZip(path, self.limits)
+            try:
+                return self._from_zip()
+            except BaseException:
+                self.zip.close()
+                raise
+        return self._from_file()
+
+    def __exit__(self, *exc) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def _from_zip(self) -> _Project:
+        z = self.zip
+        xml_name = _pick_qde(z.names, self.path)
+        root = parse_xml(z.read(xml_name), self.path, xml_name)
+        folder = xml_name.rsplit("/", 1)[0] + "/" if "/" in xml_name else ""
+        by_lower = {}
+        for name in sorted(z.names):
+            by_lower.setdefault(name.lower(), name)
+
+        def read_member(internal: str) -> bytes | None:
+            if unsafe_member_reason(internal):
+                raise InputError.one(self.path, f"a source path escapes the project ({internal[:80]!r})",
+                                     "refused for safety: export the project again from the QDA program")
+            for candidate in _member_candidates(internal, folder):
+                if candidate in by_lower:
+                    return z.read(by_lower[candidate])
+            return None
+
+        project = _Project(self.path, root, xml_name, read_member)
+        if len([n for n in z.names if n.lower().endswith(".qde")]) > 1:
+            project.notes.append(f"{self.path.name}: several .qde files in the archive; read {xml_name}")
+        return project
+
+    def _from_file(self) -> _Project:
+        path = self.path
+        root = parse_xml(read_capped_file(path, self.limits.max_total_bytes), path)
+        folder = path.parent.resolve()
+
+        def read_member(internal: str) -> bytes | None:
+            if unsafe_member_reason(internal):
+                raise InputError.one(path, f"a source path escapes the project folder ({internal[:80]!r})",
+                                     "refused for safety: sources must sit in Sources/ beside the .qde")
+            for sub in ("Sources", "sources", ""):
+                candidate = (folder / sub / internal.lstrip("/")).resolve()
+                if candidate.is_file() and candidate.is_relative_to(folder):
+                    return read_capped_file(candidate, self.limits.max_total_bytes)
+            return None
+
+        return _Project(path, root, path.name, read_member)
+
+
+def _decode_source(data: bytes, file: Path, where: str) -> str:
+    """Source texts are UTF-8 (REFI-QDA §8); a byte-order mark is dropped,
+    which is also what NVivo's positions count from."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError.one(file, f"source text is not UTF-8 (byte {exc.start})",
+                             "export the project again; REFI-QDA source texts are UTF-8", where) from None
+
+
+# -- codebook --------------------------------------------------------------------
+
+def _code_rows(codes: Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Codebook rows from a <Codes> tree and GUID -> code name.
+
+    Walks the tree depth first, so a parent always precedes its children.
+    """
+    rows: list[dict] = []
+
+    def walk(element: Element, parent_guid: str) -> None:
+        for code in element.findall("Code"):
+            rows.append({"guid": _guid(code.get("guid")), "name": (code.get("name") or "").strip(),
+                         "parent_guid": parent_guid, "description": _text(code, "Description"),
+                         "colour": (code.get("color") or "").strip()})
+            walk(code, rows[-1]["guid"])
+
+    if codes is not None:
+        walk(codes, "")
+    names = _unique_code_names(rows)
+    by_guid = {r["guid"]: names[i] for i, r in enumerate(rows)}
+    frame = pd.DataFrame({
+        "code": [names[i] for i in range(len(rows))],
+        "parent": [by_guid.get(r["parent_guid"], "") for r in rows],
+        "level": "",
+        "description": [r["description"] for r in rows],
+        "colour": [r["colour"] for r in rows],
+    }, columns=CODEBOOK_COLUMNS)
+    return frame.astype({c: "string" for c in CODEBOOK_COLUMNS}), by_guid
+
+
+def _unique_code_names(rows: list[dict]) -> list[str]:
+    """Code names, with a name used twice qualified by its parent path."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["name"]] = counts.get(r["name"], 0) + 1
+    by_guid = {r["guid"]: r for r in rows}
+
+    def path(r: dict) -> str:
+        parts, seen = [r["name"]], {r["guid"]}
+        parent = by_guid.get(r["parent_guid"])
+        while parent is not None and parent["guid"] not in seen:
+            parts.append(parent["name"])
+            seen.add(parent["guid"])
+            parent = by_guid.get(parent["parent_guid"])
+        return "/".join(reversed(parts))
+
+    return [path(r) if counts[r["name"]] > 1 else r["name"] for r in rows]
+
+
+def read_qdc(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> pd.DataFrame:
+    """A REFI-QDA codebook (.qdc) -> codebook table (code, parent, level,
+    description, colour). Tolerates Taguette's empty ``<Sets/>`` and ATLAS.ti's
+    schemaLocation naming another version: only ``Codes`` is read."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.one(path, "file not found", "check the path in study.yml")
+    root = parse_xml(read_capped_file(path, limits.max_total_bytes), path)
+    if root.tag not in ("CodeBook", "Project"):
+        raise InputError.one(path, f"not a REFI-QDA codebook (the XML root is <{root.tag}>)",
+                             "export the codebook again as REFI-QDA (.qdc)")
+    codes = root.find("Codes") if root.tag == "CodeBook" else root.find("CodeBook/Codes")
+    frame, _ = _code_rows(codes)
+    _check_code_names(frame, path)
+    return frame
+
+
+def _check_code_names(frame: pd.DataFrame, path: Path) -> None:
+    if (frame["code"] == "").any():
+        raise InputError.one(path, f"{int((frame['code'] == '').sum())} code(s) without a name",
+                             "name every code in the QDA program and export again")
+
+
+# -- project -----------------------------------------------------------------------
+
+def _variable_value(value: Element, variables: dict[str, tuple[str, str]]) -> tuple[str, object] | None:
+    ref = value.find("VariableRef")
+    name = variables.get(_guid(ref.get("targetGUID")) if ref is not None else "", ("", ""))[0]
+    for tag in VALUE_TAGS:
+        found = value.find(tag)
+        if found is None or found.text is None:
+            continue
+        raw = found.text.strip()
+        try:
+            if tag == "IntegerValue":
+                return name, int(raw)
+            if tag == "FloatValue":
+                return name, float(raw)
+            if tag == "BooleanValue":
+                return name, raw.lower() in ("true", "1")
+        except ValueError:
+            pass
+        return name, raw
+    return None
+
+
+@dataclass
+class _Case:
+    name: str
+    attributes: dict
+    sources: set[str]
+    selections: set[str]
+
+
+def _note_texts(project: _Project) -> dict[str, str]:
+    notes = {}
+    for note in project.root.findall("Notes/Note"):
+        text = _text(note, "PlainTextContent")
+        if not text and note.get("plainTextPath"):
+            internal = _internal_name(note.get("plainTextPath"))
+            data = project.read_member(internal) if internal else None
+            text = _decode_source(data, project.path, f"note {note.get('guid')}").strip() if data else ""
+        notes[_guid(note.get("guid"))] = text or _text(note, "Description") or (note.get("name") or "")
+    return notes
+
+
+def _linked_notes(root: Element, notes: dict[str, str]) -> dict[str, list[str]]:
+    """Selection/coding GUID -> texts of notes linked to it by a <Link>."""
+    out: dict[str, list[str]] = {}
+    for link in root.findall("Links/Link"):
+        a, b = _guid(link.get("originGUID")), _guid(link.get("targetGUID"))
+        for note, other in ((a, b), (b, a)):
+            if note in notes and other not in notes:
+                out.setdefault(other, []).append(notes[note])
+    return out
+
+
+def _cases(root: Element, variables: dict[str, tuple[str, str]]) -> list[_Case]:
+    cases = []
+    for case in root.findall("Cases/Case"):
+        attributes = dict(v for v in (_variable_value(x, variables) for x in case.findall("VariableValue"))
+                          if v is not None and v[0])
+        cases.append(_Case((case.get("name") or case.get("guid") or "").strip(), attributes,
+                           {_guid(r.get("targetGUID")) for r in case.findall("SourceRef")},
+                           {_guid(r.get("targetGUID")) for r in case.findall("SelectionRef")}))
+    return cases
+
+
+def _selection_rows(source: Element, source_key: str) -> list[dict]:
+    """One row per (selection, coding) of a text source; start/end as written."""
+    rows = []
+    for selection in source.findall("PlainTextSelection"):
+        base = {"source_key": source_key, "selection": _guid(selection.get("guid")),
+                "selection_user": _guid(selection.get("creatingUser")),
+                "start_raw": selection.get("startPosition"), "end_raw": selection.get("endPosition"),
+                "description": _text(selection, "Description"),
+                "selection_notes": [_guid(n.get("targetGUID")) for n in selection.findall("NoteRef")]}
+        for coding in selection.findall("Coding"):
+            ref = coding.find("CodeRef")
+            rows.append({**base, "coding": _guid(coding.get("guid")),
+                         "code_guid": _guid(ref.get("targetGUID")) if ref is not None else "",
+                         "coding_user": _guid(coding.get("creatingUser")),
+                         "coding_notes": [_guid(n.get("targetGUID")) for n in coding.findall("NoteRef")]})
+    for coding in source.findall("Coding"):   # a code on the whole source
+        ref = coding.find("CodeRef")
+        rows.append({"source_key": source_key, "selection": _guid(source.get("guid")), "selection_user": "",
+                     "start_raw": None, "end_raw": None, "description": "", "selection_notes": [],
+                     "coding": _guid(coding.get("guid")),
+                     "code_guid": _guid(ref.get("targetGUID")) if ref is not None else "",
+                     "coding_user": _guid(coding.get("creatingUser")),
+                     "coding_notes": [_guid(n.get("targetGUID")) for n in coding.findall("NoteRef")]})
+    return rows
+
+
+def read_qdpx(path: Path | str, labels: SpeakerLabels | None = None, redact=None, *, config=None,
+              root: Path | None = None, limits: Limits = DEFAULT_LIMITS):
+    """A REFI-QDA project (.qdpx archive, or a bare .qde beside its Sources/)
+    -> ExternalCodings (documents, records, codebook, participants, notes).
+
+    ``redact`` (a cleaning.Redactor or any str -> str) is applied to what
+    becomes a key: document ids, participant ids and attribute names. Quotes,
+    memos, codes, coders and attribute values are left as written: the coding
+    importer and ingest redact them, and redacting twice is not safe (a
+    placeholder may contain a term). Turn texts are redacted by clean_document. ``root`` (the study folder, or ``config.root``) makes
+    ``records.source`` relative to it; else it is the file name. Without
+    ``labels``, the speaker labels of ``config`` (else the defaults) are used.
+    """
+    path = Path(path)
+    labels = labels or study_labels(config)
+    redact = redact or (lambda s: s)
+    source_name = source_name_of(path, root or getattr(config, "root", None))
+    with _opened(path, limits) as project:
+        return _read_project(project, labels, redact, source_name)
+
+
+def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name: str):
+    path, xml = project.path, project.root
+    problems = ProblemList()
+    notes = list(project.notes)
+    if xml.tag != "Project":
+        raise InputError.one(path, f"not a REFI-QDA project (the XML root is <{xml.tag}>)",
+                             "a .qdc is a codebook only: list it under 'codebook:' or export the whole project (.qdpx)")
+    users = {_guid(u.get("guid")): (u.get("name") or "").strip() or _guid(u.get("guid"))
+             for u in xml.findall("Users/User")}
+    codebook, code_names = _code_rows(xml.find("CodeBook/Codes"))
+    _check_code_names(codebook, path)
+    variables = {_guid(v.get("guid")): ((v.get("name") or "").strip(), v.get("typeOfVariable") or "")
+                 for v in xml.findall("Variables/Variable")}
+    cases = _cases(xml, variables)
+    note_texts = _note_texts(project)
+    linked = _linked_notes(xml, note_texts)
+
+    # Texts of the text sources, and every coding on them.
+    texts: dict[str, str] = {}
+    meta: dict[str, dict] = {}
+    rows: list[dict] = []
+    skipped_sources = 0
+    for source in xml.findall("Sources/TextSource"):
+        key = _guid(source.get("guid"))
+        name = (source.get("name") or key).strip()
+        where = f"TextSource '{name}'"
+        text = None
+        inline = source.find("PlainTextContent")
+        if inline is not None:
+            text = inline.text or ""
+        elif source.get("plainTextPath"):
+            internal = _internal_name(source.get("plainTextPath"))
+            data = project.read_member(internal) if internal else None
+            if data is not None:
+                text = _decode_source(data, path, where)
+        source_rows = _selection_rows(source, key)
+        if text is None:
+            if source_rows:
+                problems.add(path, f"{where} has {len(source_rows)} coding(s) but its text is not in the project "
+                             f"({source.get('plainTextPath') or 'no plainTextPath'})",
+                             "export the project again with its sources included (.qdpx)", project.xml_name)
+            skipped_sources += 1
+            continue
+        texts[key] = text
+        attrs = dict(v for v in (_variable_value(x, variables) for x in source.findall("VariableValue"))
+                     if v is not None and v[0])
+        meta[key] = {"name": name, "attributes": attrs}
+        rows += source_rows
+    if skipped_sources:
+        notes.append(f"{skipped_sources} text source(s) without their text in {path.name} skipped (no codings on them)")
+    non_text = [s for tag in NON_TEXT_SOURCES for s in xml.findall(f"Sources/{tag}")]
+    if non_text:
+        n_codings = sum(len(s.findall(".//Coding")) for s in non_text)
+        notes.append(f"{len(non_text)} picture/PDF/audio/video source(s) and their {n_codings} coding(s) skipped: "
+                     "only text sources are read")
+
+    records = _records(rows, texts, meta, code_names, users, note_texts, linked, path, project.xml_name, problems, notes)
+    documents, participants = _documents(texts, meta, cases, records, labels, redact, path, problems)
+    problems.raise_if_any()
+    doc_of_source = {key: redact(document_id(meta[key]["name"])) for key in texts}
+    if len(records):
+        records["doc_id"] = records.pop("source_key").map(doc_of_source)
+    else:
+        records = records.rename(columns={"source_key": "doc_id"})
+    records["source"] = source_name
+    records = records[RECORD_COLUMNS + ["start", "end"]].sort_values(
+        ["doc_id", "start", "end", "code", "coder"], kind="stable")
+    records = records.astype({c: "string" for c in RECORD_COLUMNS if c != "hint_offset"})
+    return external_codings(documents=documents, records=records.reset_index(drop=True),
+                            codebook=codebook, participants=participants, notes=notes)
+
+
+def _records(rows, texts, meta, code_names, users, note_texts, linked, path, xml_name,
+             problems: ProblemList, notes: list[str]) -> pd.DataFrame:
+    """Coding rows with positions converted to code points, quote, coder, memo."""
+    columns = ["source_key", "quote", "hint_offset", "code", "level", "coder", "memo", "source_row", "start", "end"]
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype="Int64" if c in ("hint_offset", "start", "end") else "string")
+                             for c in columns})
+    frame = pd.DataFrame(rows)
+    whole = frame["start_raw"].isna()
+    frame["start_w"] = pd.to_numeric(frame["start_raw"], errors="coerce")
+    frame["end_w"] = pd.to_numeric(frame["end_raw"], errors="coerce")
+    bad_number = ~whole & (frame["start_w"].isna() | frame["end_w"].isna())
+    for sel in frame.loc[bad_number, "selection"].drop_duplicates():
+        problems.add(path, "selection start/end positions are not whole numbers",
+                     "export the project again", f"{xml_name}:selection {sel}")
+    frame = frame.loc[~bad_number].copy()
+    lengths = {k: len(t) for k, t in texts.items()}
+    frame.loc[whole, "start_w"] = 0
+
+    # Detect the position convention on the selections (not the whole-source codings).
+    spans = {}
+    selections = frame.loc[~whole].drop_duplicates("selection")
+    for key, group in selections.groupby("source_key", sort=True):
+        spans[key] = (texts[key], group["start_w"].to_numpy(np.int64), group["end_w"].to_numpy(np.int64))
+    convention, scores = pos.detect_convention(spans) if spans else (pos.CODE_POINTS, {})
+    if spans:
+        detail = ", ".join(f"{k} {v}" for k, v in scores.items())
+        notes.append(f"{convention.note} — detected in {path.name}: {detail} of "
+                     f"{sum(len(s[1]) for s in spans.values())} selections start and end on word/line boundaries")
+
+    start = np.full(len(frame), -1, dtype=np.int64)
+    end = np.full(len(frame), -1, dtype=np.int64)
+    for key, index in frame.groupby("source_key", sort=False).indices.items():
+        part = frame.iloc[index]
+        is_whole = part["start_raw"].isna().to_numpy()
+        s = pos.to_code_points(texts[key], part["start_w"].fillna(0).to_numpy(np.int64), convention)
+        e = pos.to_code_points(texts[key], part["end_w"].fillna(0).to_numpy(np.int64), convention)
+        s[is_whole], e[is_whole] = 0, lengths[key]
+        start[index], end[index] = s, e
+    frame["start"], frame["end"] = start, end
+    invalid = (frame["start"] < 0) | (frame["end"] < 0) | (frame["end"] < frame["start"])
+    for row in frame.loc[invalid].drop_duplicates("selection").itertuples(index=False):
+        problems.add(path, f"selection {row.start_raw}–{row.end_raw} does not fit its source "
+                     f"'{meta[row.source_key]['name']}' ({lengths[row.source_key]} characters) read as {convention.key}",
+                     "export the project again; if it opens correctly in the QDA program, report this file",
+                     f"{xml_name}:selection {row.selection}")
+    frame = frame.loc[~invalid]
+    unknown = ~frame["code_guid"].isin(code_names)
+    for row in frame.loc[unknown].itertuples(index=False):
+        problems.add(path, f"a coding refers to code {row.code_guid or '(none)'}, which is not in the code book",
+                     "export the project again with its whole code book", f"{xml_name}:selection {row.selection}")
+    frame = frame.loc[~unknown]
+
+    quotes = [texts[k][s:e] for k, s, e in zip(frame["source_key"], frame["start"], frame["end"])]
+    coder = [users.get(c or s, c or s) for c, s in zip(frame["coding_user"], frame["selection_user"])]
+    memo = [MEMO_JOIN.join(dict.fromkeys(m for m in [d, *(note_texts.get(n, "") for n in sn + cn),
+                                                      *linked.get(sel, []), *linked.get(cod, [])] if m))
+            for d, sn, cn, sel, cod in zip(frame["description"], frame["selection_notes"], frame["coding_notes"],
+                                           frame["selection"], frame["coding"])]
+    out = pd.DataFrame({
+        "source_key": frame["source_key"].to_numpy(), "quote": quotes,
+        "hint_offset": frame["start"].to_numpy(), "code": frame["code_guid"].map(code_names).to_numpy(),
+        "level": "", "coder": coder, "memo": memo, "source_row": frame["selection"].to_numpy(),
+        "start": frame["start"].to_numpy(), "end": frame["end"].to_numpy()})
+    out = out.sort_values(["source_key", "start", "end", "code", "coder"], kind="stable")
+    return out.astype({"hint_offset": "Int64", "start": "Int64", "end": "Int64"}).reset_index(drop=True)
+
+
+def _documents(texts, meta, cases: list[_Case], records: pd.DataFrame, labels: SpeakerLabels, redact,
+               path: Path, problems: ProblemList) -> tuple[list[RawDocument], pd.DataFrame | None]:
+    """One RawDocument per text source (one turn per line), and the participants."""
+    participants: dict[str, dict] = {}
+    for case in cases:
+        participants.setdefault(redact(case.name), {}).update(
+            {redact(k): v for k, v in case.attributes.items()})
+    selection_span = {}
+    if len(records):
+        firsts = records.drop_duplicates("source_row")
+        selection_span = dict(zip(firsts["source_row"], zip(firsts["source_key"], firsts["start"], firsts["end"])))
+    documents, seen = [], {}
+    for key, text in texts.items():
+        name = meta[key]["name"]
+        doc_id = redact(document_id(name))
+        if doc_id in seen:
+            problems.add(path, f"two text sources are named '{name}' ({seen[doc_id]} and {key})",
+                         "rename one of them in the QDA program so that each document has its own name")
+            continue
+        seen[doc_id] = key
+        owners = sorted(redact(c.name) for c in cases if key in c.sources)
+        speakers = [(redact(c.name), selection_span[s]) for c in cases for s in sorted(c.selections)
+                    if s in selection_span and selection_span[s][0] == key]
+        speaking = sorted({p for p, _ in speakers})
+        if not owners and len(speaking) == 1:
+            owners = speaking
+        # Several cases on one source (by SourceRef, or by selections) make it a group.
+        group = len(owners) > 1 or (not owners and len(speaking) > 1)
+        participant = owners[0] if len(owners) == 1 else (None if group else doc_id)
+
+        def participant_at(offset: int, length: int, speakers=speakers) -> str | None:
+            hits = sorted({p for p, (_, s, e) in speakers if s < offset + max(length, 1) and offset < e})
+            return hits[0] if len(hits) == 1 else None
+
+        turns = paragraph_turns(lines_with_offsets(text), labels, participant, participant_at)
+        if not turns:
+            continue
+        attributes = {redact(k): v for k, v in meta[key]["attributes"].items()}
+        if participant is not None:
+            merged = {**attributes, **participants.get(participant, {})}
+            if merged or participant in participants:
+                participants[participant] = merged
+            attributes = merged
+        documents.append(RawDocument(
+            doc_id=doc_id, source_file=path, format="qdpx" if path.suffix.lower() != ".qde" else "qde",
+            kind="focus_group" if group else "refi", turns=turns, encoding="utf-8",
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), participant_id=participant,
+            attributes=attributes))
+    if not participants:
+        return documents, None
+    frame = pd.DataFrame([{"participant_id": pid, **attrs} for pid, attrs in sorted(participants.items())])
+    return documents, frame
+
+
+# -- export ------------------------------------------------------------------------
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_COLOUR_RE = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
+
+
+def make_guid(kind: str, *names) -> str:
+    """A GUID that depends only on what it names, so exports are reproducible."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join([kind, *map(str, names)]))).upper()
+
+
+def _clean(value) -> str:
+    return _XML_INVALID.sub("", "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value))
+
+
+def _sub(parent: Element, tag: str, text: str | None = None, **attrs) -> Element:
+    element = ET.SubElement(parent, tag, {k: _clean(v) for k, v in attrs.items() if v is not None})
+    if text is not None:
+        element.text = _clean(text)
+    return element
+
+
+def _variable_type(values: pd.Series) -> str:
+    """Integer, Float, Boolean or Text, from the non-missing values."""
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return "Text"
+    if text.str.fullmatch(r"[+-]?\d+").all():
+        return "Integer"
+    if text.str.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)").all():
+        return "Float"
+    if text.str.lower().isin(["true", "false"]).all():
+        return "Boolean"
+    return "Text"
+
+
+def _codebook_tree(codebook: pd.DataFrame, codings: pd.DataFrame) -> tuple[list[str], dict[str, str], dict[str, dict]]:
+    """Codes in a stable order, each code's parent ('' for top) and its row.
+
+    Codes used in codings but missing from the codebook, and parents named but
+    not listed, are added at the top. A parent chain that loops is cut.
+    """
+    rows: dict[str, dict] = {}
+    for row in codebook.itertuples(index=False):
+        code = str(row.code)
+        if code and code not in rows:
+            rows[code] = {"parent": "" if pd.isna(row.parent) else str(row.parent),
+                          "description": "" if pd.isna(row.description) else str(row.description),
+                          "colour": str(getattr(row, "colour", "") or "") if not pd.isna(getattr(row, "colour", None)) else ""}
+    for code in sorted(set(codings["code"].dropna().astype(str)) - set(rows)):
+        rows[code] = {"parent": "", "description": "", "colour": ""}
+    for code in sorted({r["parent"] for r in rows.values() if r["parent"]} - set(rows)):
+        rows[code] = {"parent": "", "description": "", "colour": ""}
+    parent = {}
+    for code, row in rows.items():
+        chain, p = {code}, row["parent"]
+        while p and p not in chain:
+            chain.add(p)
+            p = rows[p]["parent"]
+        parent[code] = "" if p else row["parent"]   # p non-empty here means the chain came back round
+    return list(rows), parent, rows
+
+
+def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, int]]:
+    """The project.qde of a study, and counts of what went in."""
+    from .. import __version__
+
+    codings = study.codings.copy()
+    codings = codings.loc[codings["doc_id"].isin(list(source_guids)) & codings["start"].notna()
+                          & codings["end"].notna() & codings["code"].notna()]
+    skipped = len(study.codings) - len(codings)
+    codings = codings.assign(coder=codings["coder"].fillna("").astype(str),
+                             memo=codings["memo"].fillna("").astype(str),
+                             start=codings["start"].astype(int), end=codings["end"].astype(int))
+    codings = codings.drop_duplicates(["doc_id", "start", "end", "code", "coder"])
+    project = Element("Project", {"xmlns": PROJECT_NS, "name": _clean(study.title or study.name),
+                                  "origin": f"Transcript Themes {__version__}"})
+    coders = sorted(set(codings["coder"]))
+    if coders:
+        users = _sub(project, "Users")
+        for coder in coders:
+            _sub(users, "User", guid=make_guid("user", coder), name=coder or "(unknown coder)")
+        project.set("creatingUserGUID", make_guid("user", coders[0]))
+
+    order, parent, rows = _codebook_tree(study.codebook, codings)
+    if order:
+        codes_el = _sub(_sub(project, "CodeBook"), "Codes")
+        elements: dict[str, Element] = {}
+
+        def place(code: str) -> Element:
+            if code in elements:
+                return elements[code]
+            holder = place(parent[code]) if parent[code] else codes_el
+            attrs = {"guid": make_guid("code", code), "name": code, "isCodable": "true"}
+            if _COLOUR_RE.match(rows[code]["colour"]):
+                attrs["color"] = rows[code]["colour"]
+            element = _sub(holder, "Code", **attrs)
+            if rows[code]["description"]:
+                # Description must precede child codes (schema order): children are placed after.
+                _sub(element, "Description", rows[code]["description"])
+            elements[code] = element
+            return element
+
+        for code in order:
+            place(code)
+
+    participants = study.participants
+    attribute_columns = [c for c in participants.columns if c not in ("participant_id", "doc_id")]
+    variable_types = {c: _variable_type(participants[c]) for c in attribute_columns}
+    if attribute_columns and len(participants):
+        variables = _sub(project, "Variables")
+        for col in attribute_columns:
+            _sub(variables, "Variable", guid=make_guid("variable", col), name=col, typeOfVariable=variable_types[col])
+    docs_of = study.documents.groupby("participant_id", sort=True)["doc_id"].apply(sorted).to_dict()
+    if len(participants):
+        cases = _sub(project, "Cases")
+        for row in participants.sort_values("participant_id", kind="stable").to_dict("records"):
+            pid = str(row["participant_id"])
+            case = _sub(cases, "Case", guid=make_guid("case", pid), name=pid)
+            for col in attribute_columns:
+                value = row[col]
+                if value is None or pd.isna(value) or str(value).strip() == "":
+                    continue
+                vv = _sub(case, "VariableValue")
+                _sub(vv, "VariableRef", targetGUID=make_guid("variable", col))
+                kind = variable_types[col]
+                text = str(value).strip().lower() if kind == "Boolean" else str(value).strip()
+                _sub(vv, f"{kind}Value", text)
+            for doc_id in docs_of.get(pid, []):
+                if doc_id in source_guids:
+                    _sub(case, "SourceRef", targetGUID=source_guids[doc_id])
+
+    memos = sorted(set(m for m in codings["memo"] if m.strip()))
+    if source_guids:
+        sources = _sub(project, "Sources")
+        for doc_id, guid in source_guids.items():
+            source = _sub(sources, "TextSource", guid=guid, name=f"{doc_id}.txt",
+                          plainTextPath=f"internal://{guid}.txt")
+            mine = codings.loc[codings["doc_id"] == doc_id].sort_values(["start", "end", "code", "coder"], kind="stable")
+            for (start, end), group in mine.groupby(["start", "end"], sort=True):
+                selection = _sub(source, "PlainTextSelection", guid=make_guid("selection", doc_id, start, end),
+                                 name=f"{doc_id} {start}-{end}", startPosition=str(start), endPosition=str(end),
+                                 creatingUser=make_guid("user", group["coder"].iloc[0]))
+                for coding in group.itertuples(index=False):
+                    element = _sub(selection, "Coding", guid=make_guid("coding", doc_id, start, end, coding.code, coding.coder),
+                                   creatingUser=make_guid("user", coding.coder))
+                    _sub(element, "CodeRef", targetGUID=make_guid("code", coding.code))
+                    if coding.memo.strip():
+                        _sub(element, "NoteRef", targetGUID=make_guid("note", coding.memo))
+    if memos:
+        notes = _sub(project, "Notes")
+        for memo in memos:
+            note = _sub(notes, "Note", guid=make_guid("note", memo), name=memo[:60])
+            _sub(note, "PlainTextContent", memo)
+    ET.indent(project, space="  ")
+    data = ET.tostring(project, encoding="utf-8", xml_declaration=True)
+    counts = {"sources": len(source_guids), "codes": len(order), "selections":
+              int(codings.drop_duplicates(["doc_id", "start", "end"]).shape[0]), "codings": len(codings),
+              "codings_skipped": int(skipped), "cases": len(participants), "notes": len(memos)}
+    return data, counts
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    """A zip with fixed timestamps and attributes: same members, same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def export_qdpx(study, path: Path | str) -> dict[str, int]:
+    """Write a processed study as a REFI-QDA project (.qdpx), atomically.
+
+    Sources are the clean, redacted texts (UTF-8, no byte-order mark, in
+    ``Sources/<guid>.txt``); selections count code points, end exclusive (the
+    standard's rule, so ``text[start:end]`` is the coded span); one
+    PlainTextSelection per coded span, one Coding per (code, coder) on it;
+    memos become Notes referenced from their codings; participants become
+    Cases with Variables and SourceRefs to their documents. Codings without a
+    position (quotes that were not found) cannot be placed and are left out:
+    the returned counts say how many. Nothing from redactions.csv is read.
+    """
+    path = Path(path)
+    doc_ids = sorted(str(d) for d in study.documents["doc_id"].dropna().unique())
+    source_guids = {doc_id: make_guid("source", doc_id) for doc_id in doc_ids}
+    xml, counts = project_xml(study, source_guids)
+    members = [("project.qde", xml)]
+    for doc_id, guid in source_guids.items():
+        members.append((f"{SOURCES_FOLDER}/{guid}.txt", study.text(doc_id).encode("utf-8")))
+    atomic.write_bytes(path, _zip(members))
+    return counts
