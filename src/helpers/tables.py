@@ -32,6 +32,8 @@ INT_COLUMNS = {
 }
 FLOAT_COLUMNS = {"segments": ["start_time"], "codings": ["score"]}
 BOOL_COLUMNS = {"codings": ["duplicate"]}
+# Text even when a source gives numbers (sheet rows) and another text (REFI GUIDs).
+STRING_COLUMNS = {"codings": ["source_row"], "segments": ["speaker"], "documents": ["encoding"]}
 
 
 def columns(table: str) -> list[str]:
@@ -63,6 +65,8 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     for col in BOOL_COLUMNS.get(table, []):
         frame[col] = frame[col].fillna(False).astype(bool)
+    for col in STRING_COLUMNS.get(table, []):
+        frame[col] = frame[col].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)).astype("string")
     for col in frame.columns:
         if col in INT_COLUMNS.get(table, []) + FLOAT_COLUMNS.get(table, []) + BOOL_COLUMNS.get(table, []):
             continue
