@@ -39,4 +39,5 @@ bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration,
 	$(PY) bench/explore.py
 
 clean: ## Remove data/processed/STUDY and reports/STUDY (never data/raw)
+	@test -n "$(STUDY_NAME)" -a "$(STUDY_NAME)" != "/" || { echo "error: STUDY names no study — give STUDY=<name>" >&2; exit 2; }
 	rm -rf -- "data/processed/$(STUDY_NAME)" "reports/$(STUDY_NAME)"

@@ -27,6 +27,12 @@ _ENTRY_POINTS = {
     "negative_cases": "themes",
     "saturation": "themes",
     "agreement": "agreement",
+    "missing_themes": "themes",
+    "codeline": "themes",
+    "Explorer": "explore",
+    "topics": "discovery",
+    "code_suggestions": "discovery",
+    "participant_map": "discovery",
     "export_qdpx": "interop.refi",
 }
 

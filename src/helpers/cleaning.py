@@ -31,30 +31,40 @@ def normalise(text: str) -> str:
 
 # -- redaction ---------------------------------------------------------------------
 
+# Between the words of a term: spaces, line breaks, "_" or "-" (file names
+# such as "P01_Mary_Jones.txt", "Mary-Jones").
+_TERM_GAP = r"[\s_\-]+"
+_TERM_GAP_RE = re.compile(_TERM_GAP)
+
+
 class Redactor:
     """Whole-word, case-insensitive replacement, longest term first, with
-    possessives: 'Mary Jones' before 'Mary', and "Mary's" -> "(PSW)'s"."""
+    possessives: 'Mary Jones' before 'Mary', and "Mary's" -> "(PSW)'s".
+
+    A word is letters and digits: "_" and punctuation are boundaries, so
+    "P01_Mary.txt" -> "P01_(PSW).txt" but "Devon" keeps its "Dev"."""
 
     def __init__(self, terms: list[tuple[str, str]] | None = None):
-        self.terms = sorted(terms or [], key=lambda t: (-len(t[0]), t[0].lower()))
+        # a term of only spaces, "_" or "-" would match everywhere: left out
+        self.terms = sorted((t for t in terms or [] if self._key(t[0])), key=lambda t: (-len(t[0]), t[0].lower()))
         self.replacement = {self._key(t): r for t, r in self.terms}
         if self.terms:
             alternatives = "|".join(self._pattern(t) for t, _ in self.terms)
             # Whole words only: no letter or digit on either side. Punctuation
-            # (".", "@", "-") is a boundary, so "hospital.Mary", "dev@…" and
-            # "www.ashcombe.gov.uk" are redacted too: a listed term never survives.
-            self.regex = re.compile(rf"(?<!\w)(?:{alternatives})(?=(?:['’]s)?(?!\w))", re.IGNORECASE)
+            # and "_" are boundaries, so "hospital.Mary", "dev@…", "P01_Mary"
+            # and "www.ashcombe.gov.uk" are redacted too: a listed term never survives.
+            self.regex = re.compile(rf"(?<![^\W_])(?:{alternatives})(?=(?:['’]s)?(?![^\W_]))", re.IGNORECASE)
         else:
             self.regex = None
         self.counts: dict[str, int] = {}
 
     @staticmethod
     def _key(term: str) -> str:
-        return " ".join(term.lower().split())
+        return " ".join(part for part in _TERM_GAP_RE.split(term.lower()) if part)
 
     @staticmethod
     def _pattern(term: str) -> str:
-        return r"\s+".join(re.escape(part) for part in term.split())
+        return _TERM_GAP.join(re.escape(part) for part in _TERM_GAP_RE.split(term.strip()) if part)
 
     def __call__(self, text: str) -> str:
         if self.regex is None or not text:
@@ -89,7 +99,7 @@ def load_redactions(path: Path | None) -> Redactor:
         raise InputError.one(path, "no 'term' column", "the first row must read: term,replacement")
     problems = ProblemList()
     terms = []
-    for i, row in enumerate(frame.itertuples(index=False), start=2):
+    for i, row in zip(frame.index + 2, frame.itertuples(index=False)):  # spreadsheet row: header is row 1
         term = str(getattr(row, cols["term"]) if not pd.isna(getattr(row, cols["term"])) else "").strip()
         replacement = "(Redacted)"
         if "replacement" in cols:

@@ -66,16 +66,19 @@ def load_participants(config: StudyConfig, redact: Redactor) -> pd.DataFrame:
         raise InputError.one(path, "no 'participant_id' column", "name the first column participant_id")
     frame = frame.rename(columns={lower["participant_id"]: "participant_id"})
     problems = ProblemList()
-    for i, value in enumerate(frame["participant_id"], start=2):
-        if value is None or not str(value).strip():
-            problems.add(path, "empty participant_id", "fill in an id or delete the row", f"row {i}")
+    rows = frame.index + 2  # the spreadsheet row: header is row 1 (read_csv_table keeps the index)
     ids = frame["participant_id"].fillna("").astype(str).str.strip()
-    for i, dup in enumerate(ids.duplicated(keep="first"), start=2):
-        if dup and ids.iloc[i - 2]:
-            problems.add(path, f"participant_id '{redact(ids.iloc[i - 2])}' appears more than once",
-                         "give each participant one row", f"row {i}")
+    for row, pid in zip(rows, ids):
+        if not pid:
+            problems.add(path, "empty participant_id", "fill in an id or delete the row", f"row {row}")
+    for row, pid, dup in zip(rows, ids, ids.duplicated(keep="first")):
+        if dup and pid:
+            problems.add(path, f"participant_id '{redact(pid)}' appears more than once",
+                         "give each participant one row", f"row {row}")
     problems.raise_if_any()
     frame["participant_id"] = ids
+    # participant_id first, wherever the researcher put it
+    frame = frame[["participant_id"] + [c for c in frame.columns if c != "participant_id"]]
     for col in frame.columns:
         frame[col] = frame[col].map(lambda v: redact(str(v)) if v is not None else None)
     frame.columns = ["participant_id"] + [redact(c) for c in frame.columns[1:]]
@@ -140,7 +143,7 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
     if imported.participants is not None:
         participants = imported.participants
     segments = pd.concat([d.segments for d in docs.values()], ignore_index=True)
-    documents = documents_table(docs, config)
+    documents = documents_table(docs, config, redact)
     review = scan_identifiers(list(docs.values()), redact.placeholders)
     report_tables = dict(imported.report_tables)
     report_tables["identifier_review"] = review
@@ -175,7 +178,10 @@ def add_missing_participants(participants: pd.DataFrame, docs: dict[str, CleanDo
     return pd.concat([participants, pd.DataFrame(rows)], ignore_index=True)
 
 
-def documents_table(docs: dict[str, CleanDocument], config: StudyConfig) -> pd.DataFrame:
+def documents_table(docs: dict[str, CleanDocument], config: StudyConfig, redact=None) -> pd.DataFrame:
+    """One row per document; ``redact`` hides names in source file paths
+    ("transcripts/P01_Mary.txt")."""
+    redact = redact or (lambda text: text)
     rows = []
     for doc in docs.values():
         seg = doc.segments
@@ -186,7 +192,7 @@ def documents_table(docs: dict[str, CleanDocument], config: StudyConfig) -> pd.D
             source_name = Path(source).name
         rows.append({
             "doc_id": doc.doc_id, "participant_id": doc.participant_id,
-            "source_file": source_name, "format": doc.raw.format, "sha256": doc.raw.sha256,
+            "source_file": redact(source_name), "format": doc.raw.format, "sha256": doc.raw.sha256,
             "n_segments": len(seg), "n_words": int(seg["n_words"].sum()),
             "kind": doc.raw.kind, "encoding": doc.raw.encoding,
             "n_participant_words": int(seg.loc[seg["speaker_role"] == "participant", "n_words"].sum()),
@@ -206,23 +212,37 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def _redact_strings(value, redact):
+    """Every string in a nest of lists and dicts, redacted (keys too)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_strings(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {redact(str(k)): _redact_strings(v, redact) for k, v in value.items()}
+    return value
+
+
 def manifest(built: Built, paths: StudyPaths, redact_name) -> dict:
+    """The run's record. Like every processed output it holds no redaction
+    term: the title and parameters (e.g. a name added to stopwords) are redacted."""
     config = built.config
+    parameters = {"levels": config.levels, "speakers": config.speakers, "fillers": config.fillers,
+                  "stopwords": config.stopwords, "quote_match_threshold": config.quote_match_threshold}
     return {
-        "study": paths.name,
-        "title": config.title,
+        "study": redact_name(paths.name),
+        "title": redact_name(config.title),
         "fingerprint": fingerprint_inputs(config),
         "inputs": [{"path": redact_name(str(p.relative_to(config.root))),
                     "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size}
                    for p in config.input_files()],
-        "parameters": {"levels": config.levels, "speakers": config.speakers, "fillers": config.fillers,
-                       "stopwords": config.stopwords, "quote_match_threshold": config.quote_match_threshold},
+        "parameters": _redact_strings(parameters, redact_name),
         "versions": package_versions(),
         "rows": {"documents": len(built.documents), "segments": len(built.segments),
                  "codings": len(built.codings), "codebook": len(built.codebook),
                  "participants": len(built.participants)},
         "redactions": built.redaction_counts,
-        "warnings": built.warnings,
+        "warnings": [redact_name(w) for w in built.warnings],
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

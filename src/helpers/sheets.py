@@ -16,10 +16,14 @@ from .transcripts import decode
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:
+    """Cells as text, empty cells None. Rows that are empty (a blank line, or
+    only commas as Excel writes them) are dropped, but the index keeps each
+    row's place, as for workbooks: the spreadsheet row is ``index + 2``."""
     path = Path(path)
     text, _ = decode(path, path.read_bytes())
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                            skip_blank_lines=False)
     except pd.errors.ParserError as exc:
         line = _line_of(str(exc))
         raise InputError.one(path, "not a well-formed CSV table", "check quotes and the number of commas on each row",
@@ -27,7 +31,8 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError.one(path, "the file is empty", "add a header row and data, or remove the file") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.replace({"": None})
+    frame = frame.replace({"": None})
+    return frame[frame.notna().any(axis=1)]
 
 
 def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:

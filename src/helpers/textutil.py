@@ -12,13 +12,35 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from nltk.tokenize import RegexpTokenizer
 
 ANNOTATION_RE = re.compile(r"\[[^\[\]\n]{0,80}\]|\((?=[a-z])[a-z][a-z ,.'-]{0,40}\)")
 PLACEHOLDER_RE = re.compile(r"\((?=[A-Z])[A-Za-z][A-Za-z .'-]{0,40}\)")
 # Words: letters and digits, with inner apostrophes or hyphens ("don't", "mm-hm");
 # a placeholder counts as one token.
-_TOKENIZER = RegexpTokenizer(r"\([A-Z][A-Za-z .'-]{0,40}\)|[^\W_]+(?:['’-][^\W_]+)*")
+TOKEN_PATTERN = r"\([A-Z][A-Za-z .'-]{0,40}\)|[^\W_]+(?:['’-][^\W_]+)*"
+
+
+class _LazyTokenizer:
+    """nltk's RegexpTokenizer, imported on first use: importing nltk costs
+    seconds, which every command-line call would otherwise pay."""
+
+    _impl = None
+
+    def _tokenizer(self):
+        if self._impl is None:
+            from nltk.tokenize import RegexpTokenizer
+
+            type(self)._impl = RegexpTokenizer(TOKEN_PATTERN)
+        return self._impl
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._tokenizer().tokenize(text)
+
+    def span_tokenize(self, text: str):
+        return self._tokenizer().span_tokenize(text)
+
+
+_TOKENIZER = _LazyTokenizer()
 
 
 def strip_annotations(text: str) -> str:
