@@ -92,10 +92,6 @@ def study() -> Study:
     return three_document_study()
 
 
-def matrix(rows: list[list[float]], codes: list[str]) -> np.ndarray:
-    return np.asarray(rows, dtype="float64")
-
-
 # -- counts by unit ---------------------------------------------------------------
 
 def test_segment_counts(study):

@@ -332,13 +332,21 @@ curve
 """),
     md("## Topics and how the codes cover them"),
     code("""
-model = discovery.topics(study, n_topics=n_topics, seed=seed, level=level)
-display(Markdown(model.describe()))
-model.summary
+try:
+    model = discovery.topics(study, n_topics=n_topics, seed=seed, level=level)
+except ValueError as exc:  # too few turns or words for this many topics: say so, go on
+    model = None
+    display(Markdown(f"**No topic model:** {exc}"))
+if model is not None:
+    display(Markdown(model.describe()))
+    display(model.summary)
 """),
-    code("plots.discovery.topic_alignment_heatmap(model);"),
+    code("""
+if model is not None:
+    plots.discovery.topic_alignment_heatmap(model);
+"""),
     md("Most typical turns of each topic:"),
-    code("model.typical"),
+    code("model.typical if model is not None else None"),
     md("## Code suggestions for uncoded turns"),
     code("""
 suggestions = discovery.code_suggestions(study, level=level, min_examples=min_examples,

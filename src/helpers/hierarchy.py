@@ -114,8 +114,13 @@ def rollup(codings: pd.DataFrame, codebook: pd.DataFrame, level: str | None,
         (c, lv): hierarchy.ancestor_at(str(c), "" if pd.isna(lv) else str(lv), level)
         for c, lv in zip(pairs["code"], pairs["level"])
     }
-    keys = list(zip(codings["code"], codings["level"]))
-    mapped = pd.Series([mapping[k] for k in keys], index=codings.index, dtype="object")
+    # One lookup per distinct (code, level), then a merge: no Python loop over codings.
+    table = pd.DataFrame([(c, lv, target) for (c, lv), target in mapping.items()],
+                         columns=["code", "level", "_target"])
+    table["level"] = table["level"].astype(codings["level"].dtype)
+    table["code"] = table["code"].astype(codings["code"].dtype)
+    joined = codings[["code", "level"]].merge(table, on=["code", "level"], how="left")
+    mapped = pd.Series(joined["_target"].to_numpy(), index=codings.index, dtype="object")
     out = codings.loc[mapped.notna()].copy()
     out["code"] = mapped[mapped.notna()].astype("string")
     out["level"] = level
