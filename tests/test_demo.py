@@ -1,0 +1,109 @@
+"""The bundled demo study imports completely, with counts checked against the
+source files themselves (read here with openpyxl and python-docx, not with the
+importer), and its second coder is compared over the right documents."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from helpers.config import load_config
+from helpers.ingest import build
+from helpers.study import Study, resolve
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "raw" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return build(resolve(str(DEMO)), load_config(DEMO))
+
+
+def codes_in(cell) -> int:
+    return len([c for c in re.split(r"[;\n]", str(cell or "")) if c.strip()])
+
+
+def sheet_applications(path: Path, sheet: str, code_header: str) -> tuple[int, int]:
+    ws = openpyxl.load_workbook(path, read_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    col = [str(h).strip() for h in rows[0]].index(code_header)
+    data = [r for r in rows[1:] if any(v is not None for v in r)]
+    return len(data), sum(codes_in(r[col]) for r in data)
+
+
+def table_applications(path: Path) -> int:
+    table = docx.Document(str(path)).tables[0]
+    header = [c.text.strip() for c in table.rows[0].cells]
+    total = 0
+    for row in table.rows[1:]:
+        cells = [c.text.strip() for c in row.cells]
+        if cells == header:  # the header repeated on a later page
+            continue
+        for i, name in enumerate(header):
+            if "coding" in name.lower():
+                total += sum(1 for p in row.cells[i].paragraphs if p.text.strip())
+    return total
+
+
+def test_every_demo_coding_imports(demo):
+    codings = demo.codings
+    by_source = codings.groupby("source").size().to_dict()
+    rows_interviews, apps_interviews = sheet_applications(DEMO / "codings/coding_sheet_AK.xlsx", "Interviews", "Initial codes")
+    rows_group, apps_group = sheet_applications(DEMO / "codings/coding_sheet_AK.xlsx", "Focus group", "Initial codes")
+    rows_rb, apps_rb = sheet_applications(DEMO / "codings/second_coder_RB.xlsx", "Coding", "Codes")
+    # The data's author counted 171, 29 and 59 coded rows (data/raw/demo/README.md).
+    assert (rows_interviews, rows_group, rows_rb) == (171, 29, 59)
+    assert by_source["codings/coding_sheet_AK.xlsx#Interviews"] == apps_interviews
+    assert by_source["codings/coding_sheet_AK.xlsx#Focus group"] == apps_group
+    # RB's two turn ranges (P01 24-25, P06 22-23) each make one coding per code spanning two turns.
+    assert by_source["codings/second_coder_RB.xlsx#Coding"] == apps_rb
+    assert by_source["codings/P09_coding_table.docx#table1"] == table_applications(DEMO / "codings/P09_coding_table.docx")
+    assert by_source["codings/P10_coding_table.docx#table1"] == table_applications(DEMO / "codings/P10_coding_table.docx")
+    assert set(codings["coder"]) == {"AK", "RB"}
+    assert set(codings.loc[codings["coder"] == "RB", "doc_id"]) == {"P01", "P02", "P06"}
+    # every demo quote was found: nothing unmatched, and the deliberate fuzzy ones are listed
+    assert demo.report_tables.get("quotes_unmatched") is None or len(demo.report_tables["quotes_unmatched"]) == 0
+    assert set(codings["match"]) <= {"exact", "elided", "fuzzy", "turn", "table"}
+    assert (codings["match"] == "fuzzy").sum() >= 2   # the two typo quotes (P04 t30, P08 t18)
+    assert (codings["match"] == "elided").sum() >= 3  # the three "..." quotes
+
+
+def test_demo_documents_and_codebook(demo):
+    assert sorted(demo.documents["doc_id"]) == ["FG01"] + [f"P{i:02d}" for i in range(1, 11)]
+    levels = demo.codebook.groupby("level").size().to_dict()
+    assert levels == {"initial": 43, "focused": 13, "theme": 4}  # codebook.csv as written
+    focus = demo.segments[demo.segments["doc_id"] == "FG01"]
+    assert set(focus.loc[focus["speaker_role"] == "participant", "participant_id"]) == {"P11", "P12", "P13", "P14"}
+
+
+def test_negative_case_for_hope(demo):
+    """P07 is written as the negative case: no hope code at any level."""
+    import helpers
+
+    study = Study.from_tables(segments=demo.segments, codings=demo.codings, codebook=demo.codebook,
+                              participants=demo.participants, documents=demo.documents, texts=demo.texts,
+                              levels=demo.config.levels)
+    matrix = helpers.theme_matrix(study, level="focused")
+    # the focused code "hope from seeing recovery" (codebook.csv) with its four initial codes
+    assert matrix.loc["P07", "hope from seeing recovery"] == 0
+    assert matrix["hope from seeing recovery"].sum() >= 8  # while most others voice it
+    negatives = helpers.negative_cases(study, level="focused").set_index("code")
+    assert "P07" in list(negatives.loc["hope from seeing recovery", "participant_ids"])
+
+
+def test_second_coder_agreement_over_the_double_coded_interviews(demo):
+    import helpers
+
+    study = Study.from_tables(segments=demo.segments, codings=demo.codings, codebook=demo.codebook,
+                              participants=demo.participants, documents=demo.documents, texts=demo.texts,
+                              levels=demo.config.levels)
+    table = helpers.agreement(study, unit="segment", n_boot=200)
+    assert table.attrs["documents"] == ["P01", "P02", "P06"]
+    overall = table.set_index("code").loc["overall"]
+    assert 0 < overall["alpha"] < 1 and overall["alpha_low"] <= overall["alpha"] <= overall["alpha_high"]
+    # P01 has 50 turns, P02 63, P06 56 (counted in the transcripts): 169 turns per code
+    codes = len(table) - 1
+    assert overall["n_units"] == 169 * codes
