@@ -107,3 +107,33 @@ def test_second_coder_agreement_over_the_double_coded_interviews(demo):
     # P01 has 50 turns, P02 63, P06 56 (counted in the transcripts): 169 turns per code
     codes = len(table) - 1
     assert overall["n_units"] == 169 * codes
+
+
+def test_demo_exports_to_valid_qdpx_that_round_trips(demo, tmp_path):
+    """Export the demo, import the .qdpx as the only input of a new study: the
+    same texts, codings (document, code, span, coder) and code tree."""
+    xmlschema = pytest.importorskip("xmlschema")
+    import zipfile
+
+    from helpers.interop.refi import export_qdpx
+
+    study = Study.from_tables(segments=demo.segments, codings=demo.codings, codebook=demo.codebook,
+                              participants=demo.participants, documents=demo.documents, texts=demo.texts,
+                              levels=demo.config.levels)
+    target = tmp_path / "study" / "codings" / "demo.qdpx"
+    target.parent.mkdir(parents=True)
+    export_qdpx(study, target)
+    schema_file = DEMO.parents[3].parent / "shared" / "peers" / "refi-qda" / "schemas" / "Project.xsd"
+    if schema_file.is_file():
+        xmlschema.XMLSchema(str(schema_file)).validate(zipfile.ZipFile(target).read("project.qde").decode())
+    (tmp_path / "study" / "study.yml").write_text("title: round trip\n", encoding="utf-8")
+    back = build(resolve(str(tmp_path / "study")), load_config(tmp_path / "study"))
+    assert back.texts == demo.texts
+
+    def spans(codings):
+        return sorted(zip(codings["doc_id"], codings["code"], codings["start"].astype(int),
+                          codings["end"].astype(int), codings["coder"]))
+
+    assert spans(back.codings) == spans(demo.codings)
+    tree = lambda book: sorted(zip(book["code"], book["parent"].fillna("")))  # noqa: E731
+    assert tree(back.codebook) == tree(demo.codebook)

@@ -962,6 +962,20 @@ def _import_word(ctx: _Context, entry: CodingSource, path: Path) -> None:
 
 # -- external records ------------------------------------------------------------------------
 
+def _exact_position(text: str, rec: dict):
+    """The record's own span when the document's clean text holds the quote
+    exactly there (a project whose sources are already clean, such as our own
+    export): keeps spans to the character, where quote alignment would trim
+    them to whole words."""
+    start, end = rec.get("start"), rec.get("end")
+    if start is None or end is None or pd.isna(start) or pd.isna(end):
+        return None
+    start, end = int(start), int(end)
+    quote = rec.get("quote")
+    if isinstance(quote, str) and 0 <= start < end <= len(text) and text[start:end] == quote:
+        return None, start, end, "refi", 1.0
+    return None
+
 def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: ExternalCodings) -> None:
     name = source_name(path, ctx.config.root)
     stats = ctx.stats(name, path)
@@ -984,7 +998,7 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
             continue
         hint = rec.get("hint_offset")
         hint = None if hint is None or pd.isna(hint) else int(hint)
-        found = _aligned_span(ctx, _text(rec["quote"]), [doc_id], entry, stats, _text(rec.get("source")) or name,
+        found = _exact_position(ctx.docs[doc_id].text, rec) or _aligned_span(ctx, _text(rec["quote"]), [doc_id], entry, stats, _text(rec.get("source")) or name,
                               rec.get("source_row"), path, where, hint_offset=hint)
         if found is None:
             continue
