@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import sparse
 
 from . import atomic
+from .tables import coding_turns
 from .hierarchy import codes_at, rollup
 from .textutil import default_stopwords, tokens
 
@@ -52,24 +53,6 @@ def analyzer(study):
     fillers = DEFAULT_FILLERS if fillers is None else fillers
     stopwords = set(default_stopwords()) | {str(w).lower() for w in (getattr(config, "stopwords", None) or [])}
     return partial(tokens, fillers=frozenset(str(w).lower() for w in fillers), stopwords=frozenset(stopwords))
-
-
-def coding_turns(codings: pd.DataFrame) -> pd.DataFrame:
-    """One row per (coding, turn it touches): the codings' columns plus ``seg_no``.
-
-    Codings with no ``seg_first`` touch no turn; a missing ``seg_last`` means
-    the coding ends in its first turn. The codings' own index is kept in
-    ``coding_row`` (position in ``codings``).
-    """
-    located = codings.loc[codings["seg_first"].notna()]
-    first = located["seg_first"].to_numpy(dtype="int64")
-    last = located["seg_last"].fillna(located["seg_first"]).to_numpy(dtype="int64")
-    n_turns = np.maximum(last, first) - first + 1
-    rows = np.repeat(np.arange(len(located)), n_turns)
-    offsets = np.arange(n_turns.sum()) - np.repeat(np.cumsum(n_turns) - n_turns, n_turns)
-    out = located.iloc[rows].reset_index(drop=True)
-    out["seg_no"] = (np.repeat(first, n_turns) + offsets).astype("int64")
-    return out
 
 
 def _participant_turns(study) -> pd.DataFrame:

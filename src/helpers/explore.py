@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .discovery import coding_turns
+from .tables import coding_turns
 from .hierarchy import codes_at, level_rank, rollup
 
 try:  # the shared KWIC (helpers.frequency) when present: one definition of a hit

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
+from .tables import coding_turns
 from .hierarchy import codes_at, level_rank, rollup
 from .textutil import default_stopwords, tokens
 
@@ -76,20 +77,7 @@ def _labels(study, ids) -> pd.Series:
 
 
 def _coding_turns(codings: pd.DataFrame) -> pd.DataFrame:
-    """One row per (coding, turn it touches): the codings' columns plus ``seg_no``.
-
-    Codings with no ``seg_first`` touch no turn; a missing ``seg_last`` means
-    the coding ends in its first turn.
-    """
-    located = codings.loc[codings["seg_first"].notna()]
-    first = located["seg_first"].to_numpy(dtype="int64")
-    last = located["seg_last"].fillna(located["seg_first"]).to_numpy(dtype="int64")
-    n_turns = np.maximum(last, first) - first + 1
-    rows = np.repeat(np.arange(len(located)), n_turns)
-    offsets = np.arange(n_turns.sum()) - np.repeat(np.cumsum(n_turns) - n_turns, n_turns)
-    out = located.iloc[rows].reset_index(drop=True)
-    out["seg_no"] = (np.repeat(first, n_turns) + offsets).astype("int64")
-    return out
+    return coding_turns(codings)
 
 
 def _turn_words(study) -> pd.DataFrame:
