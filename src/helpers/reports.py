@@ -21,7 +21,10 @@ import html
 import json
 import os
 import re
+import stat
+import tempfile
 import time
+import warnings
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,23 +90,50 @@ def parse_params(pairs: list[str]) -> dict:
 
 # -- locking ----------------------------------------------------------------------------
 
+def lock_file(paths: StudyPaths) -> Path:
+    """The study's lock: in the system's temporary folder, not in data/ or
+    reports/ (a run refused for bad input leaves nothing there), named by the
+    user and a hash of the processed folder, so each study has its own.
+    (A tiny empty file, left in place: deleting a lock file races with the
+    next run opening it.)"""
+    folder = Path(tempfile.gettempdir()) / f"transcript-themes-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()  # the temporary folder is shared: it must be our own real folder
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise InputError.one(folder, "is not a folder of yours", "remove it; it holds only run locks")
+    key = hashlib.sha256(str(paths.processed.resolve()).encode("utf-8")).hexdigest()[:20]
+    return folder / f"{key}.lock"
+
+
 @contextlib.contextmanager
 def run_lock(paths: StudyPaths):
     """One run per study at a time. flock is released by the kernel when the
-    process dies, so a killed run never leaves the study locked."""
-    lock_dir = paths.processed.parent
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    lock_file = lock_dir / f".{paths.name}.lock"
-    handle = open(lock_file, "a+")
+    process dies, so a killed run never leaves the study locked; once the lock
+    is held, the leftovers of killed runs are removed (``remove_leftovers``)."""
+    path = lock_file(paths)
+    # O_NOFOLLOW: the temporary folder is shared, never follow a planted link.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise InputError.one(lock_file, "another run on this study is in progress",
+            raise InputError.one(paths.raw, "another run on this study is in progress",
                                  "wait for it to finish (the lock frees itself when that process ends)") from None
+        remove_leftovers(paths)
         yield
     finally:
-        handle.close()
+        os.close(fd)
+
+
+def remove_leftovers(paths: StudyPaths) -> list[Path]:
+    """Delete what killed runs left behind: staging and set-aside copies of
+    data/processed/<study>, and temporary files of atomic writes under
+    data/processed/<study> and reports/<study> (executed/ included) whose
+    writer is dead. None of them is ever an output, so nothing is lost."""
+    removed = atomic.remove_dead_folders(paths.processed)
+    for folder in (paths.processed, paths.reports):
+        removed += atomic.remove_stale(folder)
+    return removed
 
 
 # -- parameters -------------------------------------------------------------------------
@@ -156,31 +186,50 @@ def run_key(run: NotebookRun, fingerprint: str) -> str:
 
 
 def execute(run: NotebookRun, paths: StudyPaths, fingerprint: str, force: bool) -> bool:
-    """Run one notebook; False when skipped because nothing changed."""
+    """Run one notebook; False when skipped because nothing changed.
+
+    Crash safety: papermill writes the notebook as it runs into a temporary
+    file (never read as a result); the HTML and then the notebook are renamed
+    into place, and the key that lets a later run skip this one is removed
+    before and written only after both, so a killed run is always redone."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     executed = paths.reports / "executed"
     out = executed / f"{run.stem}.ipynb"
     html_out = paths.reports / f"{run.stem}.html"
+    failed = executed / f"{run.stem}.failed.ipynb"
     key_file = executed / f".{run.stem}.key"
     key = run_key(run, fingerprint)
     if not force and out.exists() and html_out.exists() and key_file.exists() and key_file.read_text() == key:
         return False
     notebook = notebooks_dir() / f"{run.notebook}.ipynb"
     check_parameters(notebook, run.params)
-    with atomic.atomic_path(out, suffix=".ipynb") as tmp:
+    key_file.unlink(missing_ok=True)
+    # The temporary name deliberately does not end in .ipynb.
+    warnings.filterwarnings("ignore", message=r"The specified file .* does not end in one of")
+    with atomic.atomic_path(out) as tmp:
         try:
             papermill.execute_notebook(str(notebook), str(tmp), parameters=run.params, kernel_name="python3",
-                                       progress_bar=False, cwd=str(notebooks_dir()), log_output=False)
+                                       progress_bar=False, cwd=str(notebooks_dir()), log_output=False,
+                                       on_cell_start=_notebook_fault_hook)
         except PapermillExecutionError as exc:
             # Keep the failed notebook for the researcher to read, under a name
             # that no later step mistakes for a finished run.
-            atomic.write_bytes(executed / f"{run.stem}.failed.ipynb", tmp.read_bytes())
+            atomic.write_bytes(failed, tmp.read_bytes())
             raise NotebookFailed(run.notebook, run.stem, failed_cell(tmp), exc.ename, exc.evalue) from None
         render_html(tmp, html_out, run.title, declared_parameters(notebook))
+    failed.unlink(missing_ok=True)  # an older failure of this notebook is now out of date
     atomic.write_text(key_file, key)
     return True
+
+
+def _notebook_fault_hook(cell, cell_index: int, **_) -> None:
+    """TEST-ONLY (see atomic.fault_point): with TT_FAULT=notebook the run is
+    killed as the fourth cell starts, the first three saved in the partial
+    notebook papermill is writing."""
+    if cell_index >= 3:
+        atomic.fault_point("notebook")
 
 
 def failed_cell(executed: Path) -> int | None:
@@ -243,6 +292,8 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
     # Transcript text must never become markup: drop any output that carries
     # script, and keep the pandas/matplotlib outputs as they are (pandas escapes).
     for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.id = "injected-parameters"  # papermill's id is random: same run, same page
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             data.pop("application/javascript", None)
@@ -322,8 +373,8 @@ def scan_for_terms(paths: StudyPaths, redactor) -> list[tuple[Path, str]]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
+            if not path.is_file() or atomic.temp_writer(path) is not None:
+                continue  # temporary files are never outputs
             suffix = path.suffix.lower()
             if suffix == ".parquet":
                 frame = pd.read_parquet(path)
@@ -351,6 +402,17 @@ def scan_for_terms(paths: StudyPaths, redactor) -> list[tuple[Path, str]]:
 
 # -- the batch ----------------------------------------------------------------------------
 
+def ingest_stamp(study) -> str:
+    """What a notebook's results depend on from ingestion: the inputs'
+    fingerprint and this particular ingest (the manifest's bytes and time
+    written). A re-ingest of unchanged inputs (say, after a run killed while
+    swapping the processed folder in) replaces tables/, so it must re-run the
+    notebooks that write there."""
+    manifest_file = study.paths.processed / "manifest.json"
+    digest = hashlib.sha256(manifest_file.read_bytes()).hexdigest()
+    return f"{study.manifest.get('fingerprint', '')}/{digest}/{manifest_file.stat().st_mtime_ns}"
+
+
 def run_batch(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
               params: dict | None = None, progress: bool = True) -> Path:
     from tqdm import tqdm
@@ -367,7 +429,7 @@ def run_batch(study_name, *, jobs: int = 1, force: bool = False, only: list[str]
         for run in runs:  # refuse undeclared parameters before anything runs
             check_parameters(notebooks_dir() / f"{run.notebook}.ipynb", run.params)
         (paths.reports / "executed").mkdir(parents=True, exist_ok=True)
-        fingerprint = study.manifest.get("fingerprint", "")
+        fingerprint = ingest_stamp(study)
         first, rest = runs[:1], runs[1:]
         bar = tqdm(total=len(runs), desc=f"report {paths.name}", unit="notebook", disable=not progress)
         try:
