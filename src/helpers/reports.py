@@ -268,7 +268,7 @@ th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top;text-align:
 img{max-width:100%;height:auto} pre{white-space:pre-wrap;background:#f8f9fa;padding:.5rem;font-size:.85rem}
 .params{background:#eef4fb;border-left:4px solid #0072B2;padding:.5rem 1rem;font-size:.9rem}
 .jp-InputPrompt,.jp-OutputPrompt,.prompt{display:none} .rule{font-style:italic;color:#444}
-mark{background:#ffe08a}
+mark{background:#ffe08a} .jp-OutputArea-output,.output_html{overflow-x:auto;max-width:100%}
 """
 
 
