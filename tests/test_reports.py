@@ -110,3 +110,21 @@ def test_parse_params_reads_json_values():
         "level": "theme", "window": 2, "coders": ["AK", "RB"], "x": None}
     with pytest.raises(InputError):
         reports.parse_params(["novalue"])
+
+
+def test_redaction_scan_reads_strings_inside_notebooks(tmp_path):
+    """A term just after a line break is stored as "\\nZara" in the notebook's
+    JSON; the scan must still find it (it escaped a raw-text whole-word match)."""
+    import json as _json
+
+    root, raw = make_root(tmp_path)
+    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
+    try:
+        paths = resolve(str(raw))
+    finally:
+        del os.environ["TRANSCRIPT_THEMES_HOME"]
+    (paths.reports / "executed").mkdir(parents=True)
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream", "text": "first line\nZara said"}]}]}
+    (paths.reports / "executed" / "x.ipynb").write_text(_json.dumps(nb), encoding="utf-8")
+    found = reports.scan_for_terms(paths, Redactor([("Zara", "(PSW)")]))
+    assert [(p.name, placeholder) for p, placeholder in found] == [("x.ipynb", "(PSW)")]

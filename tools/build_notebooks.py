@@ -32,10 +32,17 @@ def params(text: str) -> tuple[str, str]:
     return ("params", text.strip("\n"))
 
 
+# Study text (pseudonyms, codes, titles, attribute names) reaches Markdown only
+# through overview.md_text / md_list, which escape HTML and Markdown, and file
+# names only through overview.file_part. Figures never read "$…$" in a label as
+# mathtext: it would change the text, and a stray "\\" could fail the figure.
 SETUP = code("""
 import helpers
+import matplotlib
 from helpers import plots, overview
+from helpers.overview import md_text, md_list
 from IPython.display import display, Markdown
+matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
 labels = study.participant_label()
 """)
@@ -76,8 +83,14 @@ Conventional reading of alpha (Krippendorff 2004): **≥ 0.800 reliable**, **≥
 conclusions only**, below that unreliable.
 """),
     code("""
+from helpers.errors import InputError
 if enough:
-    table = helpers.agreement(study, unit=unit, level=level, coders=coders, n_boot=n_boot)
+    try:
+        table = helpers.agreement(study, unit=unit, level=level, coders=coders, n_boot=n_boot)
+    except InputError as exc:  # e.g. no document coded by every coder: say so, compare nothing
+        enough = False
+        print("\\n".join(problem.line() for problem in exc.problems))
+if enough:
     print("documents compared:", ", ".join(table.attrs["documents"]))
     print("documents excluded (not coded by every coder):", ", ".join(table.attrs["excluded_documents"]) or "none")
     display(table.round(3))
@@ -150,7 +163,7 @@ rec
     md("### By participant attribute"),
     code("""
 if attribute:
-    display(Markdown(f"Recurrence within each **{attribute}** group (same threshold)."))
+    display(Markdown(f"Recurrence within each **{md_text(attribute)}** group (same threshold)."))
     display(themes.recurrence(study, level=level, threshold=recurrence_threshold, by=attribute))
 else:
     print("participants.csv has no attribute to compare by")
@@ -214,7 +227,7 @@ from helpers import profile, themes
 participant = participant or str(study.participants["participant_id"].iloc[0])
 name = labels.get(participant, participant)
 docs = profile.participant_documents(study, participant)
-display(Markdown(f"## {name} ({participant})\\n\\nDocuments: {', '.join(docs) or 'none'}. "
+display(Markdown(f"## {md_text(name)} ({md_text(participant)})\\n\\nDocuments: {md_list(docs)}. "
                  "[Back to the index](index.html)"))
 """),
     md("## Talk"),
@@ -224,9 +237,9 @@ display(Markdown(f"## {name} ({participant})\\n\\nDocuments: {', '.join(docs) or
     code("""
 relation = profile.shared_and_lacking(study, participant, level=level)
 display(Markdown("\\n".join([
-    f"- **Shared with most others:** {', '.join(relation['shared']) or 'none'}",
-    f"- **Distinctive (most others lack it):** {', '.join(relation['distinctive']) or 'none'}",
-    f"- **Lacking (most others have it):** {', '.join(relation['lacking']) or 'none'}",
+    f"- **Shared with most others:** {md_list(relation['shared'])}",
+    f"- **Distinctive (most others lack it):** {md_list(relation['distinctive'])}",
+    f"- **Lacking (most others have it):** {md_list(relation['lacking'])}",
 ])))
 """),
     md("## Codes as applied"),
@@ -274,7 +287,7 @@ code = code or (counts.index[0] if len(counts) else None)
 if code is None:
     print("this study has no codings yet")
 else:
-    display(Markdown(f"### Turns coded *{code}*"))
+    display(Markdown(f"### Turns coded *{md_text(code)}*"))
     display(HTML(explorer.code_turns_html(code, limit=limit)))
 """),
     code("""
@@ -290,7 +303,7 @@ if code is not None:
         row = matrix.loc[code].drop(code)
         code_b = row.idxmax() if row.max() > 0 else None
     if code_b:
-        display(Markdown(f"### *{code}* beside *{code_b}*"))
+        display(Markdown(f"### *{md_text(code)}* beside *{md_text(code_b)}*"))
         display(HTML(explorer.cooccurring_turns_html(code, code_b, limit=limit)))
 """),
 ])
@@ -322,6 +335,9 @@ seed = 0
     code("""
 from helpers import discovery
 colour_by = colour_by or overview.default_attribute(study)
+if map_level is not None and map_level not in set(study.codebook["level"].dropna()):
+    print(f"the codebook has no level {map_level!r}: the map uses the codes as applied")
+    map_level = None
 """),
     md("## How many topics?\n\nReconstruction error and UMass coherence for each number of topics."),
     code("""
@@ -336,7 +352,7 @@ try:
     model = discovery.topics(study, n_topics=n_topics, seed=seed, level=level)
 except ValueError as exc:  # too few turns or words for this many topics: say so, go on
     model = None
-    display(Markdown(f"**No topic model:** {exc}"))
+    display(Markdown(f"**No topic model:** {md_text(exc)}"))
 if model is not None:
     display(Markdown(model.describe()))
     display(model.summary)
@@ -406,7 +422,7 @@ At a level, every coding counts for its ancestor at that level.
 freq = helpers.code_frequencies(study, level=level, coder=coder)
 shown = freq[freq["applications"] >= min_count]
 if tables is not None:
-    atomic.write_csv(tables / f"code_frequencies_{level or 'as_applied'}.csv", freq)
+    atomic.write_csv(tables / f"code_frequencies_{overview.file_part(level or 'as_applied')}.csv", freq)
 shown
 """),
     code("plots.frequency.frequency_bars(freq, value='participants', level=level);"),
@@ -415,8 +431,8 @@ shown
 for lv in [l for l in study.levels if l in set(study.codebook["level"].dropna())]:
     rolled = helpers.code_frequencies(study, level=lv, coder=coder)
     if tables is not None:
-        atomic.write_csv(tables / f"code_frequencies_{lv}.csv", rolled)
-    display(Markdown(f"### Level: {lv}"))
+        atomic.write_csv(tables / f"code_frequencies_{overview.file_part(lv)}.csv", rolled)
+    display(Markdown(f"### Level: {md_text(lv)}"))
     display(rolled)
 """),
     md("## By participant attribute\n\nCounts within each group, and the % of that group's participants with the code."),
@@ -424,7 +440,7 @@ for lv in [l for l in study.levels if l in set(study.codebook["level"].dropna())
 if attribute:
     by = helpers.code_frequencies(study, level=level, by=attribute, coder=coder)
     if tables is not None:
-        atomic.write_csv(tables / f"code_frequencies_by_{attribute}.csv", by)
+        atomic.write_csv(tables / f"code_frequencies_by_{overview.file_part(attribute)}.csv", by)
     plots.frequency.attribute_code_heatmap(by, value="participants_pct");
 else:
     print("participants.csv has no attribute to compare by")
@@ -501,7 +517,7 @@ display(counts)
 display(Markdown(f"*Counting rule.* {co.counting_rule(unit, window)}"))
 for flag in ("out_of_range", "frequency_imbalance"):
     if counts.attrs.get(flag):
-        display(Markdown(f"**Flag — {flag.replace('_', ' ')}:** {counts.attrs[flag]}"))
+        display(Markdown(f"**Flag — {flag.replace('_', ' ')}:** {md_text(counts.attrs[flag])}"))
 """),
     md("## Heatmap\n\nClustered c-coefficients; the cells show the counts."),
     code("plots.cooccurrence.cooccurrence_clustermap(counts);"),
@@ -581,7 +597,7 @@ remove_fillers = True   # leave fillers (um, er, erm…) out of word counts belo
     SETUP,
     code("""
 docs = study.documents.assign(participant=study.documents["participant_id"].map(labels))
-display(Markdown(f"**{study.title}** — {len(docs)} documents, {len(study.segments)} turns, "
+display(Markdown(f"**{md_text(study.title)}** — {len(docs)} documents, {len(study.segments)} turns, "
                  f"{int(docs['n_words'].sum())} words, {len(study.participants)} participants."))
 docs[["doc_id", "participant", "kind", "format", "encoding", "n_segments", "n_words", "n_participant_words"]]
 """),

@@ -162,7 +162,7 @@ IDENTIFIER_PATTERNS: list[tuple[str, re.Pattern]] = [
 # Capitalised words that are not names in these interviews.
 COMMON_CAPITALISED = set("""I I'm I've I'd I'll OK Okay NHS CPN GP PSW PSWs A&E CBT DBT Mind Christmas Easter Monday Tuesday
 Wednesday Thursday Friday Saturday Sunday God Facebook WhatsApp Zoom Teams English British Mental Health Trust
-Recovery College Universal Credit Jobcentre Yeah Yes No Mm Mm-hm Um Er Erm Oh So And But Well Like Because""".split()) | set(MONTHS.split("|"))
+Recovery College Universal Credit Jobcentre Dr Mr Mrs Ms Miss Yeah Yes No Mm Mm-hm Um Er Erm Oh So And But Well Like Because""".split()) | set(MONTHS.split("|"))
 _WORD_RE = re.compile(r"(?<![\w'’])([A-Z][a-z]+(?:['’][a-z]+)?)\b")
 
 
@@ -201,37 +201,53 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
 
     The table never holds an identifier: only its kind, a short hash (so that
     repeats can be grouped), its length and the masked context.
+
+    A capitalised word is a possible name unless it starts a sentence, is a
+    common capitalised word, also appears lower-cased in the study, or is part
+    of a placeholder. A word flagged anywhere in the study is flagged at a
+    sentence start too, so that no context shows it ("Dr Belisarius said … .
+    Belisarius rang.").
     """
-    rows = []
     lower_words: set[str] = set()
     for doc in docs:
         lower_words.update(w.lower() for w in re.findall(r"\b[a-z][a-z'’]+\b", doc.text))
-    for doc in docs:
-        for seg in doc.segments.itertuples(index=False):
-            text = seg.text
-            hits: list[tuple[int, int, str]] = []
-            for kind, pattern in IDENTIFIER_PATTERNS:
-                hits += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
-            for m in _WORD_RE.finditer(text):
-                word = m.group(1)
-                before = textutil.strip_annotations(text[:m.start()]).rstrip()
-                sentence_start = not before or before[-1] in ".!?:;\"“‘(-–—…"
-                if (sentence_start or word in COMMON_CAPITALISED or word.rstrip("s") in COMMON_CAPITALISED or word.lower() in lower_words
-                        or any(word in p for p in placeholders) or word.split("'")[0].lower() in lower_words):
-                    continue
-                hits.append((m.start(), m.end(), "possible name"))
-            taken: list[tuple[int, int, str]] = []
-            for start, end, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
-                if any(start < e and s < end for s, e, _ in taken):
-                    continue
-                if any(p in text[max(0, start - 1):end + 1] for p in placeholders):
-                    continue
-                taken.append((start, end, kind))
-            # Every hit is masked in every context, so that one hit's context
-            # never shows its neighbour (an email next to a phone number).
-            masked, spans = mask_all(text, taken)
-            for (start, end, kind), (m_start, m_end) in zip(taken, spans):
-                rows.append({"doc_id": doc.doc_id, "seg_no": seg.seg_no, "kind": kind,
-                             "hash": hashlib.sha256(text[start:end].lower().encode()).hexdigest()[:8],
-                             "length": end - start, "masked_context": context(masked, m_start, m_end)})
+    names = [(doc, seg, _name_candidates(seg.text, placeholders, lower_words))
+             for doc in docs for seg in doc.segments.itertuples(index=False)]
+    flagged_words = {m.group(1) for _, _, found in names for m, sentence_start in found if not sentence_start}
+    rows = []
+    for doc, seg, found in names:
+        text = seg.text
+        hits: list[tuple[int, int, str]] = []
+        for kind, pattern in IDENTIFIER_PATTERNS:
+            hits += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
+        hits += [(m.start(), m.end(), "possible name") for m, sentence_start in found
+                 if not sentence_start or m.group(1) in flagged_words]
+        taken: list[tuple[int, int, str]] = []
+        for start, end, kind in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
+            if any(start < e and s < end for s, e, _ in taken):
+                continue
+            if any(p in text[max(0, start - 1):end + 1] for p in placeholders):
+                continue
+            taken.append((start, end, kind))
+        # Every hit is masked in every context, so that one hit's context
+        # never shows its neighbour (an email next to a phone number).
+        masked, spans = mask_all(text, taken)
+        for (start, end, kind), (m_start, m_end) in zip(taken, spans):
+            rows.append({"doc_id": doc.doc_id, "seg_no": seg.seg_no, "kind": kind,
+                         "hash": hashlib.sha256(text[start:end].lower().encode()).hexdigest()[:8],
+                         "length": end - start, "masked_context": context(masked, m_start, m_end)})
     return pd.DataFrame(rows, columns=["doc_id", "seg_no", "kind", "hash", "length", "masked_context"])
+
+
+def _name_candidates(text: str, placeholders: set[str], lower_words: set[str]) -> list[tuple[re.Match, bool]]:
+    """Capitalised words of ``text`` that may be names, each with whether it
+    starts a sentence (flagged there only when flagged elsewhere)."""
+    out = []
+    for m in _WORD_RE.finditer(text):
+        word = m.group(1)
+        if (word in COMMON_CAPITALISED or word.rstrip("s") in COMMON_CAPITALISED or word.lower() in lower_words
+                or any(word in p for p in placeholders) or word.split("'")[0].lower() in lower_words):
+            continue
+        before = textutil.strip_annotations(text[:m.start()]).rstrip()
+        out.append((m, not before or before[-1] in ".!?:;\"“‘(-–—…"))
+    return out

@@ -43,7 +43,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +66,10 @@ EXTERNAL_READERS = {  # suffix -> (module, function) returning ExternalCodings
     ".sqlite3": ("helpers.interop.taguette", "read_taguette"),
     ".sqlite": ("helpers.interop.taguette", "read_taguette"),
     ".taguette": ("helpers.interop.taguette", "read_taguette"),
+    # Taguette highlight exports; source_kind sends only those here, other
+    # .csv/.xlsx files are coding sheets
+    ".csv": ("helpers.interop.taguette", "read_taguette"),
+    ".xlsx": ("helpers.interop.taguette", "read_taguette"),
 }
 
 # Header synonyms, compared lower-cased with spaces, '-' and '_' as '_'.
@@ -354,13 +357,9 @@ class TableTurn:
 
 
 def _docx_tables(path: Path) -> list[list[list[str]]]:
-    import docx
+    from .transcripts import open_docx
 
-    try:
-        document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError.one(path, f"not a readable Word document ({type(exc).__name__})",
-                             "open it in Word and save it again as .docx") from None
+    document = open_docx(path)
     out = []
     for table in document.tables:
         rows = []
@@ -706,7 +705,14 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
                 infos = read_sheets(entry, path, config, redact)
                 for info in infos:
                     _import_sheet(ctx, entry, info)
-                if all(info.note for info in infos):
+                if all(info.note for info in infos) and entry.path.resolve() == path.resolve():
+                    # named in study.yml as a coding source: importing nothing from it is an error
+                    missing = "; ".join(f"{info.source.split('#', 1)[-1] + ': ' if '#' in info.source else ''}"
+                                        f"{info.note.removeprefix('skipped: ')}" for info in infos)
+                    ctx.problems.add(path, f"not a coding sheet ({missing or 'no sheets'})",
+                                     "head its columns participant (or document), turn (or quote) and code, "
+                                     "or remove it from 'codings:' in study.yml")
+                elif all(info.note for info in infos):
                     ctx.warn(ctx.sources[-1], f"{source_name(path, config.root)}: no sheet has a code column, a "
                              "participant or document column and a turn or quote column — nothing imported")
             elif kind == "word":
@@ -736,8 +742,9 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     codings = codings.drop(columns="_group")
     if len(added):
         names = ", ".join(f"'{c}'" for c in added["code"][:10]) + (", …" if len(added) > 10 else "")
-        where = "the codebook" if config.codebook is not None and config.codebook.is_file() else "no codebook"
-        ctx.warnings.append(f"{len(added)} code(s) used in the codings are not in {where}, added from the codings "
+        where = ("are not in the codebook" if config.codebook is not None and config.codebook.is_file()
+                 else "have no codebook entry (the study has no codebook)")
+        ctx.warnings.append(f"{len(added)} code(s) used in the codings {where}, added from the codings "
                             f"(listed in tables/codebook_added.csv): {names}")
     counts = codings.groupby(["code", "level"]).size() if len(codings) else None
     dups = near_duplicates(book, counts)
@@ -745,7 +752,7 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     n_duplicate = int(codings["duplicate"].sum()) if len(codings) else 0
     if n_duplicate:
         ctx.warnings.append(f"{n_duplicate} coding(s) repeat an earlier one exactly (same document, code, level, "
-                            "coder and span): kept and flagged duplicate=True")
+                            f"coder and span): kept and flagged duplicate=True — {_duplicates_named(codings)}")
     report = {
         "import_sources": pd.DataFrame(ctx.sources, columns=["source", "file", "rows_read", "codings", "quotes_exact",
                                                              "quotes_elided", "quotes_fuzzy", "quotes_unmatched",
@@ -755,9 +762,22 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
         "codebook_near_duplicates": dups,
         "codebook_added": added,
     }
+    # Source labels and default coders come from file and sheet names
+    # ("codings/sheet_Mary.xlsx#Mary's notes"), which may hold a redaction term.
+    codings = _redact_columns(codings, ["source", "coder"], redact)
+    book = _redact_columns(book, ["source"], redact)
+    report = {name: _redact_columns(frame, ["source", "file"], redact) for name, frame in report.items()}
     merged = _merge_participants(participants, new_participants, redact) if new_participants else None
     return CodingImport(codings=codings, codebook=book, participants=merged, report_tables=report,
-                        warnings=ctx.warnings)
+                        warnings=[redact(w) for w in ctx.warnings])
+
+
+def _redact_columns(frame: pd.DataFrame, columns: list[str], redact) -> pd.DataFrame:
+    """``frame`` with the text of ``columns`` (those present) redacted."""
+    present = [c for c in columns if c in frame.columns]
+    if not present or not len(frame):
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v: redact(v) if isinstance(v, str) else v) for c in present})
 
 
 # -- one sheet ----------------------------------------------------------------------
@@ -931,7 +951,7 @@ def _import_word(ctx: _Context, entry: CodingSource, path: Path) -> None:
         ctx.warn(stats, f"{name}: no table with speaker, utterance and code columns — nothing imported")
         return
     if doc_id is None:
-        ctx.problems.add(path, f"no document '{docx_doc_id(path)}' for this coding table",
+        ctx.problems.add(path, f"no document '{ctx.redact(docx_doc_id(path))}' for this coding table",
                          "name the file after its transcript, e.g. P09_coding_table.docx")
         return
     doc = ctx.docs[doc_id]
@@ -990,11 +1010,13 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
     default_coder = entry.coder or Path(path).stem
     entry_level = normalise_level(entry.level) if entry.level else ""
     for rec in records.to_dict("records"):
-        where = f"row {rec['source_row']}" if _text(rec.get("source_row")) else ""
+        # a row number, or the source's own name for the record ("highlight 7", a selection GUID)
+        source_row = _text(rec.get("source_row"))
+        where = f"row {source_row}" if source_row.isdigit() else source_row
         doc_id = ctx.doc_by_lower.get(str(rec["doc_id"]).lower())
         if doc_id is None:
             ctx.problems.add(path, f"unknown document '{ctx.redact(str(rec['doc_id']))}'",
-                             "check the project's sources, or add the transcript", where)
+                             "add its transcript, or rename the document in the source program to match one", where)
             continue
         hint = rec.get("hint_offset")
         hint = None if hint is None or pd.isna(hint) else int(hint)
@@ -1040,6 +1062,19 @@ def _codings_frame(ctx: _Context) -> pd.DataFrame:
     frame = pd.concat(parts).sort_index(kind="stable")
     frame["duplicate"] = frame.duplicated(["doc_id", "code", "level", "coder", "start", "end"], keep="first")
     return frame[columns].reset_index(drop=True)
+
+
+def _duplicates_named(codings: pd.DataFrame, limit: int = 5) -> str:
+    """Where the duplicate codings come from, for the warning: "codings/AK.csv
+    row 3 ('hope', P01)", the first ``limit`` of them."""
+    dups = codings.loc[codings["duplicate"]]
+    named = []
+    for source, row, code, doc_id in zip(dups["source"], dups["source_row"], dups["code"], dups["doc_id"]):
+        row = _text(row)
+        place = f"{source} row {row}" if row.isdigit() else f"{source} {row}".strip()
+        named.append(f"{place} ('{code}', {doc_id})")
+    more = f", and {len(named) - limit} more" if len(named) > limit else ""
+    return ", ".join(named[:limit]) + more
 
 
 def _merge_codebooks(book: pd.DataFrame, extra: list[pd.DataFrame], redact) -> pd.DataFrame:

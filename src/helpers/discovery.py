@@ -402,29 +402,41 @@ def code_suggestions(study, level: str | None = None, min_examples: int = 8, pre
 
     score_rows, fold_parts, suggestion_parts = [], [], []
     labels = _labels(study)
-    for j, code in enumerate(codes):
-        y = carried[labelled, j]
-        row, folds = _score_code(code, counts[labelled], y, groups[labelled], min_examples, n_splits, seed)
-        row["suggested"] = bool(not np.isnan(row["precision"]) and
-                                (row["precision"] >= precision_threshold
-                                 or math.isclose(row["precision"], precision_threshold)))
-        score_rows.append(row)
-        fold_parts.append(folds)
-        if row["suggested"] and len(uncoded):
-            model = _fit(counts[labelled], y)
-            probability = model.predict_proba(counts[uncoded])
-            keep = probability >= 0.5
-            picked = turns.iloc[uncoded[keep]]
-            suggestion_parts.append(pd.DataFrame({
-                "doc_id": picked["doc_id"].to_numpy(), "seg_no": picked["seg_no"].to_numpy(),
-                "participant_id": picked["participant_id"].to_numpy(), "code": code,
-                "probability": probability[keep], "text": picked["text"].to_numpy()}))
+    labelled_counts = counts[labelled]
+    with _one_blas_thread():
+        for j, code in enumerate(codes):
+            y = carried[labelled, j]
+            row, folds = _score_code(code, labelled_counts, y, groups[labelled], min_examples, n_splits, seed)
+            row["suggested"] = bool(not np.isnan(row["precision"]) and
+                                    (row["precision"] >= precision_threshold
+                                     or math.isclose(row["precision"], precision_threshold)))
+            score_rows.append(row)
+            fold_parts.append(folds)
+            if row["suggested"] and len(uncoded):
+                model = _fit(labelled_counts, y)
+                probability = model.predict_proba(counts[uncoded])
+                keep = probability >= 0.5
+                picked = turns.iloc[uncoded[keep]]
+                suggestion_parts.append(pd.DataFrame({
+                    "doc_id": picked["doc_id"].to_numpy(), "seg_no": picked["seg_no"].to_numpy(),
+                    "participant_id": picked["participant_id"].to_numpy(), "code": code,
+                    "probability": probability[keep], "text": picked["text"].to_numpy()}))
     scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
     suggestions = _suggestion_table(suggestion_parts, codes, labels)
     folds = (pd.concat(fold_parts, ignore_index=True) if fold_parts
              else pd.DataFrame(columns=["code", "fold", "split", "participant_id"]))
     parameters["n_splits_used"] = int(scores["n_splits"].max()) if scores["n_splits"].notna().any() else 0
     return CodeSuggestions(scores, suggestions, folds, parameters)
+
+
+def _one_blas_thread():
+    """The classifiers here are many (codes x folds) and small: a second BLAS
+    thread per fit only adds synchronisation (four times the CPU time on two
+    cores, with the batch's other notebooks competing for them), and one
+    thread gives the same fits."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 SCORE_COLUMNS = ["code", "n_examples", "n_negatives", "n_participants", "n_splits", "precision", "recall", "f1",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -248,14 +246,10 @@ def manifest(built: Built, paths: StudyPaths, redact_name) -> dict:
 
 
 def write_processed(built: Built, paths: StudyPaths) -> None:
-    """Write everything into a staging folder, then swap it into place."""
-    final = paths.processed
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.staging-{os.getpid()}"
-    old = final.parent / f".{final.name}.old-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        (staging / "texts").mkdir(parents=True)
+    """Write everything into a staging folder, then swap it into place
+    (``atomic.atomic_folder``: a killed run never leaves a half-written folder)."""
+    with atomic.atomic_folder(paths.processed) as staging:
+        (staging / "texts").mkdir()
         (staging / "tables").mkdir()
         for name in tables.CONTRACT:
             atomic.write_parquet(staging / f"{name}.parquet", getattr(built, name))
@@ -265,12 +259,6 @@ def write_processed(built: Built, paths: StudyPaths) -> None:
             atomic.write_csv(staging / "tables" / f"{name}.csv", frame)
         redact = load_redactions(built.config.redactions)
         atomic.write_json(staging / "manifest.json", manifest(built, paths, redact))
-        if final.exists():
-            os.replace(final, old)
-        os.replace(staging, final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def run_ingest(paths: StudyPaths, config: StudyConfig) -> Built:

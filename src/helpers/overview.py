@@ -2,6 +2,10 @@
 redactions and the import report (notebook 01)."""
 from __future__ import annotations
 
+import html
+import re
+import string
+
 import pandas as pd
 
 from . import textutil
@@ -110,3 +114,35 @@ def default_attribute(study: Study) -> str | None:
         if 2 <= n < len(p):
             return col
     return None
+
+
+# -- study text in Markdown and file names -------------------------------------------
+
+# Every ASCII punctuation mark but "&" and ";", which only survive html.escape as
+# parts of the entities it writes ("&lt;").
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape("".join(c for c in string.punctuation if c not in "&;")) + "])")
+
+
+def md_text(value) -> str:
+    """Study text (a pseudonym, a code, a title) for ``Markdown(...)``, shown as typed.
+
+    Markdown passes raw HTML through, so "<img onerror=…>" in a pseudonym
+    would become an element: ``<``, ``>`` and ``&`` become entities, then every
+    other ASCII punctuation mark is backslash-escaped, so "**bold**",
+    "# heading", "[a](url)", "$x^2$" and bare URLs stay literal text. Line
+    breaks become spaces (a line break could start a block)."""
+    text = html.escape(" ".join(str(value).splitlines()), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def md_list(values) -> str:
+    """``md_text`` of each value, comma-separated ('none' when empty)."""
+    return ", ".join(md_text(v) for v in values) or "none"
+
+
+def file_part(value) -> str:
+    """Study text (an attribute or level name) made safe as part of a file name:
+    anything but letters, digits, '.', '_' and '-' becomes '_', so that a name
+    such as "<i>group</i>" cannot reach another folder."""
+    part = re.sub(r"[^\w.-]+", "_", str(value), flags=re.ASCII).strip("._")
+    return part or "_"

@@ -393,11 +393,26 @@ def scan_for_terms(paths: StudyPaths, redactor) -> list[tuple[Path, str]]:
                     import zipfile
                     with zipfile.ZipFile(path) as zf:
                         text = "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+                elif suffix in (".ipynb", ".json"):
+                    # Search the strings themselves: in the raw JSON a term after a
+                    # line break is stored as "\\nTerm" and would escape a whole-word match.
+                    text = "\n".join(_json_strings(json.loads(raw.decode("utf-8", "replace"))))
+                    text = html.unescape(text)
                 else:
                     text = html.unescape(raw.decode("utf-8", "replace"))
             for placeholder in redactor.found_in(text + " " + path.name):
                 found.append((path, placeholder))
     return found
+
+
+def _json_strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [str(k), *_json_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return []
 
 
 # -- the batch ----------------------------------------------------------------------------

@@ -20,7 +20,10 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     only commas as Excel writes them) are dropped, but the index keeps each
     row's place, as for workbooks: the spreadsheet row is ``index + 2``."""
     path = Path(path)
-    text, _ = decode(path, path.read_bytes())
+    data = path.read_bytes()
+    if not data.strip():  # before decode(), whose message speaks of transcripts
+        raise InputError.one(path, "the file is empty", "add a header row and data, or remove the file")
+    text, _ = decode(path, data)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
                             skip_blank_lines=False)
@@ -37,7 +40,13 @@ def read_csv_table(path: Path) -> pd.DataFrame:
 
 def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet of a workbook, cells as text, empty cells None."""
+    from .interop.safezip import office_zip_problem
+
     path = Path(path)
+    bomb = office_zip_problem(path)
+    if bomb:
+        raise InputError.one(path, f"not a readable Excel workbook: {bomb}",
+                             "refused for safety: open it in Excel and save it again, or ask whoever sent it for a clean copy")
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -65,4 +74,8 @@ def _line_of(message: str) -> int | None:
     import re
 
     m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else None
+    if m:
+        return int(m.group(1))
+    # "EOF inside string starting at row 1": a 0-based row of the file
+    m = re.search(r"starting at row (\d+)", message)
+    return int(m.group(1)) + 1 if m else None

@@ -58,13 +58,13 @@ def _code_order(study, level, rolled: pd.DataFrame) -> list[str]:
     codebook lacks, by name."""
     codes = codes_at(study.codebook, level)
     known = set(codes)
-    extra = sorted(set(rolled["code"].dropna().astype(str)) - known)
+    extra = sorted(set(rolled["code"].dropna().astype(str).unique()) - known)
     return codes + extra
 
 
 def _participant_order(study, codings: pd.DataFrame) -> list[str]:
     ids = list(dict.fromkeys(study.participants["participant_id"].dropna().astype(str)))
-    extra = sorted(set(codings["participant_id"].dropna().astype(str)) - set(ids))
+    extra = sorted(set(codings["participant_id"].dropna().astype(str).unique()) - set(ids))
     return ids + extra
 
 
@@ -205,13 +205,63 @@ def _analyzer(study):
     return partial(tokens, stopwords=frozenset(stopwords), fillers=frozenset(fillers))
 
 
+def _turn_counts(study, texts: pd.Series):
+    """Word counts of ``texts`` (one row per turn; columns the sorted
+    vocabulary of ``_analyzer``), or None when no word is left at all.
+
+    Every framework matrix and every participant profile needs the counts of
+    all the study's turns, and tokenizing them is most of the cost; so for a
+    study on disk they are kept in ``processed/cache/`` under a key made of
+    the texts themselves and the tokenizer's settings and code (counts only:
+    no word is stored). A cache that cannot be read or written is ignored.
+    """
+    import hashlib
+    import inspect
+    import io
+    import zipfile
+
+    import sklearn
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from . import textutil
+
+    analyzer = _analyzer(study)
+    cache = None
+    if getattr(study, "paths", None) is not None:
+        digest = hashlib.sha256()
+        for part in (sklearn.__version__, inspect.getsource(textutil), "\x00".join(sorted(analyzer.keywords["stopwords"])),
+                     "\x00".join(sorted(analyzer.keywords["fillers"]))):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\x01")
+        for text in texts:
+            encoded = text.encode("utf-8", "surrogatepass")
+            digest.update(len(encoded).to_bytes(8, "little") + encoded)
+        cache = study.paths.processed / "cache" / f"turn_counts-{digest.hexdigest()[:32]}.npz"
+        try:
+            return sparse.load_npz(cache).tocsr()
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: recompute
+            pass
+    try:
+        counts = CountVectorizer(analyzer=analyzer, dtype=np.float64).fit_transform(texts)
+    except ValueError:  # empty vocabulary
+        return None
+    if cache is not None:
+        buffer = io.BytesIO()
+        sparse.save_npz(buffer, counts, compressed=True)
+        try:
+            atomic.write_bytes(cache, buffer.getvalue())
+        except OSError:  # a read-only study folder: compute each time
+            pass
+    return counts
+
+
 def _typicality(study, theme_turns: pd.DataFrame) -> pd.DataFrame:
     """Per (code, doc_id, seg_no) of ``theme_turns``: the mean TF-IDF cosine
     similarity of the turn to the code's OTHER turns (0 when it has none).
 
     IDF is fitted on every turn of the study.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfTransformer
 
     segments = study.segments.reset_index(drop=True)
     position = pd.Series(np.arange(len(segments)),
@@ -223,10 +273,11 @@ def _typicality(study, theme_turns: pd.DataFrame) -> pd.DataFrame:
     turns = turns.loc[turns["row"].notna()].copy()
     turns["row"] = turns["row"].astype("int64")
     turns["typicality"] = 0.0
-    try:
-        vectors = TfidfVectorizer(analyzer=_analyzer(study)).fit_transform(segments["text"].fillna("").astype(str))
-    except ValueError:  # no word left in the whole study (all stop words): every turn equally typical
+    counts = _turn_counts(study, segments["text"].fillna("").astype(str))
+    if counts is None:  # no word left in the whole study (all stop words): every turn equally typical
         return turns
+    # The same as TfidfVectorizer(analyzer=...).fit_transform(texts): counts, then IDF and L2 rows.
+    vectors = TfidfTransformer().fit_transform(counts)
     for code, idx in turns.groupby("code", sort=False).groups.items():
         rows = vectors[turns.loc[idx, "row"].to_numpy()]
         if rows.shape[0] < 2:

@@ -82,12 +82,12 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise _undecodable(path, data, exc) from None
+            raise _undecodable(path, data, exc, skipped=3, what="UTF-8 text, though the file starts with a UTF-8 byte-order mark") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise _undecodable(path, data, exc) from None
+            raise _undecodable(path, data, exc, what="UTF-16 text, though the file starts with a UTF-16 byte-order mark") from None
     if b"\x00" in data:
         raise InputError.one(path, "the file holds binary data (NUL bytes), not text", "save the transcript as plain text (UTF-8)")
     try:
@@ -99,10 +99,14 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
             raise _undecodable(path, data, exc) from None
 
 
-def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError) -> InputError:
-    line = data[: exc.start].count(b"\n") + 1
-    return InputError.one(path, f"bytes that are neither UTF-8 nor Windows-1252 text (byte {exc.start})",
-                          "re-save the file as UTF-8 text", f"line {line}")
+def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, skipped: int = 0,
+                 what: str = "UTF-8 nor Windows-1252 text") -> InputError:
+    """``skipped``: bytes (a byte-order mark) before the part that was decoded,
+    so that the byte and line count from the start of the file."""
+    at = skipped + exc.start
+    line = data[:at].count(b"\n") + 1
+    what = f"bytes that are neither {what}" if what.startswith("UTF-8 nor") else f"bytes that are not valid {what}"
+    return InputError.one(path, f"{what} (byte {at})", "re-save the file as UTF-8 text", f"line {line}")
 
 
 # -- speaker labels -------------------------------------------------------------
@@ -166,14 +170,37 @@ def read_text(path: Path, data: bytes, labels: SpeakerLabels) -> tuple[list[Turn
     return turns_from_lines(text.splitlines(), labels), encoding
 
 
-def read_docx(path: Path, data: bytes, labels: SpeakerLabels) -> list[Turn]:
-    import docx
+def open_docx(path: Path, data: bytes | None = None):
+    """A python-docx Document, or a one-line InputError for a file that is not
+    a readable .docx: not a zip, a broken zip, or a zip without Word's parts.
 
+    python-docx reports a damaged package with whatever its zip and XML layers
+    raise (KeyError for a missing part, AttributeError or lxml's XMLSyntaxError
+    for a malformed [Content_Types].xml, PackageNotFoundError for a path that
+    is not a zip): all of them mean the file cannot be read as Word."""
+    import zlib
+
+    import docx
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import LxmlError
+
+    from .interop.safezip import office_zip_problem
+
+    data = Path(path).read_bytes() if data is None else data
+    bomb = office_zip_problem(data)
+    if bomb:
+        raise InputError.one(path, f"not a readable Word document: {bomb}",
+                             "refused for safety: open it in Word and save it again, or ask whoever sent it for a clean copy")
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        return docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError, TypeError, SyntaxError, EOFError,
+            NotImplementedError, zlib.error, OpcError, LxmlError) as exc:
         raise InputError.one(path, f"not a readable Word document ({type(exc).__name__})",
                              "open it in Word and save it again as .docx") from None
+
+
+def read_docx(path: Path, data: bytes, labels: SpeakerLabels) -> list[Turn]:
+    document = open_docx(path, data)
     # A paragraph may hold line breaks (Shift+Enter): each line may start a turn.
     lines = [line for p in document.paragraphs for line in p.text.splitlines()]
     turns = turns_from_lines(lines, labels)

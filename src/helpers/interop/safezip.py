@@ -93,10 +93,6 @@ class SafeZip:
 
     def _check_directory(self) -> None:
         infos = self._zip.infolist()
-        limits = self.limits
-        if len(infos) > limits.max_members:
-            raise self._refuse(f"the archive has {len(infos)} members, more than the limit of {limits.max_members}")
-        total = 0
         for info in infos:
             reason = unsafe_member_reason(info.filename)
             if reason:
@@ -104,15 +100,9 @@ class SafeZip:
                                    "the extraction folder (zip slip)")
             if info.flag_bits & 0x1:
                 raise self._refuse(f"member {info.filename[:80]!r} is encrypted")
-            total += info.file_size
-            if info.file_size > limits.ratio_floor_bytes:
-                ratio = info.file_size / max(info.compress_size, 1)
-                if ratio > limits.max_ratio:
-                    raise self._refuse(f"member {info.filename[:80]!r} expands {ratio:.0f} times "
-                                       f"(limit {limits.max_ratio:.0f}): a zip bomb")
-        if total > limits.max_total_bytes:
-            raise self._refuse(f"the archive expands to {total / MiB:.0f} MB, more than the limit of "
-                               f"{limits.max_total_bytes / MiB:.0f} MB (zip bomb?)")
+        problem = expansion_problem(infos, self.limits)
+        if problem:
+            raise self._refuse(problem)
 
     def read(self, name: str) -> bytes:
         """One member's bytes, streamed with a cap: never more than its declared
@@ -136,6 +126,39 @@ class SafeZip:
             raise self._refuse(f"member {name[:80]!r} is corrupt ({type(exc).__name__})") from None
         self._read_so_far += size
         return b"".join(chunks)
+
+
+def expansion_problem(infos: list[zipfile.ZipInfo], limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """Why an archive's central directory looks like a zip bomb (too many
+    members, a member expanding too many times, too much in all), or None.
+    zipfile never reads past a member's declared size (a member that does
+    fails its CRC check), so declared sizes bound what reading can cost."""
+    if len(infos) > limits.max_members:
+        return f"the archive has {len(infos)} members, more than the limit of {limits.max_members}"
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limits.ratio_floor_bytes:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                return (f"member {info.filename[:80]!r} expands {ratio:.0f} times "
+                        f"(limit {limits.max_ratio:.0f}): a zip bomb")
+    if total > limits.max_total_bytes:
+        return (f"the archive expands to {total / MiB:.0f} MB, more than the limit of "
+                f"{limits.max_total_bytes / MiB:.0f} MB (zip bomb?)")
+    return None
+
+
+def office_zip_problem(source) -> str | None:
+    """``expansion_problem`` for a .docx/.xlsx (a path or bytes); None when it
+    is not a zip at all (the Office reader then says it is unreadable)."""
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            return expansion_problem(archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
 
 
 def read_capped_file(path: Path, limit: int = DEFAULT_LIMITS.max_total_bytes) -> bytes:

@@ -119,6 +119,10 @@ def _header_cells(path: Path) -> list[list[str]]:
         return [[c.strip().lower() for c in first]]
     from openpyxl import load_workbook
 
+    from .safezip import office_zip_problem
+
+    if office_zip_problem(path):   # not opened here: the sheet reader refuses it with the reason
+        return []
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         rows = []

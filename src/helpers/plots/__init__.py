@@ -26,6 +26,8 @@ def style() -> None:
         "axes.spines.top": False, "axes.spines.right": False,
         "axes.titleweight": "bold", "axes.titlesize": BASE_FONT + 2,
         "font.size": BASE_FONT, "figure.autolayout": False,
+        # Code names and pseudonyms are data, not TeX: "$x$" in a label stays "$x$".
+        "text.parse_math": False,
     })
 
 
