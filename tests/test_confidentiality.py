@@ -172,8 +172,9 @@ def output_files(root: Path, qdpx: Path) -> dict[str, bytes]:
 def test_scan_masks_a_flagged_name_where_it_starts_a_sentence_too():
     # "Belisarius" mid-sentence is a possible name; at the start of turn 2 it
     # would be skipped (sentence start), so turn 2's contexts would show it.
-    # By hand: turn 1 flags "Dr" and "Belisarius"; turn 2 flags "Belisarius"
-    # (flagged elsewhere) but not "Then" (a sentence start flagged nowhere).
+    # By hand: turn 1 flags "Belisarius" (titles such as "Dr" are not names);
+    # turn 2 flags "Belisarius" (flagged elsewhere) but not "Then" (a sentence
+    # start flagged nowhere).
     from helpers.cleaning import Redactor, clean_document, scan_identifiers
     from helpers.config import DEFAULT_SPEAKERS
     from helpers.transcripts import RawDocument, SpeakerLabels, Turn
@@ -183,7 +184,7 @@ def test_scan_masks_a_flagged_name_where_it_starts_a_sentence_too():
     clean = clean_document(raw, SpeakerLabels(DEFAULT_SPEAKERS), Redactor([]), "D1")
     review = scan_identifiers([clean], set())
     assert list(zip(review["seg_no"], review["kind"], review["length"])) == [
-        (1, "possible name", 2), (1, "possible name", 10), (2, "possible name", 10), (2, "phone number", 12)]
+        (1, "possible name", 10), (2, "possible name", 10), (2, "phone number", 12)]
     turn2 = review[review["seg_no"] == 2]
     assert list(turn2["masked_context"]) == ["⟨possible name⟩ rang ⟨phone number⟩. Then nothing."] * 2
 
