@@ -73,13 +73,18 @@ def test_rendered_html_escapes_transcript_text_and_has_no_script(tmp_path):
     assert 'href="index.html"' in page
 
 
-def test_redaction_scan_finds_a_planted_term(tmp_path):
-    root, raw = make_root(tmp_path)
+def paths_in(root, raw):
+    """The study's paths as a run under ``root`` would see them."""
     os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
     try:
-        paths = resolve(str(raw))
+        return resolve(str(raw))
     finally:
         del os.environ["TRANSCRIPT_THEMES_HOME"]
+
+
+def test_redaction_scan_finds_a_planted_term(tmp_path):
+    root, raw = make_root(tmp_path)
+    paths = paths_in(root, raw)
     (paths.reports).mkdir(parents=True)
     (paths.processed / "tables").mkdir(parents=True)
     (paths.processed / "tables" / "clean.csv").write_text("a,b\nthe (PSW) said,1\n", encoding="utf-8")
@@ -118,11 +123,7 @@ def test_redaction_scan_reads_strings_inside_notebooks(tmp_path):
     import json as _json
 
     root, raw = make_root(tmp_path)
-    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
-    try:
-        paths = resolve(str(raw))
-    finally:
-        del os.environ["TRANSCRIPT_THEMES_HOME"]
+    paths = paths_in(root, raw)
     (paths.reports / "executed").mkdir(parents=True)
     nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream", "text": "first line\nZara said"}]}]}
     (paths.reports / "executed" / "x.ipynb").write_text(_json.dumps(nb), encoding="utf-8")
