@@ -189,8 +189,11 @@ HTML(themes.framework_html(frame))
 """),
     md("## Codelines\n\nWhere in each interview the codes arise, along turn order."),
     code("""
+import matplotlib.pyplot as plt
 for doc_id in study.documents["doc_id"]:
-    plots.themes.codeline(study, doc_id, level=codeline_level)
+    figure = plots.themes.codeline(study, doc_id, level=codeline_level)
+    display(figure)
+    plt.close(figure)  # one figure open at a time: 200 interviews would otherwise hold them all
 """),
     md("## Saturation"),
     code("""
@@ -246,8 +249,11 @@ display(Markdown("\\n".join([
     code("profile.code_profile(study, participant, level=code_level).query('applications > 0')"),
     md("## Codeline"),
     code("""
+import matplotlib.pyplot as plt
 for doc_id in docs:
-    plots.themes.codeline(study, doc_id, level=code_level)
+    figure = plots.themes.codeline(study, doc_id, level=code_level)
+    display(figure)
+    plt.close(figure)
 """),
     md("## Best quotes per theme\n\nChosen as in the framework matrix (most typical turns of moderate length)."),
     code("profile.best_quotes(study, participant, level=level, k=quotes_per_theme)"),
