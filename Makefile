@@ -37,6 +37,7 @@ test: setup ## Run the test suite (unit tests, notebooks under papermill, browse
 bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration, scale)
 	$(PY) bench/cooccurrence.py
 	$(PY) bench/explore.py
+	$(PY) bench/scale.py
 
 clean: ## Remove data/processed/STUDY and reports/STUDY (never data/raw)
 	@test -n "$(STUDY_NAME)" -a "$(STUDY_NAME)" != "/" || { echo "error: STUDY names no study — give STUDY=<name>" >&2; exit 2; }

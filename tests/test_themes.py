@@ -1,6 +1,8 @@
 """Themes across participants: values worked out by hand on small fixtures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 import numpy as np
 import openpyxl
@@ -403,3 +405,31 @@ def test_recurrence_bars_draw_the_threshold(study):
     assert any(list(line.get_xdata()) == [0.5, 0.5] for line in ax.lines)
     # most widespread first: Isolation and Connection (2/4) tie, name order breaks it
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Connection", "Isolation", "Coping", "Stigma"]
+
+
+def test_turn_counts_cache_gives_the_same_framework_and_misses_on_changed_text(tmp_path, monkeypatch):
+    """The on-disk word-count cache (processed/cache/) must not change results,
+    and a changed turn text must give a new cache file, not a stale hit."""
+    import shutil
+
+    import helpers
+    from helpers import themes
+
+    root = tmp_path / "project"
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    mini = Path(__file__).resolve().parent / "fixtures" / "studies" / "mini"
+    shutil.copytree(mini, root / "data" / "raw" / "mini")
+    monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(root))
+    study = helpers.load_study("mini")
+    cache_dir = study.paths.processed / "cache"
+    assert not cache_dir.exists()
+    first = themes.framework_matrix(study, level="theme")          # computes and stores
+    cached = sorted(p.name for p in cache_dir.glob("turn_counts-*.npz"))
+    assert len(cached) == 1
+    again = themes.framework_matrix(study, level="theme")          # a cache hit
+    assert again.equals(first)
+    # a turn's text changes (as after re-ingesting edited transcripts): a new key
+    study.segments.loc[0, "text"] = str(study.segments.loc[0, "text"]) + " extra words here"
+    themes.framework_matrix(study, level="theme")
+    assert len(list(cache_dir.glob("turn_counts-*.npz"))) == 2

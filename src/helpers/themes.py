@@ -211,32 +211,18 @@ def _turn_counts(study, texts: pd.Series):
 
     Every framework matrix and every participant profile needs the counts of
     all the study's turns, and tokenizing them is most of the cost; so for a
-    study on disk they are kept in ``processed/cache/`` under a key made of
-    the texts themselves and the tokenizer's settings and code (counts only:
-    no word is stored). A cache that cannot be read or written is ignored.
+    study on disk they are kept in ``processed/cache/`` (see
+    ``_turn_counts_cache``). A cache that cannot be read or written is ignored.
     """
-    import hashlib
-    import inspect
     import io
     import zipfile
 
-    import sklearn
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from . import textutil
-
     analyzer = _analyzer(study)
-    cache = None
-    if getattr(study, "paths", None) is not None:
-        digest = hashlib.sha256()
-        for part in (sklearn.__version__, inspect.getsource(textutil), "\x00".join(sorted(analyzer.keywords["stopwords"])),
-                     "\x00".join(sorted(analyzer.keywords["fillers"]))):
-            digest.update(part.encode("utf-8", "surrogatepass") + b"\x01")
-        for text in texts:
-            encoded = text.encode("utf-8", "surrogatepass")
-            digest.update(len(encoded).to_bytes(8, "little") + encoded)
-        cache = study.paths.processed / "cache" / f"turn_counts-{digest.hexdigest()[:32]}.npz"
+    cache = _turn_counts_cache(study, texts, analyzer)
+    if cache is not None:
         try:
             return sparse.load_npz(cache).tocsr()
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: recompute
@@ -253,6 +239,35 @@ def _turn_counts(study, texts: pd.Series):
         except OSError:  # a read-only study folder: compute each time
             pass
     return counts
+
+
+def _turn_counts_cache(study, texts: pd.Series, analyzer) -> Path | None:
+    """``processed/cache/turn_counts-<key>.npz``, the key a hash of the texts,
+    the stop words and fillers, the tokenizer's source and the scikit-learn
+    version, so that any change to them misses the cache (ingest also replaces
+    the whole processed folder). Counts only: no word is stored. None for a
+    study in memory, or when the tokenizer's source cannot be read."""
+    import hashlib
+    import inspect
+
+    import sklearn
+
+    from . import textutil
+
+    if getattr(study, "paths", None) is None:
+        return None
+    try:
+        tokenizer_source = inspect.getsource(textutil)
+    except (OSError, TypeError):
+        return None
+    digest = hashlib.sha256()
+    for part in (sklearn.__version__, tokenizer_source, "\x00".join(sorted(analyzer.keywords["stopwords"])),
+                 "\x00".join(sorted(analyzer.keywords["fillers"]))):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x01")
+    for text in texts:
+        encoded = text.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "little") + encoded)
+    return study.paths.processed / "cache" / f"turn_counts-{digest.hexdigest()[:32]}.npz"
 
 
 def _typicality(study, theme_turns: pd.DataFrame) -> pd.DataFrame:
