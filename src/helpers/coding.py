@@ -1006,7 +1006,6 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
     if missing:
         raise TypeError(f"ExternalCodings.records from {name} lacks columns {missing}")
     stats["rows_read"] = len(records)
-    own_docs = {d.doc_id for d in external.documents}
     default_coder = entry.coder or Path(path).stem
     entry_level = normalise_level(entry.level) if entry.level else ""
     for rec in records.to_dict("records"):

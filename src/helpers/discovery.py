@@ -26,7 +26,6 @@ import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ from scipy import sparse
 from . import atomic
 from .tables import coding_turns
 from .hierarchy import codes_at, rollup
-from .textutil import default_stopwords, tokens
+from .textutil import study_analyzer
 
 UNCOVERED_BELOW = 0.3
 THEME = "theme"
@@ -46,13 +45,7 @@ THEME = "theme"
 
 def analyzer(study):
     """The tokenizer every analysis here uses (see the module's rules)."""
-    from .config import DEFAULT_FILLERS
-
-    config = getattr(study, "config", None)
-    fillers = getattr(config, "fillers", None)
-    fillers = DEFAULT_FILLERS if fillers is None else fillers
-    stopwords = set(default_stopwords()) | {str(w).lower() for w in (getattr(config, "stopwords", None) or [])}
-    return partial(tokens, fillers=frozenset(str(w).lower() for w in fillers), stopwords=frozenset(stopwords))
+    return study_analyzer(study)
 
 
 def _participant_turns(study) -> pd.DataFrame:

@@ -298,18 +298,13 @@ def _document_text(study, doc_id: str) -> str:
 # -- word frequencies ---------------------------------------------------------
 
 def fillers(study) -> frozenset[str]:
-    """study.config.fillers when the study has a config, else config.DEFAULT_FILLERS."""
-    from .config import DEFAULT_FILLERS
-    config = getattr(study, "config", None)
-    words = getattr(config, "fillers", None) if config is not None else None
-    return frozenset(w.lower() for w in (words if words is not None else DEFAULT_FILLERS))
+    """The study's fillers (``textutil.study_fillers``)."""
+    return textutil.study_fillers(study)
 
 
 def stopwords(study) -> frozenset[str]:
-    """textutil.default_stopwords() plus study.config.stopwords."""
-    config = getattr(study, "config", None)
-    extra = getattr(config, "stopwords", None) or [] if config is not None else []
-    return textutil.default_stopwords() | frozenset(w.lower() for w in extra)
+    """The shipped stop words plus the study's (``textutil.study_stopwords``)."""
+    return textutil.study_stopwords(study)
 
 
 def _turn_terms(text: str, ngram: int, filler_words: frozenset[str], stop: frozenset[str]) -> list[str]:

@@ -8,7 +8,6 @@ place, so a reader sees either the old tables or the new ones.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from importlib import metadata

@@ -19,7 +19,7 @@ def words_by_role(study: Study, remove_fillers: bool = False) -> pd.DataFrame:
     """
     seg = study.segments.copy()
     if remove_fillers:
-        fillers = _fillers(study)
+        fillers = textutil.study_fillers(study)
         seg["n_words"] = [len(textutil.tokens(t, fillers=fillers)) for t in seg["text"].astype(str)]
     table = seg.pivot_table(index="doc_id", columns="speaker_role", values="n_words",
                             aggfunc=["count", "sum"], fill_value=0, observed=True)
@@ -94,12 +94,6 @@ def codebook_tree(study: Study) -> pd.DataFrame:
         walk(root, 0, frozenset())
     return pd.DataFrame(rows, columns=["code", "level", "applied", "with_children"])
 
-
-def _fillers(study: Study) -> set[str]:
-    from .config import DEFAULT_FILLERS
-
-    config = study.config
-    return set(getattr(config, "fillers", None) or DEFAULT_FILLERS)
 
 
 def default_attribute(study: Study) -> str | None:

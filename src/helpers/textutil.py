@@ -9,7 +9,7 @@ since they stand for a spoken name.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 
 
@@ -75,3 +75,24 @@ def default_stopwords() -> frozenset[str]:
     """The English stop-word list shipped with the project (no nltk download)."""
     text = resources.files("helpers").joinpath("data/stopwords_en.txt").read_text(encoding="utf-8")
     return frozenset(w.strip().lower() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+def study_fillers(study) -> frozenset[str]:
+    """The study's fillers (study.yml ``fillers:``; an empty list means none),
+    else the defaults; lower-cased. One rule for every word analysis."""
+    from .config import DEFAULT_FILLERS
+
+    words = getattr(getattr(study, "config", None), "fillers", None)
+    return frozenset(str(w).lower() for w in (DEFAULT_FILLERS if words is None else words))
+
+
+def study_stopwords(study) -> frozenset[str]:
+    """The shipped stop words plus the study's own (study.yml ``stopwords:``), lower-cased."""
+    extra = getattr(getattr(study, "config", None), "stopwords", None) or []
+    return default_stopwords() | frozenset(str(w).lower() for w in extra)
+
+
+def study_analyzer(study):
+    """``tokens`` with the study's fillers and stop words removed: the analyzer
+    of every TF-IDF and word count (its ``keywords`` name what it removes)."""
+    return partial(tokens, fillers=study_fillers(study), stopwords=study_stopwords(study))

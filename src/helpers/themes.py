@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ import pandas as pd
 from . import atomic
 from .tables import coding_turns
 from .hierarchy import codes_at, level_rank, rollup
-from .textutil import default_stopwords, tokens
+from .textutil import study_analyzer
 
 VALUES = ("presence", "count", "segments", "share")
 GROUP_MISSING = "(not given)"
@@ -196,13 +195,8 @@ def _recurrence_rows(presence: pd.DataFrame, labels: pd.Series, threshold: float
 # -- 3. the Framework matrix ------------------------------------------------------
 
 def _analyzer(study):
-    """Tokens as every word analysis counts them: annotations out, the
-    project's stop words and the study's fillers and stop words removed."""
-    config = getattr(study, "config", None)
-    stopwords = set(default_stopwords()) | set(getattr(config, "stopwords", None) or [])
-    from .config import DEFAULT_FILLERS
-    fillers = set(getattr(config, "fillers", None) or DEFAULT_FILLERS)
-    return partial(tokens, stopwords=frozenset(stopwords), fillers=frozenset(fillers))
+    """Tokens as every word analysis counts them (``textutil.study_analyzer``)."""
+    return study_analyzer(study)
 
 
 def _turn_counts(study, texts: pd.Series):

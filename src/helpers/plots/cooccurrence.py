@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
-from . import PALETTE, SEQUENTIAL, figure_height
+from . import PALETTE, SEQUENTIAL
 
 
 def c_coefficients(counts: pd.DataFrame) -> pd.DataFrame:
