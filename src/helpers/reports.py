@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import html
 import json
@@ -139,9 +140,17 @@ def remove_leftovers(paths: StudyPaths) -> list[Path]:
 # -- parameters -------------------------------------------------------------------------
 
 def declared_parameters(notebook: Path) -> dict:
+    """The parameters the notebook's tagged cell declares. Read once per
+    notebook version: the batch asks for each of its (up to hundreds of) runs."""
+    stat = Path(notebook).stat()
+    return dict(_inspect(str(notebook), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _inspect(notebook: str, mtime_ns: int, size: int) -> dict:
     import papermill
 
-    return papermill.inspect_notebook(str(notebook))
+    return papermill.inspect_notebook(notebook)
 
 
 def check_parameters(notebook: Path, params: dict) -> None:
