@@ -10,7 +10,7 @@ STUDY  ?= demo
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 STUDY_NAME := $(notdir $(abspath $(STUDY)))
 
-.PHONY: help setup report lab test bench clean
+.PHONY: help setup report lab notebooks lint test bench clean
 
 help: ## List the targets with a line on each
 	@echo "Transcript Themes: make <target> [STUDY=demo|path]"
@@ -28,15 +28,22 @@ setup: $(STAMP) ## Create .venv, install the package with its dev extra, registe
 report: setup ## Run the whole pipeline on STUDY (default demo) -> reports/STUDY/index.html
 	$(PY) -m helpers report $(STUDY) --jobs $(JOBS)
 
-lab: setup ## Open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab notebooks/
+lab: setup ## Open JupyterLab on the notebooks (saved without outputs: etc/jupyter)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter" $(VENV)/bin/jupyter lab notebooks/
 
-test: setup ## Run the test suite (unit tests, notebooks under papermill, browser tests where Chromium exists)
-	$(PY) -m pytest -q
+notebooks: setup ## Sync each notebook with its paired py:percent script (edit the .py; outputs stay stripped)
+	$(VENV)/bin/jupytext --sync notebooks/*.ipynb
 
-bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration, scale)
+lint: setup ## Lint the package, tests, benchmarks and notebook scripts (ruff: pyflakes and import order)
+	$(VENV)/bin/ruff check src tests bench notebooks
+
+test: setup ## Run the test suite in parallel, one worker per core (unit tests, notebooks under papermill, browser tests where Chromium exists)
+	$(PY) -m pytest -q -n auto --dist loadfile
+
+bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration, report against its floor, scale)
 	$(PY) bench/cooccurrence.py
 	$(PY) bench/explore.py
+	$(PY) bench/report.py
 	$(PY) bench/scale.py
 
 clean: ## Remove data/processed/STUDY and reports/STUDY (never data/raw)

@@ -15,12 +15,18 @@ matplotlib.use("Agg")
 # the module, not the entry point of the same name that helpers re-exports
 agreement_module = importlib.import_module("helpers.agreement")
 from helpers.agreement import (  # noqa: E402
-    FORMULAS, agreement, coder_code_usage, coder_summary, describe, disagreements, interpretation,
-    krippendorff_alpha, write_disagreements,
+    FORMULAS,
+    agreement,
+    coder_code_usage,
+    coder_summary,
+    describe,
+    disagreements,
+    interpretation,
+    krippendorff_alpha,
+    write_disagreements,
 )
 from helpers.errors import InputError  # noqa: E402
 from helpers.study import Study  # noqa: E402
-
 
 # -- building studies -----------------------------------------------------------
 
@@ -114,7 +120,10 @@ def test_krippendorff_binary_example_through_agreement():
     assert round(x["alpha"], 3) == 0.095
     assert x["kappa"] == pytest.approx(0.04 / 0.44)
     assert x["percent_agreement"] == pytest.approx(60.0)
-    assert x["interpretation"] == "unreliable"
+    # issue 12: no verdict from 10 units (fewer than 20), whatever alpha says
+    assert x["interpretation"] == "too few units" and x["verdict"] == "too few units"
+    y = row(agreement(two_coder_study(KRIPPENDORFF_BINARY_A, KRIPPENDORFF_BINARY_B), n_boot=0, min_units=5), "X")
+    assert y["verdict"] == "no interval"   # enough units, but no bootstrap interval to read
 
 
 # -- edge cases ------------------------------------------------------------------
@@ -153,7 +162,10 @@ def test_perfect_agreement_with_a_coding_spanning_turns():
     assert (x["n_all"], x["n_none"], x["n_disagree"]) == (2, 2, 0)
     # every resample that keeps both values agrees perfectly
     assert (x["alpha_low"], x["alpha_high"]) == (1.0, 1.0)
-    assert x["interpretation"] == "reliable"
+    # 4 turns: too few units for any verdict (issue 12); with the minimum lowered, the interval's
+    # lower end 1.0 reads reliable
+    assert x["interpretation"] == "too few units"
+    assert row(agreement(study, n_boot=200, min_units=4), "X")["verdict"] == "reliable"
 
 
 def test_no_variation_gives_nan_with_note_and_no_warnings():
@@ -306,6 +318,16 @@ def test_write_disagreements_workbook(tmp_path):
     # units 1, 3, 6 (B only) and 9 (A only) differ in Krippendorff's binary example
     assert sheets["disagreements"]["seg_no"].tolist() == [1, 3, 6, 9]
     assert sheets["disagreements"]["applied_by"].tolist() == ["B", "B", "B", "A"]
+
+
+def test_verdict_reads_the_lower_end_of_the_interval():
+    from helpers.agreement import verdict
+    # alpha 0.9 with an interval [0, 1]: the point estimate would say reliable; the lower end says not
+    assert verdict(0.9, 0.0, 100) == "unreliable"
+    assert verdict(0.9, 0.80, 100) == "reliable"
+    assert verdict(0.9, 0.70, 100) == "tentative"
+    assert verdict(0.9, 0.85, 19) == "too few units"
+    assert verdict(float("nan"), float("nan"), 100) == "undefined"
 
 
 def test_interpretation_thresholds_and_formulas():

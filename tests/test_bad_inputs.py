@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, make_study
 
 CORPUS = REPO / "tests" / "bad_inputs"
@@ -195,7 +194,9 @@ def test_duplicate_coding_is_not_an_error_and_is_named_in_a_warning(overlaps_stu
     assert done.returncode == 0, done.stderr
     # 2 documents; P01 4 turns + P02 2 turns = 6; 5 sheet rows, one code each = 5 codings;
     # 3 codes in the codebook; 2 participants
-    assert done.stdout == "ok: overlaps: 2 documents, 6 turns, 5 codings, 3 codes, 2 participants\n"
+    # then one line per coder with the documents they coded (issue 12)
+    assert done.stdout == ("ok: overlaps: 2 documents, 6 turns, 5 codings, 3 codes, 2 participants\n"
+                           "coder AK (primary): P01, P02\n")
     assert done.stderr.splitlines() == [
         "warning: 1 coding(s) repeat an earlier one exactly (same document, code, level, coder and span): "
         "kept and flagged duplicate=True — codings/AK.csv row 3 ('word of mouth', P01)"]
@@ -212,8 +213,9 @@ def test_duplicate_coding_is_kept_flagged_and_counted_once_per_turn(overlaps_stu
     assert list(codings["duplicate"]) == [False, True, False, False, False]
     assert list(codings["source_row"].astype(str)) == ["2", "3", "4", "5", "6"]
     freq = helpers.code_frequencies(study).set_index("code")
-    # applications count rows: word of mouth 2 (the copy too), support 2, nerves 1
-    assert freq.loc["word of mouth", "applications"] == 2
+    # applications count passages (issue 12): the copy counts once, so word of mouth 1;
+    # support 2 (P01 turns 2-4, P02 turn 2), nerves 1
+    assert freq.loc["word of mouth", "applications"] == 1
     assert freq.loc["support", "applications"] == 2
     # segments count distinct turns: word of mouth only P01 turn 2 -> 1 (the copy adds no turn);
     # support P01 turns 2, 3, 4 and P02 turn 2 -> 4; nerves P01 turn 4 -> 1
@@ -228,13 +230,13 @@ def test_duplicate_coding_is_kept_flagged_and_counted_once_per_turn(overlaps_stu
     assert seg.loc["word of mouth", "nerves"] == 0
     assert seg.loc["word of mouth", "word of mouth"] == 1
     overlap = cooccurrence(study, unit="overlap")
-    # overlap counts pairs of codings: each of the two word of mouth codings shares
-    # characters with the support coding (turns 2-4) -> 2; nerves (turn 4) & support -> 1;
-    # the diagonal is each code's codings: word of mouth 2
-    assert overlap.loc["word of mouth", "support"] == 2
+    # overlap counts pairs of passages (issue 12): the word of mouth coding and its copy are
+    # one passage, sharing characters with the support passage (turns 2-4) -> 1;
+    # nerves (turn 4) & support -> 1; the diagonal is each code's passages: word of mouth 1
+    assert overlap.loc["word of mouth", "support"] == 1
     assert overlap.loc["nerves", "support"] == 1
     assert overlap.loc["word of mouth", "nerves"] == 0
-    assert overlap.loc["word of mouth", "word of mouth"] == 2
+    assert overlap.loc["word of mouth", "word of mouth"] == 1
     doc = cooccurrence(study, unit="document")
     # documents carrying both: word of mouth & support P01 only -> 1
     assert doc.loc["word of mouth", "support"] == 1

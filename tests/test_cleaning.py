@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import TRANSCRIPTS
+
 from helpers import textutil
 from helpers.cleaning import Redactor, clean_document, load_redactions, normalise, scan_identifiers
 from helpers.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS

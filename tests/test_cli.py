@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, make_study
 
 GOOD = {"transcripts/A01.txt": "I: How did you meet?\nP: On the ward.\nShe was kind.\n",

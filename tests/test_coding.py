@@ -224,16 +224,34 @@ def test_placeholder_in_quote_matches_redacted_text(tmp_path):
 
 
 def test_near_duplicate_codes_warned_not_merged(tmp_path):
+    # a hyphen for a space is punctuation, not a spelling variant: kept apart, warned
     sheet = ("Participant,Turn,Code\nP01,2,PSW as a means of social inclusion\n"
-             "P01,4,PSw as a means of Social inclusion\n")
+             "P01,4,PSW as a means of social-inclusion\n")
     b = build(make_study(tmp_path, {**BASE, "codings/s.csv": sheet}))
     assert len(b.codings) == 2 and b.codings["code"].nunique() == 2
     table = b.report_tables["codebook_near_duplicates"]
-    assert list(table["code"]) == ["PSW as a means of social inclusion", "PSw as a means of Social inclusion"]
+    assert list(table["code"]) == ["PSW as a means of social inclusion", "PSW as a means of social-inclusion"]
     assert list(table["n_codings"]) == [1, 1]
     assert any(w.startswith("codes differing only in case, spacing or punctuation: "
-                            "'PSW as a means of social inclusion' / 'PSw as a means of Social inclusion'")
+                            "'PSW as a means of social inclusion' / 'PSW as a means of social-inclusion'")
                for w in b.warnings)
+
+
+def test_codes_differing_in_case_apostrophe_or_dash_are_one_code_said(tmp_path):
+    # text is compared normalised: "PSw … Social", "carer’s" and "on–off" are the first spellings
+    sheet = ("Participant,Turn,Code\nP01,2,PSW as a means of social inclusion\n"
+             "P01,4,PSw as a means of Social inclusion\nP01,4,carer's role\nP01,6,Carer’s role\n"
+             "P01,6,on-off\nP01,8,on–off\n")
+    b = build(make_study(tmp_path, {**BASE, "codings/s.csv": sheet}))
+    assert list(b.codings["code"]) == ["PSW as a means of social inclusion"] * 2 + ["carer's role"] * 2 + ["on-off"] * 2
+    merged = [w for w in b.warnings if " taken as " in w]
+    assert merged == [
+        "code 'PSw as a means of Social inclusion' taken as 'PSW as a means of social inclusion' (same code, spelt "
+        "differently in case, spaces, apostrophes or dashes): codings/s.csv row 3 — spell it the same to silence this",
+        "code 'Carer’s role' taken as 'carer's role' (same code, spelt differently in case, spaces, apostrophes or "
+        "dashes): codings/s.csv row 5 — spell it the same to silence this",
+        "code 'on–off' taken as 'on-off' (same code, spelt differently in case, spaces, apostrophes or dashes): "
+        "codings/s.csv row 7 — spell it the same to silence this"]
 
 
 def test_exact_duplicates_kept_and_flagged(tmp_path):
@@ -253,8 +271,10 @@ def test_bad_rows_refused_one_line_each(tmp_path):
         build(root)
     a, q = display_path(root / "codings" / "a_bad.csv"), display_path(root / "codings" / "b_quotes.csv")
     assert str(err.value).splitlines() == [
-        f"error: {a}:row 2: unknown participant 'P99' — use an id from participants.csv (or a pseudonym listed "
-        "there), or a document name",
+        # closest ids by their normalised keys (p99 against p1, p2, p11: the same ratio, listed in order)
+        f"error: {a}:row 2: unknown participant 'P99': no transcript or participant matches it (closest: P01, P02, "
+        "P11) — correct the id to one of the study's documents or participants, or mark this codings entry "
+        "'kind: quote_bank' in study.yml if its quotes have no transcript",
         f"error: {a}:row 3: turn 'two' is not a turn number or range — write a number such as 12 or a range such "
         "as 12-14",
         f"error: {a}:row 4: turn 40 is beyond the last turn (8) of document 'P01' — check the turn number against "
@@ -279,8 +299,10 @@ def test_xlsx_errors_name_the_sheet(tmp_path):
     with pytest.raises(InputError) as err:
         build(root)
     assert str(err.value).splitlines() == [
-        f"error: {display_path(root / 'codings' / 'sheet.xlsx')}:Interviews row 3: unknown participant 'P77' — use "
-        "an id from participants.csv (or a pseudonym listed there), or a document name"]
+        f"error: {display_path(root / 'codings' / 'sheet.xlsx')}:Interviews row 3: unknown participant 'P77': no "
+        "transcript or participant matches it (closest: P01, P02, P11) — correct the id to one of the study's "
+        "documents or participants, or mark this codings entry 'kind: quote_bank' in study.yml if its quotes have "
+        "no transcript"]
 
 
 def test_strict_false_lists_unmatched_quotes(tmp_path):
@@ -356,7 +378,10 @@ def test_load_study_from_a_single_word_table(tmp_path, monkeypatch):
 # -- quote banks ---------------------------------------------------------------------------
 
 def test_quote_bank_makes_pseudo_documents(tmp_path):
-    root = make_study(tmp_path, {**BASE, "codings/quote_bank.csv": FIX / "quote_bank.csv"})
+    # P20 and P21 have no transcript and are not in participants.csv: in a study with
+    # transcripts that is a quote bank only when the entry says so (issue 13, point 5)
+    root = make_study(tmp_path, {**BASE, "codings/quote_bank.csv": FIX / "quote_bank.csv"},
+                      codings="[{path: codings/quote_bank.csv, kind: quote_bank}]")
     b = build(root)
     docs = b.documents.set_index("doc_id")
     assert (docs.loc["P20", "kind"], docs.loc["P20", "format"], docs.loc["P20", "n_segments"]) == ("quote_bank", "quote-bank", 2)

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from batchutil import REPO, make_root, run_cli
 
 PLANTED = REPO / "tests" / "fixtures" / "studies" / "planted"

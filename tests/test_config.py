@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import make_study
-from helpers.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS, load_config
+
+from helpers.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS, KEYS, load_config
 from helpers.errors import InputError
 from helpers.hierarchy import DEFAULT_LEVELS
 
@@ -39,7 +39,7 @@ def test_every_key_read(tmp_path):
     yml = """title: T
 description: D
 transcripts: interviews/
-levels: [Code, Theme]
+levels: [Code, Initial, Theme]
 speakers:
   interviewer: [Q]
   participant: A
@@ -53,7 +53,8 @@ codings:
     root = make_study(tmp_path, {"study.yml": yml, "sheets/a.csv": "x\n", "extra.csv": "x\n"})
     config = load_config(root)
     assert config.transcripts == root.resolve() / "interviews"
-    assert config.levels == ["code", "theme"]
+    # (Initial is listed since issue 12: a codings entry's level must be one of the study's levels)
+    assert config.levels == ["code", "initial", "theme"]
     # a single label written without brackets is one label, not its letters
     assert config.speakers == {"interviewer": ["Q"], "participant": ["A"]}
     assert (config.fillers, config.stopwords, config.quote_match_threshold) == (["um"], ["peer"], 0.8)
@@ -109,8 +110,8 @@ def test_unknown_key_and_wrong_type_reported_together(tmp_path):
     root = make_study(tmp_path, {"study.yml": "title: T\ncolour: red\nlevels: theme\nfillers: 3\n"})
     yml = root / "study.yml"
     assert problems_of(root) == [
-        f"error: {yml}: unknown key 'colour' — remove it or use one of: title, description, transcripts, participants, "
-        "codebook, codings, redactions, levels, speakers, fillers, stopwords, quote_match_threshold",
+        f"error: {yml}: unknown key 'colour' — remove it or use one of: "
+        + ", ".join(KEYS),  # every key study.yml knows, in the order config.KEYS lists them
         f"error: {yml}: 'levels' should be a list of level names, not str — correct 'levels:'",
         f"error: {yml}: 'fillers' should be a list of words, not int — correct 'fillers:'",
     ]

@@ -34,8 +34,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 
-from helpers.cooccurrence import (benjamini_hochberg_matrix, cooccurrence, cooccurrence_table,
-                                  counting_rule)
+from helpers.cooccurrence import benjamini_hochberg_matrix, cooccurrence, cooccurrence_table, counting_rule
+from helpers.counting import passages
 from helpers.study import Study
 
 LEVELS = ["code", "focused", "theme"]
@@ -104,7 +104,9 @@ def test_segment_counts(study):
                 [1, 0, 1, 2]]
     assert list(result.index) == ["a", "b", "c", "d"] and list(result.columns) == ["a", "b", "c", "d"]
     np.testing.assert_array_equal(result.to_numpy(), expected)
-    assert result.attrs["n_units"] == 12
+    # N = participant turns (D1t2 D1t4 D2t2 D2t3 D3t2 D3t4 D3t5 = 7) plus the coded interviewer
+    # turn D1t3 = 8 (issue 12, point 9: uncoded interviewer turns are not units)
+    assert result.attrs["n_units"] == 8
     assert result.attrs["unit"] == "segment" and result.attrs["measure"] == "count"
     assert "diagonal" in result.attrs["rule"]
 
@@ -165,6 +167,11 @@ def test_document_and_participant_counts(study):
 @pytest.mark.parametrize("measure", ["count", "c", "conditional", "ratio"])
 def test_symmetric_where_the_measure_is(study, unit, measure):
     result = cooccurrence(study, unit=unit, measure=measure).to_numpy(dtype="float64")
+    if measure == "conditional" and unit in ("overlap", "window"):
+        # the share of A passages / turns with a B in range: not n12 / n_row, so not
+        # symmetric once multiplied out, but a probability (issue 12, point 5)
+        assert np.nanmax(result) <= 1
+        return
     if measure == "conditional":
         # P(col | row) x n_row = n12 is symmetric
         own = np.diag(cooccurrence(study, unit=unit).to_numpy()).astype(float)
@@ -195,13 +202,15 @@ def test_conditional_segment(study):
 
 
 def test_ratio_segment(study):
-    # expected = n1 n2 / 12: a-b 4*3/12 = 1 -> 1; a-c 1; a-d 4*2/12 -> 1.5; c-d 3*2/12 -> 2; b-c, b-d 0
+    # N = 8 (participant turns plus the coded interviewer turn D1t3; see test_segment_counts)
+    # expected = n1 n2 / 8: a-b 4*3/8 = 1.5 -> 1/1.5 = 2/3; a-c 2/3; a-d 4*2/8 = 1 -> 1;
+    # c-d 3*2/8 = 0.75 -> 4/3; b-c, b-d 0
     result = cooccurrence(study, unit="segment", measure="ratio").to_numpy()
     nan = np.nan
-    expected = [[nan, 1, 1, 1.5],
-                [1, nan, 0, 0],
-                [1, 0, nan, 2],
-                [1.5, 0, 2, nan]]
+    expected = [[nan, 2 / 3, 2 / 3, 1],
+                [2 / 3, nan, 0, 0],
+                [2 / 3, 0, nan, 4 / 3],
+                [1, 0, 4 / 3, nan]]
     np.testing.assert_allclose(result, expected)
 
 
@@ -224,7 +233,7 @@ def test_p_equals_fisher_exact(study):
     result = cooccurrence(study, unit="segment", measure="p")
     counts = cooccurrence(study, unit="segment").to_numpy()
     codes = list(result.index)
-    n_units = 12
+    n_units = 8   # participant turns plus the coded interviewer turn (see test_segment_counts)
     for i in range(4):
         for j in range(4):
             if i == j:
@@ -233,29 +242,43 @@ def test_p_equals_fisher_exact(study):
             n12, n1, n2 = counts[i, j], counts[i, i], counts[j, j]
             table = [[n12, n1 - n12], [n2 - n12, n_units - n1 - n2 + n12]]
             assert result.loc[codes[i], codes[j]] == pytest.approx(fisher_exact(table, alternative="greater")[1])
-    # by hand, a-b: P(X >= 1), 12 turns, 4 with a, 3 with b: 1 - C(8,3)/C(12,3) = 164/220
-    assert result.loc["a", "b"] == pytest.approx(164 / 220)
+    # by hand, a-b: P(X >= 1), 8 turns, 4 with a, 3 with b: 1 - C(4,3)/C(8,3) = 1 - 4/56 = 52/56
+    assert result.loc["a", "b"] == pytest.approx(52 / 56)
 
 
 def test_p_document_equals_fisher_exact(study):
-    result = cooccurrence(study, unit="participant", measure="p")
+    result = cooccurrence(study, unit="participant", measure="p", min_tested_units=0)
     # c-d: 4 participants, c 2, d 2, both 1: [[1, 1], [1, 1]]
     assert result.loc["c", "d"] == pytest.approx(fisher_exact([[1, 1], [1, 1]], alternative="greater")[1])
 
 
+def test_p_withheld_below_min_units(study):
+    # 4 participants, 3 documents: fewer than 20, so no p-value is shown, and the rule says why
+    for unit in ("participant", "document"):
+        for measure in ("p", "q"):
+            result = cooccurrence(study, unit=unit, measure=measure)
+            assert result.isna().all().all()
+            assert "not shown" in result.attrs["tests_withheld"] and "not shown" in result.attrs["rule"]
+    table = cooccurrence_table(study, unit="participant")
+    assert table["p"].isna().all() and table["q"].isna().all()
+    assert "nested" in cooccurrence(study, unit="segment", measure="p").attrs["rule"]
+
+
 def test_q_is_benjamini_hochberg_on_three_pairs(study):
-    # focused level, segment: F1 6 turns, F2 3, F3 2; every pair shares one turn; N = 12
-    # p(F1,F2) = 1 - C(6,3)/C(12,3) = 200/220; p(F1,F3) = 1 - C(6,2)/C(12,2) = 51/66; p(F2,F3) = 1 - C(9,2)/C(12,2) = 30/66
-    # BH, m = 3, ascending 30/66 (x3 = 90/66), 51/66 (x3/2 = 76.5/66), 200/220 (x1);
-    # running minimum from the top: every q = 200/220
+    # focused level, segment: F1 6 turns, F2 3, F3 2; every pair shares one turn;
+    # N = 8 (participant turns plus the coded interviewer turn D1t3)
+    # p(F1,F2) = 1 - C(2,3)/C(8,3) = 1; p(F1,F3) = 1 - C(2,2)/C(8,2) = 27/28;
+    # p(F2,F3) = 1 - C(5,2)/C(8,2) = 18/28
+    # BH, m = 3, ascending 18/28 (x3 = 54/28), 27/28 (x3/2 = 40.5/28), 1 (x1), each capped at 1;
+    # running minimum from the top: every q = 1
     p = cooccurrence(study, unit="segment", level="focused", measure="p")
-    assert p.loc["F1", "F2"] == pytest.approx(200 / 220)
-    assert p.loc["F1", "F3"] == pytest.approx(51 / 66)
-    assert p.loc["F2", "F3"] == pytest.approx(30 / 66)
+    assert p.loc["F1", "F2"] == pytest.approx(1.0)
+    assert p.loc["F1", "F3"] == pytest.approx(27 / 28)
+    assert p.loc["F2", "F3"] == pytest.approx(18 / 28)
     q = cooccurrence(study, unit="segment", level="focused", measure="q")
     for a, b in [("F1", "F2"), ("F1", "F3"), ("F2", "F3")]:
-        assert q.loc[a, b] == pytest.approx(200 / 220)
-        assert q.loc[b, a] == pytest.approx(200 / 220)
+        assert q.loc[a, b] == pytest.approx(1.0)
+        assert q.loc[b, a] == pytest.approx(1.0)
 
 
 def test_benjamini_hochberg_hand():
@@ -299,21 +322,23 @@ def test_rollup_theme(study):
 
 
 def test_rollup_overlap_focused(study):
-    # F1 codings: a x5 + b x3 = 8; F1-F2: a"find hope" in c (1); F1-F3: a"Then hope" & d (1);
-    # F2-F3: c & d"every day" (1). F1's own overlaps (a with b) are not off-diagonal.
+    # F1 codings: a x5 + b x3 = 8, but passages (issue 12, rule 1): D1's a"hope and fear",
+    # b"fear about work", a"about work" overlap -> one F1 passage; D2 two, D3 three -> 6.
+    # F1-F2: a"find hope" in c (1); F1-F3: a"Then hope" & d (1); F2-F3: c & d"every day" (1).
     result = cooccurrence(study, unit="overlap", level="focused")
-    np.testing.assert_array_equal(result.to_numpy(), [[8, 1, 1], [1, 2, 1], [1, 1, 2]])
+    np.testing.assert_array_equal(result.to_numpy(), [[6, 1, 1], [1, 2, 1], [1, 1, 2]])
 
 
 # -- filters and flags ---------------------------------------------------------------
 
 def test_where_filter(study):
-    # women: P1 (D1, 4 turns) and P3 (D3, 5 turns) -> N = 9
+    # women: P1 (D1) and P3 (D3): participant turns D1t2 D1t4 D3t2 D3t4 D3t5 = 5, plus the
+    # coded interviewer turn D1t3 -> N = 6 (was 9 turns of any speaker before issue 12)
     # a: D1t2 D3t4 D3t5 (3); b: D1t2 D3t2 (2); c: D1t3 D1t4 (2); d: D1t4 D3t4 (2)
     # a-b D1t2; a-d D3t4; c-d D1t4
     result = cooccurrence(study, unit="segment", where={"gender": "F"})
     np.testing.assert_array_equal(result.to_numpy(), [[3, 1, 0, 1], [1, 2, 0, 0], [0, 0, 2, 1], [1, 0, 1, 2]])
-    assert result.attrs["n_units"] == 9
+    assert result.attrs["n_units"] == 6
     by_participant = cooccurrence(study, unit="participant", participants=["P1", "P2"])
     assert by_participant.attrs["n_units"] == 2
     # P1 has a b c d; P2 has a b c -> a-d 1, c-d 1, a-b 2
@@ -357,12 +382,13 @@ def test_table_long_form(study):
     table = cooccurrence_table(study, unit="segment")
     # pairs with n_ab >= 1: a-b, a-c, a-d, c-d, each 1 -> sorted by code_a, code_b
     assert list(zip(table.code_a, table.code_b)) == [("a", "b"), ("a", "c"), ("a", "d"), ("c", "d")]
-    row = table.iloc[2]   # a-d: n_a 4, n_b 2, c 1/5, P(d|a) 1/4, P(a|d) 1/2, ratio 1.5, p 1 - 28/66
+    # N = 8 (see test_segment_counts): ratio 1 / (4*2/8) = 1; p = 1 - C(4,2)/C(8,2) = 22/28
+    row = table.iloc[2]   # a-d: n_a 4, n_b 2, c 1/5, P(d|a) 1/4, P(a|d) 1/2, ratio 1, p 22/28
     assert (row.n_a, row.n_b, row.n_ab) == (4, 2, 1)
     assert row.c == pytest.approx(1 / 5)
     assert row.conditional_ab == pytest.approx(1 / 4) and row.conditional_ba == pytest.approx(1 / 2)
-    assert row.ratio == pytest.approx(1.5)
-    assert row.p == pytest.approx(38 / 66)
+    assert row.ratio == pytest.approx(1.0)
+    assert row.p == pytest.approx(22 / 28)
     assert "q" in table.columns
     assert "p" not in cooccurrence_table(study, unit="overlap").columns
 
@@ -402,8 +428,9 @@ def test_vectorised_equals_self_merge_baseline(seed, window):
                                   n_codes=5, turns_per_document=7, seed=seed, as_study=True)
     for unit in ["segment", "overlap", "window", "document", "participant"]:
         fast = cooccurrence(study, unit=unit, window=window)
+        # the baseline counts what it is given: the passages (issue 12, rule 1)
         for dedupe_first in (False, True):
-            slow = BENCH.baseline_cooccurrence(study.codings, unit=unit, window=window, codes=list(fast.index),
+            slow = BENCH.baseline_cooccurrence(passages(study), unit=unit, window=window, codes=list(fast.index),
                                                dedupe_first=dedupe_first)
             np.testing.assert_array_equal(fast.to_numpy(), slow.to_numpy(), err_msg=f"{unit} seed={seed}")
 
@@ -414,6 +441,7 @@ def test_figures_return_figures(study):
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+
     from helpers.plots.cooccurrence import c_coefficients, cooccurrence_clustermap, cooccurrence_network
     counts = cooccurrence(study, unit="segment")
     # c from counts equals the measure
@@ -425,3 +453,36 @@ def test_figures_return_figures(study):
     assert len(network.axes[0].collections[0].get_linewidths()) == 4
     single = cooccurrence(study, level="theme").iloc[:1, :1]
     assert isinstance(cooccurrence_clustermap(single), Figure)   # a message, not an error
+
+
+def test_participant_unit_counts_every_speaker_a_passage_touches():
+    """Focus group FG: turn 1 facilitator, 2 P05, 3 P06. 'sharing' spans turns 2-3 (both
+    speakers hold it); 'cliquey' is on P06's turn 3 only; 'asking' is on the facilitator's
+    question only (nobody holds it). By hand: sharing is held by 2 participants, cliquey by 1,
+    sharing & cliquey by 1 (P06), asking by 0. The passage went to its first speaker only."""
+    from helpers.study import Study
+
+    text = "F: What helped?\nP05: We shared food.\nP06: It was a bit cliquey.\n"
+    starts = [3, 21, 41]
+    ends = [15, 36, len(text) - 1]
+    segments = pd.DataFrame({"doc_id": "FG", "seg_no": [1, 2, 3], "participant_id": [None, "P05", "P06"],
+                             "speaker_role": ["interviewer", "participant", "participant"],
+                             "start": starts, "end": ends, "text": [text[s:e] for s, e in zip(starts, ends)]})
+    codings = pd.DataFrame([
+        {"doc_id": "FG", "code": "sharing", "seg_first": 2, "seg_last": 3, "start": 21, "end": ends[2],
+         "participant_id": "P05"},
+        {"doc_id": "FG", "code": "cliquey", "seg_first": 3, "seg_last": 3, "start": 41, "end": ends[2],
+         "participant_id": "P06"},
+        {"doc_id": "FG", "code": "asking", "seg_first": 1, "seg_last": 1, "start": 3, "end": 15,
+         "participant_id": None},
+    ])
+    study = Study.from_tables(segments=segments, codings=codings, texts={"FG": text},
+                              participants=pd.DataFrame({"participant_id": ["P05", "P06"]}))
+    import helpers
+
+    counts = helpers.cooccurrence(study, unit="participant")
+    assert counts.loc["sharing", "sharing"] == 2
+    assert counts.loc["cliquey", "cliquey"] == 1
+    assert counts.loc["sharing", "cliquey"] == 1
+    if "asking" in counts.index:
+        assert counts.loc["asking", "asking"] == 0

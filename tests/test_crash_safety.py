@@ -23,8 +23,8 @@ import openpyxl
 import pandas as pd
 import psutil
 import pytest
-
 from batchutil import make_root, run_cli
+
 from helpers import atomic, reports
 from helpers.errors import InputError
 from helpers.study import resolve
@@ -107,11 +107,11 @@ def assert_nothing_half_written(root: Path) -> None:
 
 
 def leftovers(root: Path) -> list[Path]:
-    """Hidden files and folders a run leaves in data/processed/, data/processed/<study>/
-    and reports/<study>/, except the keys that let a later run skip a notebook.
+    """Hidden files and folders a run leaves in data/processed/, data/processed/<study>/,
+    reports/ (the bundle's staging folder) and reports/<study>/, except the keys that let a later run skip a notebook.
     (Independent of how helpers names its temporary files.)"""
     processed = root / "data" / "processed"
-    found = [p for p in processed.glob(".*")]
+    found = [p for p in processed.glob(".*")] + [p for p in (root / "reports").glob(".*")]
     for folder in (processed / STUDY, root / "reports" / STUDY):
         found += [p for p in folder.rglob(".*") if not (p.parent.name == "executed" and p.suffix == ".key")]
     return sorted(found)
@@ -272,16 +272,18 @@ def test_killed_mid_notebook(root):
     before = (executed / "01-clean-transcripts.ipynb").read_bytes()
     status = run_killed(root, "report", STUDY, "--only", "01-clean", "--force", fault="notebook")
     assert status == -signal.SIGKILL
-    partial = list(executed.glob(".01-clean-transcripts.ipynb.*"))
-    assert len(partial) == 1  # papermill's part-written notebook, under a temporary name
+    # the part-written notebook, under a temporary name in the new bundle's staging folder
+    partial = list((root / "reports").glob(f".{STUDY}.staging-*/executed/.01-clean-transcripts.ipynb.*"))
+    assert len(partial) == 1
     cells = json.loads(partial[0].read_text(encoding="utf-8"))["cells"]
     counts = [c.get("execution_count") for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     assert counts[0] is not None and counts[-1] is None  # killed part-way through
     assert (executed / "01-clean-transcripts.ipynb").read_bytes() == before  # the finished one untouched
     assert_nothing_half_written(root)
     recover(root, "--only", "01-clean")
-    # the killed run removed its key first, so this run executed the notebook again
-    assert (executed / "01-clean-transcripts.ipynb").read_bytes() != before
+    # the killed run never touched the bundle in place, whose notebook is still
+    # complete and current: the next run keeps it
+    assert (executed / "01-clean-transcripts.ipynb").read_bytes() == before
 
 
 @pytest.mark.notebook
@@ -292,7 +294,7 @@ def test_killed_mid_render(root):
     status = run_killed(root, "report", STUDY, "--only", "01-clean", "--force",
                         fault="replace:01-clean-transcripts.html")
     assert status == -signal.SIGKILL
-    rendered = list(out.glob(".01-clean-transcripts.html.*"))
+    rendered = list((root / "reports").glob(f".{STUDY}.staging-*/.01-clean-transcripts.html.*"))
     assert len(rendered) == 1 and rendered[0].read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert (out / "01-clean-transcripts.html").read_bytes() == before
     assert_nothing_half_written(root)
@@ -308,7 +310,9 @@ def test_process_group_killed_while_notebooks_run_in_parallel(root):
     seen_at: list[float] = []
 
     def parallel_phase_running() -> bool:
-        if not seen_at and any(not p.name.startswith(".01-") for p in executed.glob(".*.ipynb.*.tmp")):
+        staging = root / "reports"
+        if not seen_at and any(not p.name.startswith(".01-")
+                               for p in staging.glob(f".{STUDY}.staging-*/executed/.*.ipynb.*.tmp")):
             seen_at.append(time.monotonic())
         return bool(seen_at) and time.monotonic() - seen_at[0] > 1.0
 

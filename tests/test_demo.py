@@ -104,9 +104,55 @@ def test_second_coder_agreement_over_the_double_coded_interviews(demo):
     assert table.attrs["documents"] == ["P01", "P02", "P06"]
     overall = table.set_index("code").loc["overall"]
     assert 0 < overall["alpha"] < 1 and overall["alpha_low"] <= overall["alpha"] <= overall["alpha_high"]
-    # P01 has 50 turns, P02 63, P06 56 (counted in the transcripts): 169 turns per code
+    # Units are participant turns plus interviewer turns a coder coded (issue 12): P01 has 25
+    # participant turns, P02 31, P06 28 (counted in the transcripts: "P:" / "Participant:" lines)
+    # = 84; the interviewer turns someone coded are added (none were, so 84 turns per code).
     codes = len(table) - 1
-    assert overall["n_units"] == 169 * codes
+    interviewer_coded = table.attrs["n_units_per_code"] - 84
+    assert interviewer_coded == INTERVIEWER_TURNS_CODED
+    assert overall["n_units"] == (84 + interviewer_coded) * codes
+
+
+# interviewer turns coded by AK or RB in P01, P02, P06 (see the test above)
+INTERVIEWER_TURNS_CODED = 0
+
+
+def demo_study(demo) -> Study:
+    return Study.from_tables(segments=demo.segments, codings=demo.codings, codebook=demo.codebook,
+                             participants=demo.participants, documents=demo.documents, texts=demo.texts,
+                             levels=demo.config.levels)
+
+
+def test_demo_double_coded_interviews_count_one_coder(demo):
+    """Issue 12: P01, P02 and P06 are coded by AK and double-coded by RB for reliability; their
+    theme counts are AK's alone (the primary coder, 10 coded documents against 3), not AK + RB."""
+    import helpers
+
+    study = demo_study(demo)
+    default = helpers.theme_matrix(study, level="theme", value="count")
+    ak = helpers.theme_matrix(study, level="theme", value="count", coder="AK")
+    rb = helpers.theme_matrix(study, level="theme", value="count", coder="RB")
+    double = ["P01", "P02", "P06"]
+    assert (default.loc[double] == ak.loc[double]).all().all()
+    assert rb.loc[double].to_numpy().sum() > 0   # RB's codings exist, and are not added in
+    assert "primary coder AK" in default.attrs["rule"]
+
+
+def test_demo_no_code_pairs_with_its_parent_and_saturation_says_its_order(demo):
+    import helpers
+
+    study = demo_study(demo)
+    matrix = helpers.cooccurrence(study, unit="segment", level=None)
+    hierarchy = study.hierarchy
+    assert matrix.attrs["same_branch"]
+    for code, ancestor in matrix.attrs["same_branch"]:
+        assert matrix.loc[code, ancestor] == 0 and matrix.loc[ancestor, code] == 0
+        assert ancestor in [name for name, _ in hierarchy.chain(code, "initial")] + \
+            [name for name, _ in hierarchy.chain(code, "focused")]
+    sat = helpers.saturation(study)
+    assert sat.summary["level"] == "initial"     # the demo's most specific level
+    assert "Interviews in the participants' interview_order column" in sat.sentence
+    assert "200 random interview orders (seed 0)" in sat.sentence
 
 
 def test_demo_exports_to_valid_qdpx_that_round_trips(demo, tmp_path):

@@ -22,8 +22,8 @@ import nbformat
 import openpyxl
 import pandas as pd
 import pytest
-
 from batchutil import make_root
+
 from helpers import atomic
 
 STUDY = "mini"
@@ -130,9 +130,15 @@ def test_every_notebook_output_is_the_same(runs):
 @pytest.mark.notebook
 def test_report_pages_are_byte_identical(runs):
     first, second = (files(root, f"reports/{STUDY}") for root in runs)
-    pages = [n for n in first if n.endswith(".html") and n != "index.html"]
+    pages = [n for n in first if n.endswith(".html") and "/" not in n and n != "index.html"]
     assert len(pages) == 9
     assert [n for n in pages if first[n].read_bytes() != second[n].read_bytes()] == []
+    # evidence pages, figures (PNG and SVG) and the Word and Excel files to send, too
+    shared = [n for n in first if n.split("/")[0] in ("evidence", "figures") or n.endswith((".docx", ".xlsx"))]
+    assert set(shared) == {n for n in second if n in shared} and len(shared) > 20
+    # notebook 02 counts codes as applied by default (issue 12: the study's own choice)
+    assert {"summary.docx", "codebook.docx", "tables.xlsx", "evidence/codes-as-applied.html"} <= set(shared)
+    assert [n for n in shared if first[n].read_bytes() != second[n].read_bytes()] == []
     # the index states when it was generated and when the inputs were ingested; nothing else differs
     when = re.compile(r"(Reports generated )[^<]*(?= by)|(\(ingested )[^)]*")
     index = [when.sub(lambda m: m.group(1) or m.group(2), first["index.html"].read_text(encoding="utf-8")),

@@ -12,7 +12,12 @@ import pytest
 matplotlib.use("Agg")
 
 from helpers.discovery import (  # noqa: E402
-    code_suggestions, jaccard_distances, participant_clusters, participant_map, topic_number_curve, topics,
+    code_suggestions,
+    jaccard_distances,
+    participant_clusters,
+    participant_map,
+    topic_number_curve,
+    topics,
     write_suggestions,
 )
 from helpers.plots import discovery as plots  # noqa: E402
@@ -161,9 +166,17 @@ def test_suggestions_respect_the_precision_threshold():
     assert scores.loc["Chat", "precision"] <= 0.5
     assert scores.loc["Sleep", "suggested"] and not scores.loc["Chat", "suggested"]
     # Rare (4 examples >= min_examples 4) is scored: its words ("garden", "rain") are in no
-    # other turn, so like Sleep it is found exactly (precision 1) and suggests, but no
-    # uncoded turn uses its words. With min_examples 5 it is not scored at all.
-    assert scores.loc["Rare", "precision"] == 1.0 and scores.loc["Rare", "suggested"]
+    # other turn, so like Sleep it is found exactly (precision 1 = 4 of 4 predicted). Since
+    # issue 12, 4 predicted turns are fewer than the 5 a precision claim needs: no suggestion,
+    # said in the note; with min_predicted=4 it suggests (but no uncoded turn uses its words).
+    # With min_examples 5 it is not scored at all.
+    assert scores.loc["Rare", "precision"] == 1.0 and not scores.loc["Rare", "suggested"]
+    assert scores.loc["Rare", "n_predicted"] == 4 and "too few to judge precision" in scores.loc["Rare", "note"]
+    # Wilson 95% interval of 4/4: [0.510, 1]; of Sleep's 12/12: [0.758, 1]
+    assert scores.loc["Rare", "precision_low"] == pytest.approx(0.5101, abs=1e-3)
+    assert scores.loc["Sleep", "precision_low"] == pytest.approx(0.7575, abs=1e-3)
+    lowered = code_suggestions(study, min_examples=4, precision_threshold=0.7, n_splits=5, min_predicted=4)
+    assert lowered.scores.set_index("code").loc["Rare", "suggested"]
     rare = code_suggestions(study, min_examples=5).scores.set_index("code").loc["Rare"]
     assert np.isnan(rare["precision"]) and not rare["suggested"] and "fewer than 5" in rare["note"]
 

@@ -9,10 +9,9 @@ import tomllib
 
 import pytest
 import yaml
-
 from conftest import REPO
 
-TARGETS = ["help", "setup", "report", "lab", "test", "bench", "clean"]
+TARGETS = ["help", "setup", "report", "lab", "notebooks", "lint", "test", "bench", "clean"]
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 

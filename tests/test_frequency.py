@@ -52,18 +52,22 @@ def test_code_frequencies_as_applied(study):
 
 def test_code_frequencies_focused_unions_overlapping_spans(study):
     # F1 = a + b: 8 codings; turns D1t2 D2t2 D2t3 D3t2 D3t4 D3t5 = 6.
+    # Applications are passages (issue 12, rule 1): D1's three overlapping F1 codings
+    # ("hope and fear" / "fear about work" / "about work") are one passage, so 8 - 2 = 6.
     # words: D1 "hope and fear" / "fear about work" / "about work" overlap -> union
     #        "hope and fear about work" = 5 (not 3 + 3 + 2 = 8); D2 2 + 3 = 5; D3 3 + 2 + 2 = 7 -> 17
     result = code_frequencies(study, level="focused")
-    assert rows(result, COLUMNS) == [("F1", 8, 6, 3, 3, 17), ("F2", 2, 3, 2, 2, 15), ("F3", 2, 2, 2, 2, 6)]
+    assert rows(result, COLUMNS) == [("F1", 6, 6, 3, 3, 17), ("F2", 2, 3, 2, 2, 15), ("F3", 2, 2, 2, 2, 6)]
 
 
 def test_code_frequencies_theme(study):
     # T1 = a, b, c: 10 codings; turns D1t2 D1t3 D1t4 D2t2 D2t3 D3t2 D3t4 D3t5 = 8
     # words: D1 5 (t2 union) + 9 (c over t3-t4) = 14; D2 c "My sister helped me find hope" 6 holds
     # a "find hope", + "Work was hard" 3 = 9; D3 7 -> 30
+    # Applications are passages (issue 12, rule 1): D1 the three overlapping t2 codings (1) + c (1);
+    # D2 a "find hope" inside c (1) + b (1); D3 three apart (3) -> 7, not 10 codings.
     result = code_frequencies(study, level="theme")
-    assert rows(result, COLUMNS) == [("T1", 10, 8, 3, 3, 30), ("T2", 2, 2, 2, 2, 6)]
+    assert rows(result, COLUMNS) == [("T1", 7, 8, 3, 3, 30), ("T2", 2, 2, 2, 2, 6)]
 
 
 def test_code_frequencies_by_attribute(study):
@@ -93,7 +97,12 @@ def test_words_coded_counts_a_cut_word_once():
 
 
 def test_code_frequencies_coder_filter(study):
-    assert code_frequencies(study, coder="nobody").empty
+    # an unknown coder was an empty table before issue 12; now a one-line error listing the coders
+    from helpers.errors import InputError
+    with pytest.raises(InputError, match="coder\\(s\\) nobody have no codings.*coders: A"):
+        code_frequencies(study, coder="nobody")
+    # 12 codings, no two of one code overlapping at level None (D1's two a codings do not touch)
+    assert code_frequencies(study, coder="A")["applications"].sum() == 12
 
 
 # -- words ------------------------------------------------------------------------
@@ -142,7 +151,16 @@ def test_keyness_by_hand():
     # sleep: a 1, b 1: E1 = E2 = 1 -> G2 0, log ratio 0
     # work: a 0, b 2: G2 = 4 ln 2, log ratio log2((0.5/3)/(2/3)) = -2, "under"
     # p: chi-square 1 df upper tail = erfc(sqrt(G2 / 2))
-    result = keyness(word_study(), by="participant")
+    # every expected count here is 1: below the default minimum of 5, so nothing is tested (issue 12)
+    default = keyness(word_study(), by="participant")
+    assert not default["tested"].any() and default["p"].isna().all() and default["q"].isna().all()
+    assert default["expected"].tolist() == pytest.approx([1.0] * 6)
+    result = keyness(word_study(), by="participant", min_expected=0)
+    # BH over the 6 tests run (hope, work: p_h each in both groups; sleep 1 twice):
+    # rank 4 of p_h gives p_h x 6/4, the smallest from there up -> q(hope) = 1.5 p_h; q(sleep) = 1
+    p_h = math.erfc(math.sqrt(2 * math.log(2)))
+    q = result.set_index(["participant_id", "term"])["q"]
+    assert q[("P1", "hope")] == pytest.approx(1.5 * p_h) and q[("P2", "sleep")] == pytest.approx(1.0)
     p1 = result[result["participant_id"] == "P1"].set_index("term")
     assert p1.loc["hope", "g2"] == pytest.approx(4 * math.log(2))
     assert p1.loc["hope", "log_ratio"] == pytest.approx(2.0)
@@ -193,6 +211,7 @@ def test_frequency_figures(study):
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+
     from helpers.plots.frequency import attribute_code_heatmap, frequency_bars
     bars = frequency_bars(study, value="applications", level="focused")
     assert isinstance(bars, Figure)

@@ -12,14 +12,13 @@ no console error, the literal strings visible as text).
 from __future__ import annotations
 
 import html
-import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from batchutil import REPO, make_root, run_cli
+
 from helpers.overview import file_part, md_list, md_text
 
 HOSTILE = REPO / "tests" / "fixtures" / "studies" / "hostile"

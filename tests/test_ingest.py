@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import DEMO, make_study
+
 from helpers.config import load_config
 from helpers.errors import InputError
 from helpers.ingest import build
@@ -228,7 +228,7 @@ def processed_text(folder: Path) -> str:
 
 def test_no_redaction_term_left_anywhere_in_the_outputs(tmp_path, project_home):
     stopword_name = "stopwords: [mary]\n"
-    root = make_study(project_home / "data" / "raw", {
+    make_study(project_home / "data" / "raw", {
         "study.yml": f"title: Talking with Mary\n{stopword_name}",
         "transcripts/Mary_Jones.txt": "I: Email mary.jones@example.org?\nP: Yes. Mary's dev@x.org, left.Mary said\n",
         "participants.csv": "participant_id,key worker\nMary_Jones,Mary\n",
@@ -325,10 +325,12 @@ def demo_copy_without_codings(dest: Path) -> Path:
     root = dest / "demo_nocodings"
     root.mkdir(parents=True)
     shutil.copytree(DEMO / "transcripts", root / "transcripts")
+    shutil.copytree(DEMO / "drafts", root / "drafts")  # study.yml names the write-up draft
     for name in ["participants.csv", "redactions.csv"]:
         shutil.copy(DEMO / name, root / name)
     yml = (DEMO / "study.yml").read_text(encoding="utf-8")
     yml = re.sub(r"^codings:\n(?:[ \t]+.*\n)*", "", yml, flags=re.M)
+    yml = re.sub(r"^drafts:.*\n(?:[ \t]+.*\n)*", "", yml, flags=re.M)  # the write-up audit is not ingest's
     assert "codings" not in yml
     (root / "study.yml").write_text(yml, encoding="utf-8")
     return root

@@ -3,12 +3,10 @@ own test style: execute into a temp dir, assert on the output notebook)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
-
 from batchutil import REPO, make_root
 
 pytestmark = pytest.mark.notebook
@@ -16,6 +14,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SMALL = {  # parameters that fit a two-interview study
     "08-discovery": {"min_examples": 2, "n_topics": 2, "k_values": [2, 3], "map_level": "initial"},
     "05-participant-profile": {"participant": "A02"},
+    "09-write-up-audit": {"drafts": [str(REPO / "tests" / "fixtures" / "drafts" / "mini_draft.md")]},
 }
 
 
@@ -70,5 +69,11 @@ EXPECTED = {
     "04-themes-across-participants": ["0.666667", "Robin, Sol", "Saturation was not reached"],
     "05-participant-profile": ["Sol (A02)"],
     "06-intercoder-agreement": ["overall", "documents compared: A01, A02"],
-    "07-explore": ["occurrences of 'hope'"],
+    # mini_draft.md: Robin's quote is A01 turn 4; "losing someone" is Sol's (A02), given to Kit;
+    # connection is coded for A01 and A02, not A03 (Kit): "all participants" is 2 of 3.
+    "09-write-up-audit": ["verbatim", "misattributed", "attributed to Kit, said by Sol", "not supported",
+                          "2 of 3 participants have &#x27;connection&#x27;", "does not show the claim"],
+    # the KWIC term defaults to the most frequent content word: felt and said are said twice
+    # each (A01, A02), felt first by name; "(psw)", also twice, is a redaction placeholder
+    "07-explore": ["2 occurrences of 'felt'"],
 }

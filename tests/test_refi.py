@@ -108,10 +108,12 @@ def test_utf8_byte_positions_focus_group_whole_source_coding_and_link_memo():
     assert any("1 picture/PDF/audio/video source(s) and their 1 coding(s) skipped" in n for n in ext.notes)
     (doc,) = ext.documents
     assert doc.doc_id == "Group session 2" and doc.participant_id is None and doc.kind == "focus_group"
-    # "Sam"/"Priya" are not speaker labels here: their lines are their own turns, spoken by
-    # the case whose selection covers them; the facilitator's line is a labelled turn.
-    assert [(t.speaker, t.participant_id) for t in doc.turns] == [
-        ("Facilitator", None), ("", "Sam"), ("", "Priya"), ("", "Sam")]
+    # The project's cases are its participants, so "Sam:" and "Priya:" are speaker labels, as a
+    # participant id from participants.csv is in a transcript; each labelled line is spoken by the
+    # case whose selection covers it, else by the case its label names.
+    assert [(t.speaker, t.participant_id, t.role) for t in doc.turns] == [
+        ("Facilitator", None, "interviewer"), ("Sam", "Sam", "participant"), ("Priya", "Priya", "participant"),
+        ("Sam", "Sam", "participant")]
     rec = ext.records.set_index("code")
     whole = rec.loc["group session"]
     # The whole-source coding spans the full text: four lines of 41, 66, 85 and 50 characters
@@ -202,7 +204,7 @@ def test_inline_source_reads(tmp_path):
 
 @pytest.mark.parametrize("xml, members, message", [
     (project(code="A0000000-0000-4000-8000-00000000FFFF"), {}, "not in the code book"),
-    (project(start=3, end=99), {}, "does not fit its source"),
+    (project(start=3, end=99), {}, "do not fit its source"),
     (project(start="x"), {}, "not whole numbers"),
     (project(where='plainTextPath="internal://missing.txt"', content=""), {}, "its text is not in the project"),
     (project(more='<TextSource guid="C0000000-0000-4000-8000-000000000002" name="P1.docx">'
@@ -416,3 +418,25 @@ def test_export_never_carries_the_redaction_key(tmp_path):
         everything = b"".join(archive.read(n) for n in archive.namelist())
     assert b"Zara" not in everything and b"07700" not in everything
     assert "(PSW) did, and (PSW)'s dog. Call (Phone).".encode() in everything
+
+
+def test_bad_selections_among_good_ones_are_warnings_naming_them(tmp_path):
+    # One good selection ("hello", 3-8) and three that cannot be placed: out of range, end before
+    # start, zero length (with a memo as a bare <Description>). The project imports; each bad one
+    # is a note (a warning in check) naming its GUID and source, with its codes and memo.
+    def selection(n: int, start, end, description: str = "") -> str:
+        memo = f"<Description>{description}</Description>" if description else ""
+        return (f'<PlainTextSelection guid="50000000-0000-4000-8000-00000000000{n}" startPosition="{start}" '
+                f'endPosition="{end}">{memo}<Coding guid="D0000000-0000-4000-8000-00000000000{n}">'
+                f'<CodeRef targetGUID="A0000000-0000-4000-8000-000000000001"/></Coding></PlainTextSelection>')
+    xml = project(content="<PlainTextContent>P: hello there</PlainTextContent>"
+                          + selection(2, 3, 99) + selection(3, 9, 4) + selection(4, 5, 5, "ask the second coder"))
+    ext = read_qdpx(write_qdpx(tmp_path / "p.qdpx", xml))
+    assert ext.records[["quote", "code"]].values.tolist() == [["hello", "c"]]
+    left_out = [n for n in ext.notes if "left out" in n]
+    assert len(left_out) == 3
+    assert "selection 50000000-0000-4000-8000-000000000002 in 'P1.txt' left out: its positions 3–99 do not fit" in left_out[0]
+    assert "selection 50000000-0000-4000-8000-000000000003" in left_out[1] and "9–4" in left_out[1]
+    assert left_out[2] == ("selection 50000000-0000-4000-8000-000000000004 in 'P1.txt' left out: it has no text "
+                           "(zero length at position 5); its 1 coding(s) (c) not imported; its memo: "
+                           "\"ask the second coder\"")

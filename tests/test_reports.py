@@ -1,14 +1,13 @@
 """The batch runner: parameters, failures, HTML, the redaction scan, the lock."""
 from __future__ import annotations
 
-import json
 import os
 
 import nbformat
 import pytest
+from batchutil import make_root, run_cli
 from nbformat.v4 import new_code_cell, new_notebook
 
-from batchutil import make_root, run_cli
 from helpers import reports
 from helpers.cleaning import Redactor
 from helpers.errors import InputError
@@ -129,3 +128,61 @@ def test_redaction_scan_reads_strings_inside_notebooks(tmp_path):
     (paths.reports / "executed" / "x.ipynb").write_text(_json.dumps(nb), encoding="utf-8")
     found = reports.scan_for_terms(paths, Redactor([("Zara", "(PSW)")]))
     assert [(p.name, placeholder) for p, placeholder in found] == [("x.ipynb", "(PSW)")]
+
+
+def test_page_has_title_question_contents_and_parameters_at_the_end(tmp_path):
+    """Issue 16 point 2: a page for people, parameters in an appendix, not a box on top."""
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_markdown_cell("# Code frequencies\n\n## Codes\n\ntext\n\n### Level: theme"),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"study": "/a/mystudy", "level": None, "strict": True, "codes": []}}
+    src, out = tmp_path / "in.ipynb", tmp_path / "02-code-frequencies.html"
+    nbformat.write(nb, str(src))
+    reports.render_html(src, out, "Code frequencies", {"level": {"default": "None", "help": "None: codes as applied"}})
+    page = out.read_text(encoding="utf-8")
+    assert "How often, and how widely" in page                       # the question the page answers
+    assert '<nav class="toc"' in page and 'href="#Codes"' in page     # contents
+    assert page.index('id="appendix"') > page.index('id="Codes"')     # parameters at the end
+    assert "None: codes as applied" in page                           # each parameter's meaning
+    assert ">None<" not in page and ">True<" not in page and ">[]<" not in page
+    assert "@media print" in page and "size:A4" in page
+
+
+def test_figures_get_alt_text_and_png_and_svg_files(tmp_path):
+    """Issue 16 point 3: every figure saved as PNG and SVG beside the page, with alt text."""
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        new_code_cell("fig", outputs=[nbformat.v4.new_output(
+            "display_data", data={"image/png": png, "image/svg+xml": "<svg></svg>", "text/plain": "<Figure>"},
+            metadata={"image/png": {"alt": "Figure showing 3 bars", "how_to_read": "Longer bars mean more."}})]),
+        new_code_cell("fig2", outputs=[nbformat.v4.new_output("display_data", data={"image/png": png})]),
+    ])
+    src, out = tmp_path / "in.ipynb", tmp_path / "03-x.html"
+    nbformat.write(nb, str(src))
+    reports.render_html(src, out, "T")
+    page = out.read_text(encoding="utf-8")
+    assert 'alt="Figure showing 3 bars"' in page and "No description has been provided" not in page
+    assert (tmp_path / "figures" / "03-x-figure-01.svg").read_text() == "<svg></svg>"
+    assert (tmp_path / "figures" / "03-x-figure-01.png").read_bytes().startswith(b"\x89PNG")
+    assert 'href="figures/03-x-figure-01.svg"' in page
+    assert "How to read this.</strong> Longer bars mean more." in page
+    assert 'alt="Figure 2 of this page' in page  # a figure without a description still says what it is
+
+
+def test_redaction_scan_reads_word_documents(tmp_path):
+    """The Word deliverables are outputs too: a term inside one is found."""
+    import docx
+
+    root, raw = make_root(tmp_path)
+    paths = paths_in(root, raw)
+    paths.reports.mkdir(parents=True)
+    document = docx.Document()
+    document.add_paragraph("Quiet text.")
+    document.add_table(rows=1, cols=1).rows[0].cells[0].text = "then Zara said"
+    document.save(str(paths.reports / "summary.docx"))
+    found = reports.scan_for_terms(paths, Redactor([("Zara", "(PSW)")]))
+    assert [(p.name, placeholder) for p, placeholder in found] == [("summary.docx", "(PSW)")]

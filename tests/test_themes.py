@@ -86,9 +86,10 @@ def test_presence_rolls_up_and_keeps_empty_rows_and_columns(study):
 
 def test_count_counts_applications(study):
     got = themes.theme_matrix(study, "theme", "count")
-    # P1 Isolation c1+c2 = 2, Connection c3+c4 = 2; P2 Connection c5 = 1, Coping c6 = 1;
-    # P3 Isolation c8+c9 (two coders) = 2.
-    expected = frame({"P1": [2, 2, 0, 0], "P2": [0, 1, 1, 0], "P3": [2, 0, 0, 0], "P4": [0, 0, 0, 0]})
+    # Passages (issue 12): P1 Isolation c1 (t2) and c2 (t2-4) overlap -> 1 passage; Connection
+    # c3 (t4) + c4 (t5) = 2; P2 Connection c5 = 1, Coping c6 = 1; P3 Isolation: one coder counted,
+    # the primary coder A (most coded documents), so c8 only = 1 (was 2 with B's c9 pooled).
+    expected = frame({"P1": [1, 2, 0, 0], "P2": [0, 1, 1, 0], "P3": [1, 0, 0, 0], "P4": [0, 0, 0, 0]})
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
 
 
@@ -104,10 +105,11 @@ def test_share_of_coded_words(study):
     got = themes.theme_matrix(study, "theme", "share")
     # P1 coded turns {2,3,4,5}: 10+4+20+6 = 40 words.
     #   Isolation turns {2,3,4} = 34 -> 0.85; Connection {4,5} = 26 -> 0.65.
-    # P2 coded turns {1 (misc), 2, 3}: 3+12+8 = 23 words.
-    #   Connection {2,3} = 20 -> 20/23; Coping {3} = 8 -> 8/23.
+    # P2 coded turns {2, 3}: 12+8 = 20 words (misc is on the interviewer's turn 1, which gives
+    #   no participant a code since issue 12, so it is not one of P2's coded turns).
+    #   Connection {2,3} = 20 -> 1.0; Coping {3} = 8 -> 0.4.
     # P3 coded {2} = 30: Isolation 1.0. P4: nothing coded -> 0.
-    expected = frame({"P1": [0.85, 0.65, 0, 0], "P2": [0, 20 / 23, 8 / 23, 0], "P3": [1.0, 0, 0, 0],
+    expected = frame({"P1": [0.85, 0.65, 0, 0], "P2": [0, 1.0, 0.4, 0], "P3": [1.0, 0, 0, 0],
                       "P4": [0, 0, 0, 0]})
     np.testing.assert_allclose(got.to_numpy(dtype=float), expected.to_numpy(dtype=float))
 
@@ -122,7 +124,10 @@ def test_coder_and_other_levels(study):
     as_applied = themes.theme_matrix(study, None, "count")
     # Codes as applied: every codebook code, in codebook order; nothing rolls up.
     assert list(as_applied.columns)[:6] == ["lonely", "no one calls", "peer group", "nurse", "sleep", "misc"]
-    assert as_applied.loc["P3", "lonely"] == 2 and as_applied.loc["P2", "misc"] == 1
+    # one coder counted (the primary coder A): P3 lonely 1; misc is on the interviewer's
+    # turn, so no participant has it (issue 12, point 7)
+    assert as_applied.loc["P3", "lonely"] == 1 and as_applied.loc["P2", "misc"] == 0
+    assert themes.theme_matrix(study, None, "count", coder="all").loc["P3", "lonely"] == 1  # same turn: one passage
     assert as_applied["Isolation"].sum() == 0
     with pytest.raises(ValueError):
         themes.theme_matrix(study, "theme", "percent")
@@ -148,13 +153,16 @@ def test_recurrence_exactly_half_reaches_the_threshold(study):
 
 def test_recurrence_by_attribute(study):
     got = themes.recurrence(study, "theme", by="site").set_index(["site", "code"])
-    # north = P1, P2 (N=2): Isolation 1/2 (recurrent), Connection 2/2, Coping 1/2, Stigma 0.
+    # north = P1, P2 (N=2): Isolation 1/2, Connection 2/2, Coping 1/2, Stigma 0.
     # south = P3, P4 (N=2): Isolation 1/2 (Max), the rest 0.
+    # Groups of two: recurrence is not computed (DESIGN §4, groups under 3), counts still shown.
     assert got.loc[("north", "Connection"), "n"] == 2 and got.loc[("north", "Connection"), "N"] == 2
-    assert got.loc[("north", "Coping"), "recurrent"]
     assert got.loc[("south", "Isolation"), "names"] == "Max"
-    assert got.loc[("south", "Isolation"), "recurrent"]
-    assert not got.loc[("south", "Connection"), "recurrent"]
+    assert got["recurrent"].isna().all()
+    assert (got["note"].str.startswith("group too small")).all()
+    whole = themes.recurrence(study, "theme").set_index("code")   # N = 4: computed
+    assert whole.loc["Connection", "recurrent"] == True and whole.loc["Stigma", "recurrent"] == False  # noqa: E712
+    assert (whole["note"] == "").all()
 
 
 # -- negative cases ----------------------------------------------------------------
@@ -269,7 +277,8 @@ def test_framework_html_escapes_transcript_text(hope_study):
 def test_framework_wide_cells(study):
     wide = themes.framework_matrix(study, "theme", quotes_per_cell=1).set_index("participant_id")
     # P1 Isolation: 2 codings over turns {2,3,4}; the quote is a participant turn of P1.
-    assert wide.loc["P1", "Isolation"].startswith("2 codings · 3 turns\n“")
+    # one passage since issue 12: c1 (t2) lies inside c2 (t2-4)
+    assert wide.loc["P1", "Isolation"].startswith("1 passage · 3 turns\n“")
     assert wide.loc["P1", "participant"] == "Zoe"
     assert wide.loc["P4", "Isolation"] == "" and wide.loc["P1", "Stigma"] == ""
 

@@ -8,8 +8,8 @@ import shutil
 
 import docx
 import pytest
-
 from conftest import TRANSCRIPTS
+
 from helpers.config import DEFAULT_SPEAKERS
 from helpers.errors import InputError
 from helpers.transcripts import SpeakerLabels, read_transcript, transcript_files
@@ -233,15 +233,17 @@ def test_vtt_single_arrow_timing_names_the_line(tmp_path):
 
 
 def test_unsupported_suffix(tmp_path):
-    path = tmp_path / "x.rtf"
+    path = tmp_path / "x.xyz"
     path.write_text("I: hi\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         read_transcript(path, LABELS)
-    assert one_line(info.value) == f"error: {path}: unsupported transcript format .rtf — use .txt, .md, .docx, .vtt or .srt"
+    assert one_line(info.value) == (f"error: {path}: unsupported transcript format .xyz — "
+                                    "save it as .txt, .md, .docx, .odt, .rtf, .vtt or .srt, or move it out of transcripts/")
 
 
-def test_transcript_files_skips_hidden_lock_and_other_files(tmp_path):
+def test_transcript_files_skips_hidden_and_lock_files_but_not_other_formats(tmp_path):
+    # notes.pdf is listed so that read_transcript refuses it by name: never skipped silently
     for name in ["b.txt", "a.docx", ".hidden.txt", "~$a.docx", "notes.pdf", "c.SRT"]:
         (tmp_path / name).write_text("x", encoding="utf-8")
-    assert [p.name for p in transcript_files(tmp_path)] == ["a.docx", "b.txt", "c.SRT"]
+    assert [p.name for p in transcript_files(tmp_path)] == ["a.docx", "b.txt", "c.SRT", "notes.pdf"]
     assert transcript_files(tmp_path / "missing") == []

@@ -34,6 +34,7 @@ _ENTRY_POINTS = {
     "code_suggestions": "discovery",
     "participant_map": "discovery",
     "export_qdpx": "interop.refi",
+    "audit_draft": "audit",
 }
 
 __all__ = sorted(_ENTRY_POINTS)

@@ -1,4 +1,4 @@
-"""Command line: python -m helpers check|ingest|report|export (DESIGN §6).
+"""Command line: python -m helpers check|ingest|report|export|audit-draft (DESIGN §6).
 
 Exit status: 0 done; 2 bad input, one line per problem on stderr
 (``error: <file>[:<row or line>]: <what is wrong> — <how to fix it>``);
@@ -27,16 +27,25 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--only", nargs="*", default=None, help="run only these notebooks (name prefixes)")
     report.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="pass a parameter to every notebook that declares it")
+    report.add_argument("--zip", action="store_true",
+                        help="also write reports/STUDY/STUDY-report.zip of the bundle, after the leak scan passes")
     export = sub.add_parser("export", help="export a study")
     export.add_argument("study")
     export.add_argument("--to", choices=["qdpx"], required=True)
     export.add_argument("file")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file that is not a .qdpx")
+    audit = sub.add_parser("audit-draft", help="check a write-up's quotes, attributions and claims against the study")
+    audit.add_argument("study")
+    audit.add_argument("drafts", nargs="*", metavar="DRAFT",
+                       help=".docx, .md or .txt drafts (default: study.yml drafts:)")
     return parser
 
 
 def _print_warnings(warnings) -> None:
+    from .errors import redact_message
+
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(redact_message(f"warning: {w}"), file=sys.stderr)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -50,15 +59,24 @@ def run(argv: list[str] | None = None) -> int:
             from .study import resolve
 
             paths = resolve(args.study)
-            built = build(paths, load_config(paths.raw))
+            config = load_config(paths.raw)
+            built = build(paths, config)
+            from .drafts import read_drafts_or_raise
+
+            read_drafts_or_raise(config.drafts)
             _print_warnings(built.warnings)
+            for note in getattr(built, "notes", []):
+                print(f"note: {note}", file=sys.stderr)
             print(f"ok: {paths.name}: {len(built.documents)} documents, {len(built.segments)} turns, "
                   f"{len(built.codings)} codings, {len(built.codebook)} codes, {len(built.participants)} participants")
+            from .counting import coder_lines
+            for line in coder_lines(built.codings, built.config):
+                print(line)
         elif args.command == "ingest":
             from .config import load_config
             from .ingest import run_ingest
-            from .study import resolve
             from .reports import run_lock
+            from .study import resolve
 
             paths = resolve(args.study)
             with run_lock(paths):
@@ -66,18 +84,35 @@ def run(argv: list[str] | None = None) -> int:
             _print_warnings(built.warnings)
             print(f"ingested {paths.name} -> {paths.processed}")
         elif args.command == "report":
-            from .reports import parse_params, run_batch
+            from .batch import run as run_batch
+            from .reports import parse_params
 
-            index = run_batch(args.study, jobs=max(1, args.jobs), force=args.force, only=args.only,
-                              params=parse_params(args.param))
-            print(f"report: {index}")
+            summary = run_batch(args.study, jobs=max(1, args.jobs), force=args.force, only=args.only,
+                                params=parse_params(args.param), zip_bundle=args.zip)
+            print("\n".join(summary.lines()))
         elif args.command == "export":
+            from pathlib import Path
+
             from .interop.refi import export_qdpx
+            from .safety import refuse_if_protected
             from .study import load_study
 
             study = load_study(args.study)
-            export_qdpx(study, args.file)
-            print(f"exported {study.name} -> {args.file}")
+            target = Path(args.file)
+            refuse_if_protected(target)  # before anything is built
+            if target.exists() and target.suffix.lower() != ".qdpx" and not args.force:
+                raise InputError.one(target, "exists and is not a .qdpx project",
+                                     "give a new file name ending in .qdpx, or add --force to overwrite it")
+            counts = export_qdpx(study, args.file)
+            if counts["codings_skipped"]:
+                print(f"warning: {counts['codings_skipped']} coding(s) without a position in the text (quotes that "
+                      "were not found) left out of the export", file=sys.stderr)
+            print(f"exported {study.name} -> {args.file}: {counts['sources']} documents, {counts['cases']} "
+                  f"participants, {counts['codes']} codes, {counts['codings']} codings")
+        elif args.command == "audit-draft":
+            from .audit import run_audit_command
+
+            run_audit_command(args.study, args.drafts)
         return 0
     except InputError as exc:
         for problem in exc.problems:
@@ -92,8 +127,10 @@ def run(argv: list[str] | None = None) -> int:
             print(problem.line(), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 1
+        # The batch has cancelled its queued notebooks and stopped its kernels;
+        # the bundle is swapped in only at the end, so the previous one stands.
+        print("error: interrupted — stopped; the previous report (if any) is unchanged", file=sys.stderr)
+        return 130
 
 
 
@@ -107,13 +144,22 @@ def _internal_error(exc: Exception, args) -> int:
     if args.debug or os.environ.get("TT_DEBUG"):
         traceback.print_exception(exc)
     message = str(exc).splitlines()[0] if str(exc) else ""
-    print(f"error: internal: {type(exc).__name__}: {message} — please report this (run with --debug for details)",
+    from .errors import redact_message
+
+    print(redact_message(f"error: internal: {type(exc).__name__}: {message} — please report this (run with --debug for details)"),
           file=sys.stderr)
     return 1
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    # Everything is written (atomically) and the kernels are stopped by now. Leave without
+    # the interpreter's teardown: under load, a C++ library's worker thread destroyed at
+    # teardown aborted a finished run now and then ("terminate called without an active
+    # exception", exit -6) after its outputs were complete.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

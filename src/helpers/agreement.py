@@ -48,6 +48,7 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
 from . import atomic
+from .counting import check_level
 from .errors import InputError
 from .hierarchy import rollup
 
@@ -62,6 +63,11 @@ PACKAGE_ALPHA_MAX_UNITS = 1_000_000
 
 RELIABLE = 0.800
 TENTATIVE = 0.667
+MIN_UNITS = 20     # below this many units no verdict is given (issue 12, point 8)
+TURNS = ("participant", "all")
+VERDICT_RULE = ("Verdict from the lower end of alpha's 95% interval, not the point estimate: reliable when it "
+                "is at least 0.800, tentative when at least 0.667, else unreliable (Krippendorff 2004); "
+                f"no verdict (\"too few units\") below {MIN_UNITS} units.")
 
 FORMULAS: dict[str, str] = {
     "percent_agreement": "percent agreement = 100 × (units on which all coders made the same decision) / (units)",
@@ -79,18 +85,25 @@ FORMULAS: dict[str, str] = {
 }
 
 UNIT_RULES: dict[str, str] = {
-    "segment": ("each turn of the compared documents; a code is applied to a turn by a coder when one of "
-                "their codings of it touches the turn (a coding over turns 3–5 marks turns 3, 4 and 5)"),
+    "segment": ("each participant turn of the compared documents, and any interviewer turn a compared coder "
+                "coded (interviewer turns nobody coded would all count as agreed and inflate agreement); a code "
+                "is applied to a turn by a coder when one of their codings of it touches the turn (a coding over "
+                "turns 3–5 marks turns 3, 4 and 5)"),
     "document": "each compared document; a code is applied when the coder has any coding of it in the document",
     "character": ("each character of the compared documents' clean texts; a code is applied when the "
-                  "character lies in one of the coder's codings of it (NVivo's unit)"),
+                  "character lies in one of the coder's codings of it. Like NVivo's coding comparison the unit "
+                  "is the character; unlike it, the kappa and alpha here pool every compared document (NVivo "
+                  "reports kappa per code and per source and averages), the clean text is the redacted, "
+                  "normalised text (not the source file NVivo measures), and alpha and its interval are added: "
+                  "see agreement_by_document for the per-source figures"),
 }
 
 
 # -- public -----------------------------------------------------------------
 
 def agreement(study, unit: str = "segment", level: str | None = None, coders: list[str] | None = None,
-              n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+              n_boot: int = 1000, seed: int = 0, turns: str = "participant",
+              min_units: int = MIN_UNITS) -> pd.DataFrame:
     """Agreement between coders, one row per code plus a final row "overall".
 
     See the module docstring for the counting rule. Columns: ``code``,
@@ -101,18 +114,29 @@ def agreement(study, unit: str = "segment", level: str | None = None, coders: li
     applied it to; with two coders, both), ``n_none``, ``n_disagree``,
     ``n_only_<coder>`` (units only that coder applied it to), and ``note``.
 
-    ``coders=None`` compares every coder in the study; ``level`` rolls codes
-    up the hierarchy first. ``attrs`` holds ``unit``, ``coders``,
-    ``documents``, ``excluded_documents`` and ``unplaced_codings``.
+    ``interpretation`` and ``verdict`` (the same) read the LOWER end of
+    alpha's interval: "reliable" (≥ 0.800), "tentative" (≥ 0.667),
+    "unreliable", "undefined" (no alpha), or "too few units" below
+    ``min_units`` units (``VERDICT_RULE``).
+
+    ``coders=None`` compares every coder in the study (reliability coders of
+    ``use: agreement`` included); ``level`` rolls codes up the hierarchy
+    first (an unknown level is an ``InputError`` listing the study's levels).
+    ``turns`` (segment unit): "participant" (default) compares participant
+    turns and the interviewer turns some compared coder coded; "all" every
+    turn. ``attrs`` holds ``unit``, ``coders``, ``documents``,
+    ``excluded_documents``, ``single_coder_documents`` (coded by only one of
+    the compared coders), ``n_units_per_code``, ``unplaced_codings`` and
+    ``rule``. ``agreement_by_document`` gives the same per code and document.
     """
-    comparison = _compare(study, unit, level, coders)
+    comparison = _compare(study, unit, level, coders, turns)
     rows = []
     pooled = _Tally.empty(len(comparison.coders))
     for code in comparison.codes:
         tally = _Tally.of(comparison.values(code))
         pooled = pooled + tally
-        rows.append(_row(code, tally, comparison.coders, n_boot, _rng(seed, code)))
-    overall = _row("overall", pooled, comparison.coders, n_boot, _rng(seed, None))
+        rows.append(_row(code, tally, comparison.coders, n_boot, _rng(seed, code), min_units))
+    overall = _row("overall", pooled, comparison.coders, n_boot, _rng(seed, None), min_units)
     if not comparison.codes:
         overall["note"] = "no code was applied in the compared documents"
     rows.append(overall)
@@ -120,7 +144,48 @@ def agreement(study, unit: str = "segment", level: str | None = None, coders: li
     table["code"] = table["code"].astype("string")
     table["note"] = table["note"].astype("string")
     table["interpretation"] = table["interpretation"].astype("string")
+    table["verdict"] = table["interpretation"]
     table.attrs.update(comparison.describe())
+    table.attrs["rule"] = describe(unit) + "\n\n" + VERDICT_RULE
+    return table
+
+
+def agreement_by_document(study, unit: str = "segment", level: str | None = None,
+                          coders: list[str] | None = None, n_boot: int = 200, seed: int = 0,
+                          turns: str = "participant", min_units: int = MIN_UNITS) -> pd.DataFrame:
+    """Agreement per code and per document (as NVivo's coding comparison
+    reports it, per code and source), beside the pooled ``agreement``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (code, compared document): ``code``, ``doc_id``, then the
+        columns of ``agreement`` (``n_units`` the document's units). Units and
+        rules as ``agreement``; for ``unit="document"`` each cell would hold
+        one unit, so it is refused.
+
+    Raises
+    ------
+    ValueError
+        ``unit="document"``.
+    """
+    if unit == "document":
+        raise ValueError("agreement_by_document needs a unit inside documents: segment or character")
+    comparison = _compare(study, unit, level, coders, turns)
+    bounds = comparison.doc_bounds()
+    rows = []
+    for code in comparison.codes:
+        values = comparison.values(code)
+        for doc_id, (lo, hi) in zip(comparison.documents, bounds):
+            tally = _Tally.of(values[:, lo:hi])
+            row = _row(code, tally, comparison.coders, n_boot, _rng(seed, f"{code}\x00{doc_id}"), min_units)
+            row["doc_id"] = doc_id
+            rows.append(row)
+    columns = ["code", "doc_id"] + _columns(comparison.coders)[1:]
+    table = pd.DataFrame(rows, columns=columns)
+    table["verdict"] = table["interpretation"]
+    table.attrs.update(comparison.describe())
+    table.attrs["rule"] = describe(unit) + "\n\n" + VERDICT_RULE
     return table
 
 
@@ -196,6 +261,24 @@ def coder_code_usage(study, level: str | None = None) -> pd.DataFrame:
     return usage
 
 
+def verdict(alpha: float, alpha_low: float, n_units: int, min_units: int = MIN_UNITS) -> str:
+    """The reading of an agreement row (``VERDICT_RULE``): "undefined" without
+    alpha; "too few units" below ``min_units``; "no interval" without a
+    bootstrap; else from the LOWER end of alpha's 95% interval: "reliable"
+    (≥ 0.800), "tentative" (≥ 0.667), "unreliable" (Krippendorff 2004)."""
+    if alpha is None or pd.isna(alpha):
+        return "undefined"
+    if n_units < min_units:
+        return "too few units"
+    if alpha_low is None or pd.isna(alpha_low):
+        return "no interval"
+    if alpha_low >= RELIABLE:
+        return "reliable"
+    if alpha_low >= TENTATIVE:
+        return "tentative"
+    return "unreliable"
+
+
 def interpretation(alpha: float) -> str:
     """Krippendorff's (2004) conventional reading of alpha: ≥ 0.800 reliable,
     ≥ 0.667 tentative conclusions only, below that unreliable; NaN undefined."""
@@ -212,7 +295,8 @@ def describe(unit: str = "segment") -> str:
     """The counting rule and formulas, as Markdown, for a report."""
     _check_unit(unit)
     lines = [f"**Unit: {unit}** — {UNIT_RULES[unit]}.",
-             "Only documents that every compared coder coded (at least one coding) are compared.",
+             "Only documents that every compared coder coded (at least one coding) are compared; documents "
+             "coded by one coder only are listed, not compared.",
              "\"overall\" pools every code × unit decision into one binary data set.", ""]
     lines += [f"- {text}" for text in FORMULAS.values()]
     return "\n".join(lines)
@@ -243,6 +327,7 @@ class _Comparison:
     placed: pd.DataFrame              # code, coder_idx, first, last (unit positions, last exclusive)
     unplaced: int
     codes: list[str] = field(default_factory=list)
+    doc_lengths: list[int] = field(default_factory=list)
 
     def values(self, code: str) -> np.ndarray:
         """Coders × units booleans: did the coder apply ``code`` to the unit."""
@@ -255,7 +340,19 @@ class _Comparison:
 
     def describe(self) -> dict:
         return {"unit": self.unit, "coders": list(self.coders), "documents": list(self.documents),
-                "excluded_documents": list(self.excluded), "unplaced_codings": int(self.unplaced)}
+                "excluded_documents": list(self.excluded), "single_coder_documents": list(self.excluded),
+                "n_units_per_code": int(self.n_units), "unplaced_codings": int(self.unplaced)}
+
+    def doc_bounds(self) -> list[tuple[int, int]]:
+        """[first, last) unit positions of each compared document."""
+        if self.unit == "segment":
+            sizes = self.units.groupby("doc_id", sort=False).size().reindex(self.documents, fill_value=0)
+        elif self.unit == "character":
+            sizes = pd.Series(self.doc_lengths, index=self.documents)
+        else:
+            sizes = pd.Series(1, index=self.documents)
+        ends = np.cumsum(sizes.to_numpy())
+        return list(zip((ends - sizes.to_numpy()).tolist(), ends.tolist()))
 
 
 def _check_unit(unit: str) -> None:
@@ -263,25 +360,31 @@ def _check_unit(unit: str) -> None:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}; got {unit!r}")
 
 
-def _compare(study, unit: str, level: str | None, coders: list[str] | None) -> _Comparison:
+def _compare(study, unit: str, level: str | None, coders: list[str] | None,
+             turns: str = "participant") -> _Comparison:
     _check_unit(unit)
+    if turns not in TURNS:
+        raise ValueError(f"turns must be one of {', '.join(TURNS)}; got {turns!r}")
+    level = check_level(study, level)
     coders = _chosen_coders(study, coders)
     codings = study.codings[study.codings["coder"].isin(coders)]
     documents, excluded = _common_documents(study, codings, coders)
     rolled = rollup(codings, study.codebook, level, study.levels)
     rolled = rolled[rolled["doc_id"].isin(documents)]
+    lengths = []
     if unit == "segment":
-        units, placed = _segment_units(study, rolled, documents)
+        units, placed = _segment_units(study, rolled, documents, turns)
     elif unit == "document":
         units, placed = _document_units(rolled, documents)
     else:
         units, placed = _character_units(study, rolled, documents)
+        lengths = [_text_length(study, d) for d in documents]
     placed = placed.assign(coder_idx=pd.Categorical(placed["coder"].astype(str), categories=coders).codes)
     kept = placed.dropna(subset=["first", "last"])
     kept = kept[kept["last"] > kept["first"]]
     return _Comparison(coders=coders, unit=unit, documents=documents, excluded=excluded, units=units,
                        n_units=len(units), placed=kept, unplaced=len(placed) - len(kept),
-                       codes=sorted(kept["code"].astype(str).unique()))
+                       codes=sorted(kept["code"].astype(str).unique()), doc_lengths=lengths)
 
 
 def _chosen_coders(study, coders: list[str] | None) -> list[str]:
@@ -315,9 +418,12 @@ def _common_documents(study, codings: pd.DataFrame, coders: list[str]) -> tuple[
     return common, excluded
 
 
-def _segment_units(study, codings: pd.DataFrame, documents: list[str]):
+def _segment_units(study, codings: pd.DataFrame, documents: list[str], turns: str = "participant"):
     segments = study.segments[study.segments["doc_id"].isin(documents)]
-    segments = segments.sort_values(["doc_id", "seg_no"], kind="stable").reset_index(drop=True)
+    if turns == "participant":
+        segments = segments[_participant_or_coded(segments, codings)]
+    segments = segments.assign(_doc=segments["doc_id"].map({d: i for i, d in enumerate(documents)}))
+    segments = segments.sort_values(["_doc", "seg_no"], kind="stable").drop(columns="_doc").reset_index(drop=True)
     doc_number = {d: i for i, d in enumerate(documents)}
     # keys (document number × stride + turn number) sort like the turns; the
     # stride exceeds any turn number, so a range never runs into the next document
@@ -334,6 +440,21 @@ def _segment_units(study, codings: pd.DataFrame, documents: list[str]):
     placed["first"] = _search(keys, base + low, "left")
     placed["last"] = _search(keys, base + high, "right")
     return segments, placed
+
+
+def _participant_or_coded(segments: pd.DataFrame, codings: pd.DataFrame) -> np.ndarray:
+    """Turns that are units: every non-interviewer turn, and an interviewer
+    turn only where a compared coder's coding touches it."""
+    role = segments["speaker_role"].astype("string").fillna("")
+    first = codings["seg_first"].astype("Float64")
+    last = codings["seg_last"].astype("Float64").fillna(first)
+    coded = set()
+    for doc, lo, hi in zip(codings["doc_id"].astype(str), first, last):
+        if pd.notna(lo):
+            coded.update((doc, n) for n in range(int(lo), int(hi if pd.notna(hi) else lo) + 1))
+    keys = list(zip(segments["doc_id"].astype(str), segments["seg_no"].astype("int64")))
+    touched = np.fromiter((k in coded for k in keys), dtype=bool, count=len(keys))
+    return (role != "interviewer").to_numpy(dtype=bool) | touched
 
 
 def _search(keys: np.ndarray, targets: np.ndarray, side: str) -> np.ndarray:
@@ -448,7 +569,8 @@ class _Tally:
         return self.patterns[0] == self.n_units or self.patterns[-1] == self.n_units
 
 
-def _row(code: str, tally: _Tally, coders: list[str], n_boot: int, rng: np.random.Generator) -> dict:
+def _row(code: str, tally: _Tally, coders: list[str], n_boot: int, rng: np.random.Generator,
+         min_units: int = MIN_UNITS) -> dict:
     n = tally.n_units
     row: dict = {"code": code, "n_units": n}
     notes = []
@@ -463,7 +585,7 @@ def _row(code: str, tally: _Tally, coders: list[str], n_boot: int, rng: np.rando
         row["kappa"] = _kappa(tally.pairs) if tally.n_coders == 2 else np.nan
         row["alpha"] = _alpha(tally.patterns)
         row["alpha_low"], row["alpha_high"] = _bootstrap_interval(tally.patterns, n_boot, rng)
-    row["interpretation"] = interpretation(row["alpha"])
+    row["interpretation"] = verdict(row["alpha"], row["alpha_low"], n, min_units)
     for name, count in zip(coders, tally.applied):
         row[f"n_applied_{name}"] = int(count)
     row.update(n_all=int(tally.patterns[-1]), n_none=int(tally.patterns[0]),

@@ -25,6 +25,8 @@ from typing import Iterator
 
 import pandas as pd
 
+from .safety import refuse_if_protected
+
 TEMP_SUFFIX = ".tmp"
 # .<file name>.<pid>.<mkstemp's random part>.tmp
 TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
@@ -44,6 +46,7 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     ``suffix`` is accepted for compatibility and ignored: the temporary name
     always ends in ``.tmp`` so it can never be mistaken for an output."""
     path = Path(path)
+    refuse_if_protected(path)  # never inside a study folder, never over an input
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
@@ -87,9 +90,73 @@ def write_parquet(path: Path | str, frame: pd.DataFrame) -> None:
         frame.to_parquet(tmp, index=False, engine="pyarrow")
 
 
+# -- spreadsheet safety ----------------------------------------------------------------
+# A cell whose text starts with one of these is read as a formula by Excel, LibreOffice and
+# Google Sheets when they open a CSV (OWASP, "CSV Injection": =, +, -, @, tab, carriage return).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$")
+
+
+def neutralise_cell(value):
+    """A text cell made safe to open in a spreadsheet: prefixed with ``'`` when it starts
+    with ``=``, ``+``, ``-``, ``@``, tab or carriage return, as OWASP's CSV-injection
+    guidance advises (the quote makes the spreadsheet show the text as typed). Numbers,
+    and text that is just a number ("-0.58", "+44"), are left as they are.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        ``value`` itself unless it is such a string.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value.strip()):
+        return "'" + value
+    return value
+
+
+def restore_cell(value):
+    """The inverse of :func:`neutralise_cell`, for reading a table this package wrote."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START) \
+            and not _NUMBER.match(value[1:].strip()):
+        return value[1:]
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name passed through :func:`neutralise_cell`."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell)
+    out.columns = _neutralise_index(out.columns)
+    out.index = _neutralise_index(out.index)  # written with index=True (a co-occurrence matrix)
+    return out
+
+
+def _neutralise_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        index = index.set_levels([_neutralise_index(level) for level in index.levels])
+    elif index.dtype == object or pd.api.types.is_string_dtype(index) or isinstance(index, pd.CategoricalIndex):
+        index = pd.Index([neutralise_cell(v) for v in index], name=index.name)
+    return index.set_names([neutralise_cell(n) for n in index.names])
+
+
 def write_csv(path: Path | str, frame: pd.DataFrame, index: bool = False) -> None:
+    """Write a table as CSV, text cells neutralised (:func:`neutralise_cell`)."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index, lineterminator="\n")
+        neutralise_frame(frame).to_csv(tmp, index=index, lineterminator="\n")
+
+
+def text_cells_as_strings(sheet) -> None:
+    """Every text cell of an openpyxl worksheet stored as a string, never as a formula
+    (openpyxl stores a text starting with ``=`` as a formula)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and isinstance(cell.value, str):
+                cell.data_type = "s"
 
 
 def write_excel(path: Path | str, sheets: dict[str, pd.DataFrame], wrap: bool = True) -> None:
@@ -103,6 +170,7 @@ def write_excel(path: Path | str, sheets: dict[str, pd.DataFrame], wrap: bool = 
                 sheet_name = safe_sheet_name(name)
                 frame.to_excel(writer, sheet_name=sheet_name, index=False)
                 ws = writer.sheets[sheet_name]
+                text_cells_as_strings(ws)  # the study's text is text, never a live formula
                 ws.freeze_panes = "A2"
                 for col_cells in ws.columns:
                     longest = max((len(str(c.value)) for c in col_cells if c.value is not None), default=8)
@@ -210,6 +278,7 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
     next ingest rebuilds ``final``; it never leaves a half-written one. The
     staging and set-aside folders carry the pid, for ``remove_dead_folders``."""
     final = Path(final)
+    refuse_if_protected(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_folders(final)
     staging = final.parent / f".{final.name}.staging-{os.getpid()}"

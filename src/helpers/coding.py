@@ -51,7 +51,7 @@ import pandas as pd
 
 from . import tables
 from .cleaning import normalise
-from .codebook import (empty_codebook, near_duplicate_warnings, near_duplicates, read_codebook)
+from .codebook import depth_warnings, empty_codebook, near_duplicate_warnings, near_duplicates, read_codebook
 from .config import CodingSource
 from .errors import InputError, ProblemList
 from .hierarchy import level_rank, normalise_level
@@ -66,10 +66,11 @@ EXTERNAL_READERS = {  # suffix -> (module, function) returning ExternalCodings
     ".sqlite3": ("helpers.interop.taguette", "read_taguette"),
     ".sqlite": ("helpers.interop.taguette", "read_taguette"),
     ".taguette": ("helpers.interop.taguette", "read_taguette"),
-    # Taguette highlight exports; source_kind sends only those here, other
-    # .csv/.xlsx files are coding sheets
-    ".csv": ("helpers.interop.taguette", "read_taguette"),
-    ".xlsx": ("helpers.interop.taguette", "read_taguette"),
+    # Taguette highlight, MAXQDA coded-segment and ATLAS.ti quotation exports; source_kind
+    # sends only those here, other .csv/.xlsx files are coding sheets
+    ".csv": ("helpers.interop.qdasheets", "read_table_export"),
+    ".xlsx": ("helpers.interop.qdasheets", "read_table_export"),
+    ".xlsm": ("helpers.interop.qdasheets", "read_table_export"),
 }
 
 # Header synonyms, compared lower-cased with spaces, '-' and '_' as '_'.
@@ -85,7 +86,7 @@ SPEAKER_HEADERS = {"speaker", "speakers", "who", "speaker_role", "role"}
 UTTERANCE_HEADERS = {"transcript", "text", "utterance", "data", "speech", "quote", "extract"}
 _DOCX_SUFFIX_RE = re.compile(r"[ _-]*coding(?:[ _-]*table)?$", re.IGNORECASE)
 _TURN_RE = re.compile(r"^\s*(\d+)(?:\.0+)?\s*(?:(?:-|–|—|to)\s*(\d+)(?:\.0+)?)?\s*$", re.IGNORECASE)
-_CODE_SPLIT_RE = re.compile(r"[;\n\r]+")
+_CODE_SPLIT_RE = re.compile(r"[;|\n\r]+")
 
 
 @dataclass
@@ -130,11 +131,16 @@ def _header_key(header) -> str:
     return re.sub(r"[\s_\-]+", "_", str(header).strip().lower()).strip("_")
 
 
-def split_codes(cell) -> list[str]:
-    """Codes in one cell: separated by ';' or line breaks; blanks dropped."""
+def split_codes(cell, separator: str | None = None) -> list[str]:
+    """Codes in one cell: separated by ';', '|' or line breaks, and by
+    ``separator`` too when the codings entry gives one (``code_separator: ","``:
+    a comma may belong to a code's name, so it splits only when asked); blanks dropped."""
     if cell is None or (isinstance(cell, float) and np.isnan(cell)):
         return []
-    return [c for c in (normalise(part) for part in _CODE_SPLIT_RE.split(str(cell))) if c]
+    parts = _CODE_SPLIT_RE.split(str(cell))
+    if separator:
+        parts = [piece for part in parts for piece in str(part).split(separator)]
+    return [c for c in (normalise(part) for part in parts) if c]
 
 
 def parse_turns(value: str) -> tuple[int, int] | None:
@@ -145,6 +151,38 @@ def parse_turns(value: str) -> tuple[int, int] | None:
     first = int(m.group(1))
     last = int(m.group(2)) if m.group(2) else first
     return (first, last) if last >= first else None
+
+
+_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                        "nov", "dec"], start=1)}
+_DATE_FORMS = [
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]00:00(?::00)?)?$"),       # 2026-12-14 (xlsx cell)
+    re.compile(r"^(?P<d>\d{1,2})[-/ .](?P<mon>[a-z]{3})[a-z]*(?:[-/ .]\d{2,4})?$", re.IGNORECASE),  # 14-Dec
+    re.compile(r"^(?P<mon>[a-z]{3})[a-z]*[-/ .](?P<d>\d{1,2})(?:[-/ .]\d{2,4})?$", re.IGNORECASE),  # Dec-14
+    re.compile(r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/\d{2,4}$"),                                    # 12/14/2026
+]
+
+
+def excel_date_range(value: str) -> str | None:
+    """"12-14" as Excel may have turned it into a date ('14-Dec', '2026-12-14',
+    '12/14/2026'): the range it probably was, smaller number first; None
+    when ``value`` is not such a date."""
+    value = value.strip()
+    for form in _DATE_FORMS:
+        m = form.match(value)
+        if not m:
+            continue
+        groups = m.groupdict()
+        if "a" in groups:
+            first, second = int(groups["a"]), int(groups["b"])
+        else:
+            month = _MONTHS.get(groups["mon"][:3].lower()) if groups.get("mon") else int(groups["m"])
+            if month is None:
+                continue
+            first, second = month, int(groups["d"])
+        low, high = sorted((first, second))
+        return f"{low}-{high}"
+    return None
 
 
 def docx_doc_id(path: Path) -> str:
@@ -182,7 +220,9 @@ def source_kind(path: Path) -> str:
     """'sheet', 'word', 'qdc', 'external' (REFI-QDA, Taguette) or 'other'."""
     suffix = Path(path).suffix.lower()
     if suffix in SHEET_SUFFIXES:
-        return "external" if _is_taguette_sheet(path) else "sheet"
+        if _interop_check("taguette", "is_taguette_codebook", path):
+            return "qdc"   # a codebook export of Taguette, read like a REFI-QDA codebook
+        return "external" if _is_taguette_sheet(path) or _is_qda_sheet(path) else "sheet"
     if suffix == ".docx":
         return "word"
     if suffix == ".qdc":
@@ -198,6 +238,23 @@ def _is_taguette_sheet(path: Path) -> bool:
         return False
     check = getattr(taguette, "is_taguette_export", None)
     return bool(check and check(path))
+
+
+def _interop_check(module: str, function: str, path: Path) -> bool:
+    try:
+        check = getattr(importlib.import_module(f"helpers.interop.{module}"), function, None)
+    except ImportError:
+        return False
+    return bool(check and check(path))
+
+
+def _is_qda_sheet(path: Path) -> bool:
+    """A MAXQDA coded-segments or ATLAS.ti quotation export (helpers.interop.qdasheets)."""
+    try:
+        qdasheets = importlib.import_module("helpers.interop.qdasheets")
+    except ImportError:
+        return False
+    return bool(qdasheets.is_qda_export(path))
 
 
 _READ_CACHE: dict[tuple, object] = {}
@@ -237,8 +294,14 @@ class SheetColumns:
         return out
 
 
+_NUMBERED_RE = re.compile(r"[\s_\-]*(?:#|no\.?|nr\.?)?\s*\(?\d+\)?$", re.IGNORECASE)
+
+
 def code_column_level(header: str) -> str | None:
-    """The level a code column names, '' when unnamed; None when not a code column."""
+    """The level a code column names, '' when unnamed; None when not a code
+    column. Numbered columns ("Code 1", "Code 2", "Theme #2") are several codes
+    at one level: the number is not part of the level."""
+    header = _NUMBERED_RE.sub("", str(header)) or str(header)
     key = _header_key(header)
     if key in PLAIN_CODE_HEADERS:
         return ""
@@ -284,6 +347,7 @@ class SheetRow:
     memo: str
     has_turn_column: bool
     case_is_group: bool
+    quote_bank: bool = False   # its codings entry says kind: quote_bank
 
     @property
     def where(self) -> str:
@@ -296,6 +360,11 @@ class SheetInfo:
     path: Path
     rows: list[SheetRow]
     note: str = ""
+    read_as: str = ""   # encoding, separator, merged cells filled
+
+
+HIDDEN_NOTE = "skipped: {state} sheet"
+_STATE_WORDS = {"veryHidden": "very hidden"}
 
 
 def read_sheets(entry: CodingSource, path: Path, config, redact) -> list[SheetInfo]:
@@ -303,22 +372,31 @@ def read_sheets(entry: CodingSource, path: Path, config, redact) -> list[SheetIn
     from .sheets import read_table
 
     out = []
-    for sheet, frame in _cached(path, "table", read_table).items():
+    encoding = getattr(entry, "encoding", None)
+    separator = getattr(entry, "code_separator", None)
+    sheets = _cached(path, f"table-{encoding}", lambda p: read_table(p, encoding))
+    for sheet, state in sheets.hidden:  # an old draft hidden in Excel is not a coding source
+        out.append(SheetInfo(source_name(path, config.root, sheet), path, [], HIDDEN_NOTE.format(state=_STATE_WORDS.get(state, state))))
+    for sheet, frame in sheets.items():
         name = source_name(path, config.root, sheet)
+        read_as = _read_as(frame)
         cols = sheet_columns(frame.columns)
         missing = cols.missing()
         if missing:
-            out.append(SheetInfo(name, path, [], f"skipped: no {', no '.join(missing)}"))
+            out.append(SheetInfo(name, path, [], f"skipped: no {', no '.join(missing)}", read_as))
             continue
         default_coder = entry.coder or Path(path).stem
         entry_level = normalise_level(entry.level) if entry.level else ""
         rows = []
+        empty = ProblemList()
         for index, record in zip(frame.index, frame.to_dict("records")):
             if all(_text(v) == "" for v in record.values()):
                 continue
+            if _empty_id(record, cols, path, _where(sheet, int(index) + 2), empty):
+                continue
             codes = []
             for header, level in cols.codes:
-                for code in split_codes(record.get(header)):
+                for code in split_codes(record.get(header), separator):
                     codes.append((redact(code), level or entry_level))
             rows.append(SheetRow(
                 source=name, path=path, sheet=sheet, row=int(index) + 2,
@@ -329,11 +407,39 @@ def read_sheets(entry: CodingSource, path: Path, config, redact) -> list[SheetIn
                 codes=codes,
                 coder=redact(_text(record.get(cols.coder))) if cols.coder else "",
                 memo=redact(_text(record.get(cols.memo))) if cols.memo else "",
-                has_turn_column=cols.turn is not None, case_is_group=cols.case_is_group))
+                has_turn_column=cols.turn is not None, case_is_group=cols.case_is_group,
+                quote_bank=getattr(entry, "kind", None) == "quote_bank"))
             if not rows[-1].coder:
                 rows[-1].coder = default_coder
-        out.append(SheetInfo(name, path, rows))
+        empty.raise_if_any()
+        out.append(SheetInfo(name, path, rows, read_as=read_as))
     return out
+
+
+def _empty_id(record: dict, cols: SheetColumns, path: Path, where: str, problems: ProblemList) -> bool:
+    """A data row whose participant (or document, or group) cell is empty: one problem naming the row.
+
+    Merged cells in Excel keep their value only in the first row, and "same as above" habits
+    leave the cell blank; guessing the row above would be a silent re-interpretation.
+    """
+    if (cols.doc and _text(record.get(cols.doc))) or (cols.case and _text(record.get(cols.case))):
+        return False
+    kind = "document" if not cols.case else ("group" if cols.case_is_group else "participant")
+    problems.add(path, f"empty {kind}", f"fill in the {kind} (cells merged in Excel keep the value only in "
+                 "their first row)", where)
+    return True
+
+
+def _read_as(frame: pd.DataFrame) -> str:
+    """How a sheet was read, for the import report: "cp1252, semicolon-separated"."""
+    attrs = getattr(frame, "attrs", {}) or {}
+    parts = []
+    if attrs.get("encoding"):
+        parts.append(str(attrs["encoding"]))
+    if attrs.get("delimiter"):
+        parts.append(f"{attrs['delimiter']}-separated")
+    parts += list(attrs.get("notes") or [])
+    return ", ".join(parts)
 
 
 # -- Word coding tables -------------------------------------------------------------------
@@ -356,16 +462,29 @@ class TableTurn:
         return f"table{self.table} row {self.row}"
 
 
-def _docx_tables(path: Path) -> list[list[list[str]]]:
-    from .transcripts import open_docx
+def _docx_tables(path: Path) -> list[tuple[list[list[str]], list[tuple[int, str]]]]:
+    """Each table of a Word coding table: its rows (one text per grid column;
+    a cell merged across columns repeats, as python-docx gives it, so columns
+    stay aligned) without its section-heading rows, and those heading rows
+    as (row number, text). A heading row is one cell merged across the whole
+    width ("Part 1: Getting referred"): it is neither a speaker nor a code.
+    Cell text is read as Word shows it (content controls, fields, tracked
+    insertions; see ``transcripts.docx_paragraph_text``)."""
+    from .transcripts import W, docx_paragraph_text, open_docx
 
     document = open_docx(path)
     out = []
     for table in document.tables:
-        rows = []
-        for row in table.rows:
-            rows.append(["\n".join(p.text for p in cell.paragraphs) for cell in row.cells])
-        out.append(rows)
+        rows, headings = [], []
+        for number, row in enumerate(table.rows, start=1):
+            cells = row.cells
+            texts = ["\n".join(docx_paragraph_text(p) for p in cell._tc.iter(W + "p")) for cell in cells]
+            if len(cells) > 1 and len({id(c._tc) for c in cells}) == 1 and number > 1:
+                headings.append((number, normalise(texts[0])))
+                rows.append([""] * len(cells))  # keeps row numbers; an empty row is skipped
+                continue
+            rows.append(texts)
+        out.append((rows, headings))
     return out
 
 
@@ -448,8 +567,12 @@ def read_word_table_turns(entry: CodingSource, path: Path, config, labels: Speak
     rows_read = 0
     entry_level = normalise_level(entry.level) if entry.level else ""
     default_coder = entry.coder or Path(path).stem
-    for number, rows in enumerate(_cached(path, "docx", _docx_tables), start=1):
+    for number, (rows, headings) in enumerate(_cached(path, "docx", _docx_tables), start=1):
         name = source_name(path, config.root, f"table{number}")
+        if headings:
+            shown = ", ".join(f"row {r}" for r, _ in headings)
+            notes.append(f"{name}: {len(headings)} section-heading row(s) merged across the table skipped "
+                         f"({shown}): not turns, speakers or codes")
         cols = table_columns(rows, labels, entry_level)
         if cols.speaker is None or cols.utterance is None or not cols.codes:
             notes.append(f"{name}: skipped: no speaker, utterance and code columns")
@@ -521,9 +644,10 @@ def _import_external(path: Path, config=None, labels=None, redact=None) -> Exter
 
 
 def _import_qdc(path: Path) -> pd.DataFrame:
+    module, function = (("refi", "read_qdc") if Path(path).suffix.lower() == ".qdc"
+                        else ("taguette", "read_taguette_codebook"))
     try:
-        refi = importlib.import_module("helpers.interop.refi")
-        reader = getattr(refi, "read_qdc")
+        reader = getattr(importlib.import_module(f"helpers.interop.{module}"), function)
     except (ImportError, AttributeError):
         raise InputError.one(path, "unsupported file: .qdc codebooks cannot be read by this version",
                              "give the codebook as codebook.csv instead") from None
@@ -584,7 +708,11 @@ def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerL
                 out.append(coding_table_document(doc_id, path, turns, labels))
                 taken.add(doc_id.lower())
         elif kind == "sheet":
-            for info in read_sheets(entry, path, config, redact):
+            try:
+                infos = read_sheets(entry, path, config, redact)
+            except InputError:
+                continue  # reported by import_codings
+            for info in infos:
                 bank_rows += [r for r in info.rows if r.quote and not r.has_turn_column]
         elif kind == "external":
             try:
@@ -596,13 +724,23 @@ def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerL
                     out.append(doc)
                     taken.add(doc.doc_id.lower())
     if bank_rows:
-        out += _quote_banks(config, bank_rows, taken, labels, redact, load_participants(config, redact))
+        out += _quote_banks(config, bank_rows, taken, labels, redact, load_participants(config, redact),
+                            has_transcripts=bool(transcript_ids))
     return out
 
 
-def _quote_banks(config, rows: list[SheetRow], taken: set[str], labels, redact, participants) -> list[RawDocument]:
+def _quote_banks(config, rows: list[SheetRow], taken: set[str], labels, redact, participants,
+                 has_transcripts: bool = False) -> list[RawDocument]:
     """One pseudo-document per participant (or document/group value) whose quotes
-    have no transcript to be found in; one turn per distinct quote."""
+    have no transcript to be found in; one turn per distinct quote.
+
+    In a study that has transcripts, a row naming a document, group or
+    participant that has no transcript makes no pseudo-document unless its codings
+    entry says ``kind: quote_bank``: it is a typo, an id written differently (``P1``
+    for P01) or a transcript whose file name carries more than the id, which the
+    import matches by normalising or reports with the closest ids (issue 13, point 5).
+    (A participant listed in participants.csv is no exception: that made a quote bank
+    of a real interview's codings while its transcript stayed uncoded.)"""
     lookup = _participant_lookup(participants)
     own_transcript = set()
     if "doc_id" in participants.columns:  # participants.csv maps documents to participants
@@ -613,6 +751,15 @@ def _quote_banks(config, rows: list[SheetRow], taken: set[str], labels, redact, 
     seen: dict[str, set[str]] = {}
     for row in rows:
         pid = None if row.case_is_group or not row.case else lookup.get(row.case.lower(), row.case)
+        if has_transcripts and not row.quote_bank:
+            named = row.doc or (row.case if row.case_is_group else None)
+            if named is not None and named.lower() not in taken:
+                continue
+            if named is None:
+                # a participant without a transcript of their own (participants.csv may list
+                # them, or a file name such as P02_followup.txt gave the transcript another id)
+                # is reported by the import with the closest ids, not made a quote bank unsaid
+                continue
         if row.doc:
             doc_id = row.doc
         elif row.case_is_group:
@@ -661,6 +808,7 @@ class _Context:
     fuzzy: list[dict] = field(default_factory=list)
     unmatched: list[dict] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    matched_ids: dict = field(default_factory=dict)   # (file, written, id) -> rows matched by normalising
 
     def stats(self, source: str, path: Path, note: str = "") -> dict:
         row = {"source": source, "file": source.split("#")[0], "rows_read": 0, "codings": 0, "quotes_exact": 0,
@@ -671,6 +819,22 @@ class _Context:
     def warn(self, stats: dict, text: str) -> None:
         stats["warnings"] += 1
         self.warnings.append(text)
+
+    def quietly(self, work):
+        """Run ``work()`` without adding to the redaction counts (a second cleaning of a text
+        that is already counted, or a look-up): redactions_summary counts each replacement once."""
+        counts = getattr(self.redact, "counts", None)
+        saved = dict(counts) if counts is not None else None
+        try:
+            return work()
+        finally:
+            if saved is not None:
+                counts.clear()
+                counts.update(saved)
+
+    def quiet(self, text) -> str:
+        """``text`` redacted, not counted."""
+        return self.quietly(lambda: self.redact(_text(text)))
 
 
 def _build_context(config, docs, participants, labels, redact) -> _Context:
@@ -694,7 +858,7 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     ctx = _build_context(config, docs, participants, labels, redact)
     book_problems = ProblemList()
     book = read_codebook(config.codebook, redact, config.levels, book_problems,
-                         source_name(config.codebook, config.root) if config.codebook else None)
+                         source_name(config.codebook, config.root) if config.codebook else None, ctx.warnings)
     ctx.problems.extend(book_problems)
     extra_books: list[pd.DataFrame] = []
     new_participants: list[pd.DataFrame] = []
@@ -734,6 +898,9 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
         except InputError as exc:
             ctx.problems.extend(exc)
     ctx.problems.raise_if_any()
+    ctx.warnings += _matched_id_warnings(ctx)
+    ctx.warnings += _merge_spellings(ctx, book)
+    ctx.warnings += _comma_list_warnings(ctx, book)
 
     codings = _codings_frame(ctx)
     book = _merge_codebooks(book, extra_books, redact)
@@ -749,6 +916,7 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     counts = codings.groupby(["code", "level"]).size() if len(codings) else None
     dups = near_duplicates(book, counts)
     ctx.warnings += near_duplicate_warnings(dups)
+    ctx.warnings += depth_warnings(book, config.levels)
     n_duplicate = int(codings["duplicate"].sum()) if len(codings) else 0
     if n_duplicate:
         ctx.warnings.append(f"{n_duplicate} coding(s) repeat an earlier one exactly (same document, code, level, "
@@ -772,6 +940,73 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
                         warnings=[redact(w) for w in ctx.warnings])
 
 
+def _matched_id_warnings(ctx: _Context) -> list[str]:
+    """One line per file naming the ids matched by normalising."""
+    by_file: dict[str, list[str]] = {}
+    for (file, written, value), rows in ctx.matched_ids.items():
+        by_file.setdefault(file, []).append(f"'{written}' -> {value} ({len(rows)} row{'s' if len(rows) > 1 else ''})")
+    return [f"{file}: ids matched by normalising (case, leading zeros, file extension, surrounding words): "
+            f"{', '.join(items)} — write the ids as the transcripts name them to silence this"
+            for file, items in by_file.items()]
+
+
+def code_key(code: str) -> str:
+    """Codes are one code when they differ only in Unicode form, case,
+    apostrophe or dash variants and spaces (the project's text-matching rule)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", str(code)).casefold()
+    text = re.sub(r"[’‘ʼ`]", "'", text)
+    text = re.sub(r"[‐‑‒–—−]", "-", text)
+    return " ".join(text.split())
+
+
+def _merge_spellings(ctx: _Context, book: pd.DataFrame) -> list[str]:
+    """Codings whose code differs from another only as ``code_key`` ignores
+    take one spelling: the codebook's, else the first met; reported."""
+    canonical: dict[str, str] = {}
+    for code in (book["code"] if len(book) else []):
+        canonical.setdefault(code_key(code), code)
+    merged: dict[str, tuple[str, list[str]]] = {}
+    for app in ctx.applications:
+        first = canonical.setdefault(code_key(app["code"]), app["code"])
+        if first != app["code"]:
+            entry = merged.setdefault(app["code"], (first, []))
+            entry[1].append(f"{app['source']} row {app['source_row']}")
+            app["code"] = first
+    return [f"code '{spelling}' taken as '{first}' (same code, spelt differently in case, spaces, apostrophes "
+            f"or dashes): {', '.join(rows[:5])}{', …' if len(rows) > 5 else ''} — spell it the same to silence this"
+            for spelling, (first, rows) in merged.items()]
+
+
+def _comma_list_warnings(ctx: _Context, book: pd.DataFrame) -> list[str]:
+    """A code with commas whose parts include a known code (in the codebook,
+    or applied alone elsewhere) looks like a list of codes in one cell: warn,
+    naming every such cell of that source, unless the entry splits on commas."""
+    known = {code_key(c) for c in (book["code"] if len(book) else [])}
+    known |= {code_key(a["code"]) for a in ctx.applications if "," not in a["code"]}
+    by_source: dict[str, list[tuple[str, str]]] = {}
+    suspicious: set[str] = set()
+    for app in ctx.applications:
+        if "," not in app["code"]:
+            continue
+        parts = [code_key(p) for p in app["code"].split(",") if p.strip()]
+        if len(parts) < 2 or any(len(p.split()) > 4 for p in parts):
+            continue
+        file = str(app["source"]).split("#")[0]
+        by_source.setdefault(file, []).append((str(app["source_row"]), app["code"]))
+        if any(p in known for p in parts):
+            suspicious.add(file)
+    out = []
+    for file in sorted(suspicious):
+        cells = list(dict.fromkeys(by_source[file]))
+        rows = ", ".join(dict.fromkeys(r for r, _ in cells))
+        codes = ", ".join(f"'{c}'" for c in dict.fromkeys(c for _, c in cells))
+        out.append(f"{file} row(s) {rows}: cells look like comma-separated lists of codes ({codes}), imported as one "
+                   f"code each — if they are lists, add code_separator: \",\" to this codings entry in study.yml")
+    return out
+
+
 def _redact_columns(frame: pd.DataFrame, columns: list[str], redact) -> pd.DataFrame:
     """``frame`` with the text of ``columns`` (those present) redacted."""
     present = [c for c in columns if c in frame.columns]
@@ -786,28 +1021,79 @@ def _resolve_participant(ctx: _Context, row: SheetRow) -> str | None:
     return ctx.lookup.get(row.case.lower()) if row.case else None
 
 
+def _id_candidates(ctx: _Context, documents_only: bool = False) -> dict[str, tuple[str, str]]:
+    """Every id a sheet may name: participant ids, pseudonyms, document ids
+    -> ("participant", pid) or ("document", doc_id)."""
+    out: dict[str, tuple[str, str]] = {}
+    for doc_id in ctx.docs:
+        out[doc_id] = ("document", doc_id)
+    if documents_only:
+        return out
+    pids = sorted(set(ctx.lookup.values()))
+    for pid in pids:
+        out[pid] = ("participant", pid)
+    for name, pid in ctx.lookup.items():  # pseudonyms (keys are lower-cased ids and names)
+        if name != pid.lower() and not any(name == other.lower() for other in out):
+            out[name] = ("participant", pid)
+    return out
+
+
+def _normalised_id(ctx: _Context, row: SheetRow, written: str, documents_only: bool = False) -> tuple[str, str] | None:
+    """The participant or document ``written`` names once ids are compared
+    normalised (helpers.ids), recorded for the warning; None when none or several."""
+    from .ids import IdMatcher
+
+    candidates = _id_candidates(ctx, documents_only)
+    hit, how = IdMatcher(candidates).match(written)
+    if hit is None:
+        return None
+    kind, value = candidates[hit]
+    key = (source_name(row.path, ctx.config.root), written, value)
+    ctx.matched_ids.setdefault(key, []).append(row.where)
+    return kind, value
+
+
+def _unknown_id(ctx: _Context, row: SheetRow, what: str, written: str) -> None:
+    from .ids import IdMatcher
+
+    closest = IdMatcher(_id_candidates(ctx, what == "document")).closest(written)
+    near = f"closest: {', '.join(closest)}" if closest else "no id is close"
+    ctx.problems.add(row.path, f"unknown {what} '{written}': no transcript or participant matches it ({near})",
+                     "correct the id to one of the study's documents or participants, or mark this codings entry "
+                     "'kind: quote_bank' in study.yml if its quotes have no transcript", row.where)
+
+
 def _row_documents(ctx: _Context, row: SheetRow, stats: dict, by_turn: bool) -> list[str] | None:
     """Documents a row may refer to; None after adding a problem."""
     file = row.path
     if row.doc:
         doc_id = ctx.doc_by_lower.get(row.doc.lower())
         if doc_id is None:
-            ctx.problems.add(file, f"unknown document '{row.doc}'",
-                             "use a transcript's file name without extension, or add the transcript", row.where)
+            found = _normalised_id(ctx, row, row.doc, documents_only=True)
+            doc_id = found[1] if found is not None else None
+        if doc_id is None:
+            _unknown_id(ctx, row, "document", row.doc)
             return None
         if row.case and not row.case_is_group and _resolve_participant(ctx, row) is None:
-            ctx.problems.add(file, f"unknown participant '{row.case}'",
-                             "use an id from participants.csv (or a pseudonym listed there)", row.where)
-            return None
+            found = _normalised_id(ctx, row, row.case)
+            if found is None or found[0] != "participant":
+                ctx.problems.add(file, f"unknown participant '{row.case}'",
+                                 "use an id from participants.csv (or a pseudonym listed there)", row.where)
+                return None
         return [doc_id]
     pid = _resolve_participant(ctx, row)
     if pid is None:
         doc_id = ctx.doc_by_lower.get(row.case.lower())
         if doc_id is not None:
             return [doc_id]
-        ctx.problems.add(file, f"unknown participant '{row.case}'",
-                         "use an id from participants.csv (or a pseudonym listed there), or a document name", row.where)
-        return None
+        found = _normalised_id(ctx, row, row.case)
+        if found is None:
+            _unknown_id(ctx, row, "participant", row.case)
+            return None
+        kind, value = found
+        if kind == "document":
+            return [value]
+        pid = value
     own = ctx.own_docs.get(pid, [])
     every = list(dict.fromkeys(own + ctx.spoken_docs.get(pid, [])))
     if not every:
@@ -824,8 +1110,11 @@ def _row_documents(ctx: _Context, row: SheetRow, stats: dict, by_turn: bool) -> 
 
 
 def _import_sheet(ctx: _Context, entry: CodingSource, info: SheetInfo) -> None:
-    stats = ctx.stats(info.source, info.path, info.note)
+    stats = ctx.stats(info.source, info.path, "; ".join(x for x in (info.note, f"read as {info.read_as}" if info.read_as else "") if x))
     stats["rows_read"] = len(info.rows)
+    if info.note.startswith("skipped: ") and info.note.endswith("hidden sheet"):
+        ctx.warn(stats, f"{info.source}: skipped: a hidden sheet is not read (an old draft?) — unhide it in Excel "
+                 "if it holds codings to count")
     for row in info.rows:
         if not row.codes:
             ctx.problems.add(row.path, "no code in any code column", "fill in the code(s) or delete the row", row.where)
@@ -834,6 +1123,13 @@ def _import_sheet(ctx: _Context, entry: CodingSource, info: SheetInfo) -> None:
         if row.turn:
             turns = parse_turns(row.turn)
             if turns is None:
+                was = excel_date_range(row.turn)
+                if was is not None:
+                    ctx.problems.add(row.path, f"turn '{row.turn}' is a date: Excel turned the turn range "
+                                     f"(probably {was}) into a date",
+                                     "format the turn column as Text in Excel and type the range again "
+                                     f"(e.g. {was})", row.where)
+                    continue
                 ctx.problems.add(row.path, f"turn '{row.turn}' is not a turn number or range",
                                  "write a number such as 12 or a range such as 12-14", row.where)
                 continue
@@ -942,7 +1238,9 @@ def _import_word(ctx: _Context, entry: CodingSource, path: Path) -> None:
     doc_id = ctx.doc_by_lower.get(ctx.redact(docx_doc_id(path)).lower())
     stats_by_table: dict[str, dict] = {}
     for note in notes:
-        ctx.stats(note.split(":")[0], path, note.split(": ", 1)[1])
+        stats = ctx.stats(note.split(":")[0], path, note.split(": ", 1)[1])
+        if "section-heading" in note:
+            ctx.warn(stats, note)
     if not turns:
         if not notes:
             stats = ctx.stats(name, path, "skipped: no tables")
@@ -996,6 +1294,79 @@ def _exact_position(text: str, rec: dict):
         return None, start, end, "refi", 1.0
     return None
 
+def _verbatim_position(doc, quote, hint_seg: int | None, hint_offset: int | None = None):
+    """The span of ``quote`` where the clean text holds it verbatim (after cleaning's
+    normalisation and redaction), so that punctuation at its edges is kept (word alignment trims
+    it): the occurrence in turn ``hint_seg``, else the one nearest ``hint_offset`` (a position in
+    the source, close to the clean one), else the only one. None when absent or still ambiguous
+    (then the quote aligner decides and says so)."""
+    text = normalise(_text(quote))
+    if not text:
+        return None
+    # a line break in the quote may be a turn's end in the clean text: any white space matches any
+    pattern = r"\s+".join(re.escape(part) for part in text.split(" "))
+    hits = [(m.start(), m.end()) for m in re.finditer(pattern, doc.text)]
+    if hint_seg is not None and len(hits) > 1:
+        seg = doc.segments.loc[doc.segments["seg_no"] == hint_seg]
+        if len(seg):
+            s0, e0 = int(seg["start"].iloc[0]), int(seg["end"].iloc[0])
+            hits = [h for h in hits if s0 <= h[0] and h[1] <= e0] or hits
+    if hint_offset is not None and len(hits) > 1:
+        hits = [min(hits, key=lambda h: (abs(h[0] - hint_offset), h))]
+    return (None, hits[0][0], hits[0][1], "exact", 1.0) if len(hits) == 1 else None
+
+
+def _external_maps(ctx, external: ExternalCodings) -> dict:
+    """doc_id -> MappedText from the external source text to the study's clean text, for the
+    study's documents that are *not* the external document itself (a transcript of the same
+    interview) but clean to exactly the same text: then the spans map to the character too."""
+    from .cleaning import clean_document
+
+    out = {}
+    for raw in external.documents:
+        doc = ctx.docs.get(ctx.doc_by_lower.get(str(raw.doc_id).lower(), ""))
+        if doc is None or doc.raw is raw or getattr(raw, "source_text", None) is None:
+            continue
+        clean = ctx.quietly(lambda raw=raw, pid=doc.participant_id: clean_document(raw, ctx.labels, ctx.redact, pid))
+        if clean.mapped is not None and clean.text == doc.text:
+            out[doc.doc_id] = clean.mapped
+    return out
+
+
+def _paragraph_turn(doc, paragraph) -> int | None:
+    """The turn (seg_no) holding source line/paragraph ``paragraph`` (MAXQDA and ATLAS.ti give
+    paragraph numbers, which count the transcript's lines); None when unknown."""
+    if paragraph is None or pd.isna(paragraph):
+        return None
+    lines = [t.line for t in doc.raw.turns]
+    if not lines or any(line is None for line in lines):
+        return None
+    before = [i for i, line in enumerate(lines, start=1) if line <= int(paragraph)]
+    return before[-1] if before else None
+
+
+def _mapped_position(doc, rec: dict, source_texts: dict[str, str | None], other_map=None, match: str = "span"):
+    """The record's source span carried through cleaning to the character (helpers.spanmap):
+    when the record has start/end in its source text and the study's document was cleaned
+    from that very text, or from a text that cleans to the same (``other_map``, see
+    ``_external_maps``). None otherwise (then the quote is found in the text)."""
+    start, end = rec.get("start"), rec.get("end")
+    if start is None or end is None or pd.isna(start) or pd.isna(end):
+        return None
+    source = source_texts.get(doc.doc_id)
+    if doc.mapped is not None and source is not None and doc.raw.source_text == source:
+        mapped = doc.mapped
+    elif other_map is not None:
+        mapped = other_map
+    else:
+        return None
+    try:
+        s, e = mapped.from_source(int(start), int(end))
+    except ValueError:
+        return None
+    return (None, s, e, match, 1.0) if e > s else None
+
+
 def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: ExternalCodings) -> None:
     name = source_name(path, ctx.config.root)
     stats = ctx.stats(name, path)
@@ -1008,6 +1379,16 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
     stats["rows_read"] = len(records)
     default_coder = entry.coder or Path(path).stem
     entry_level = normalise_level(entry.level) if entry.level else ""
+    source_texts = {d.doc_id: getattr(d, "source_text", None) for d in external.documents}
+    maps = _external_maps(ctx, external)
+    for raw in external.documents:
+        doc = ctx.docs.get(raw.doc_id)
+        if doc is not None and doc.raw is raw and getattr(raw, "source_text", None) is not None and doc.mapped is None:
+            # never silent: these spans are found by their text instead, which may trim their edges
+            ctx.warn(stats, f"{name}: document '{raw.doc_id}': its clean text could not be mapped to its source "
+                            "character by character; its codings were found by their text (see match)")
+    # match of a span carried by its offsets: 'refi' for REFI-QDA projects, 'span' for others (Taguette)
+    mapped_match = "refi" if Path(path).suffix.lower() in (".qdpx", ".qde") else "span"
     for rec in records.to_dict("records"):
         # a row number, or the source's own name for the record ("highlight 7", a selection GUID)
         source_row = _text(rec.get("source_row"))
@@ -1019,8 +1400,18 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
             continue
         hint = rec.get("hint_offset")
         hint = None if hint is None or pd.isna(hint) else int(hint)
-        found = _exact_position(ctx.docs[doc_id].text, rec) or _aligned_span(ctx, _text(rec["quote"]), [doc_id], entry, stats, _text(rec.get("source")) or name,
-                              rec.get("source_row"), path, where, hint_offset=hint)
+        hint_seg = _paragraph_turn(ctx.docs[doc_id], rec.get("paragraph"))
+        found = (_mapped_position(ctx.docs[doc_id], rec, source_texts, maps.get(doc_id), mapped_match)
+                 or _exact_position(ctx.docs[doc_id].text, rec))
+        if found is None:
+            # the program's copy of the coded text: taken verbatim when the clean text has it, so
+            # that its edge punctuation and emoji stay (word alignment would trim them)
+            found = _verbatim_position(ctx.docs[doc_id], ctx.quiet(rec["quote"]), hint_seg, hint)
+        if found is not None:
+            stats["quotes_exact"] += 1
+        found = found or _aligned_span(ctx, _text(rec["quote"]), [doc_id], entry, stats,
+                                       _text(rec.get("source")) or name, rec.get("source_row"), path, where,
+                                       hint_offset=hint, hint_seg=hint_seg)
         if found is None:
             continue
         _, start, end, match, score = found

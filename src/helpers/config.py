@@ -7,11 +7,12 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError, ProblemList
-from .hierarchy import DEFAULT_LEVELS
+from .hierarchy import DEFAULT_LEVELS, normalise_level
+from .safety import protect
 
 DEFAULT_SPEAKERS = {
     "interviewer": ["I", "Interviewer", "Int", "Facilitator"],
-    "participant": ["P", "Participant", "R", "Respondent"],
+    "participant": ["P", "Participant", "R", "Respondent", "Interviewee"],
 }
 DEFAULT_FILLERS = ["um", "umm", "uh", "uhm", "er", "erm", "ah", "hmm", "mm", "mhm", "mm-hm", "uh-huh"]
 
@@ -29,8 +30,57 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "fillers": ((list,), "a list of words"),
     "stopwords": ((list,), "a list of words"),
     "quote_match_threshold": ((float, int), "a number between 0 and 1"),
+    "min_group_size": ((int,), "a whole number of participants"),
+    "report": ((dict,), "a mapping of notebook name to its parameters"),
+    "drafts": ((list, str), "a list of write-up drafts (.docx, .md, .txt)"),
+    "claim_words": ((dict,), "a mapping of claim word to bounds"),
+    "primary_coder": ((str,), "a coder's name"),
+    "strict": ((bool,), "true or false"),
+    "encoding": ((str,), "an encoding name such as cp1252"),
 }
-CODING_ENTRY_KEYS = {"path", "coder", "level", "strict"}
+CODING_ENTRY_KEYS = {"path", "coder", "level", "strict", "use", "kind", "encoding", "code_separator"}
+CODING_KINDS = {"quote_bank"}
+CODING_USES = ("analysis", "agreement")   # use: agreement = a reliability coder, counted by agreement only
+# study.yml is a page of settings: a bigger file is a mistake (a transcript saved under the
+# wrong name) and would only cost memory. The limit is stated in the error.
+MAX_YML_BYTES = 256 * 1024
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load without anchors, aliases or duplicate keys.
+
+    Aliases let a few hundred bytes expand to billions of items ("billion laughs",
+    https://en.wikipedia.org/wiki/Billion_laughs_attack); they are refused as the parser
+    meets them, before anything is built. A key given twice would silently keep the last
+    value, so it is refused too.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("YAML anchors and aliases (& and *) are not allowed in study.yml",
+                           "write each list out in full", event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: construct_mapping reports it
+                break
+            if duplicate:
+                raise _Refused(f"key '{key}' is given twice", "keep one of the two lines (the second would "
+                               "silently replace the first)", key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+class _Refused(Exception):
+    def __init__(self, what: str, fix: str, line: int):
+        super().__init__(what)
+        self.what, self.fix, self.line = what, fix, line
 
 
 @dataclass
@@ -39,6 +89,10 @@ class CodingSource:
     coder: str | None = None
     level: str | None = None
     strict: bool = True
+    use: str = "analysis"
+    kind: str | None = None            # "quote_bank": rows may name participants without transcripts
+    encoding: str | None = None        # overrides detection for .csv sheets
+    code_separator: str | None = None  # e.g. ",": also split cells on it
 
 
 @dataclass
@@ -56,6 +110,13 @@ class StudyConfig:
     fillers: list[str] = field(default_factory=lambda: list(DEFAULT_FILLERS))
     stopwords: list[str] = field(default_factory=list)
     quote_match_threshold: float = 0.9
+    min_group_size: int = 3                                  # smallest attribute group shown in reports
+    report: dict[str, dict] = field(default_factory=dict)    # notebook stem -> parameters for `report`
+    drafts: list[Path] = field(default_factory=list)     # write-ups to audit (issue 17)
+    claim_words: dict = field(default_factory=dict)      # claims.DEFAULT_CLAIM_WORDS overrides
+    primary_coder: str | None = None
+    strict: bool = False               # reading losses (conservation check) are errors, not warnings
+    encoding: str | None = None        # transcripts' encoding, overriding detection
 
     @property
     def yml(self) -> Path:
@@ -77,6 +138,25 @@ class StudyConfig:
         return list(dict.fromkeys(files))
 
 
+def _check_words(items: list, key: str, yml: Path, problems: ProblemList) -> bool:
+    """Each item of a word list is a word (text or number), checked before any ``str()``.
+
+    A nested list would otherwise become one long "word" such as "['a', 'b']"; YAML reads
+    yes/no/on/off as true/false, which would silently become the word 'true'.
+    """
+    ok = True
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, bool):
+            problems.add(yml, f"{key} item {i} is read as {str(item).lower()} (YAML reads yes/no/on/off so)",
+                         "put the word in quotes, e.g. 'no'")
+            ok = False
+        elif not isinstance(item, (str, int, float)):
+            kind = {list: "a list", dict: "a mapping"}.get(type(item), type(item).__name__)
+            problems.add(yml, f"{key} item {i} is {kind}, not a word", "write the list as [word, word]")
+            ok = False
+    return ok
+
+
 def load_config(root: Path) -> StudyConfig:
     root = Path(root)
     yml = root / "study.yml"
@@ -84,8 +164,14 @@ def load_config(root: Path) -> StudyConfig:
         raise InputError.one(root, "study folder not found", "give a folder under data/raw/ or a path to a study folder")
     if not yml.is_file():
         raise InputError.one(yml, "study.yml not found", "create study.yml with at least a 'title:' line (see README)")
+    size = yml.stat().st_size
+    if size > MAX_YML_BYTES:
+        raise InputError.one(yml, f"study.yml is {size:,} bytes; the limit is {MAX_YML_BYTES:,}",
+                             "keep study.yml to settings (lists of words belong in it, texts do not)")
     try:
-        raw = yaml.safe_load(yml.read_text(encoding="utf-8-sig"))
+        raw = yaml.load(yml.read_text(encoding="utf-8-sig"), Loader=_StrictLoader)
+    except _Refused as exc:
+        raise InputError.one(yml, exc.what, exc.fix, exc.line) from None
     except UnicodeDecodeError:
         raise InputError.one(yml, "study.yml is not UTF-8 text", "save study.yml as UTF-8") from None
     except yaml.YAMLError as exc:
@@ -94,14 +180,18 @@ def load_config(root: Path) -> StudyConfig:
                              None if line is None else line + 1) from None
     if not isinstance(raw, dict):
         raise InputError.one(yml, "study.yml is not a mapping of keys to values", "write it as 'key: value' lines, starting with 'title:'")
+    protect(root)  # nothing this process writes may land in the study folder
     problems = ProblemList()
     for key, value in raw.items():
         if key not in KEYS:
             problems.add(yml, f"unknown key '{key}'", f"remove it or use one of: {', '.join(KEYS)}")
-        elif value is not None and not isinstance(value, KEYS[key][0]) or isinstance(value, bool):
+        elif value is not None and not isinstance(value, KEYS[key][0]) or (isinstance(value, bool) and bool not in KEYS[key][0]):
             problems.add(yml, f"'{key}' should be {KEYS[key][1]}, not {type(value).__name__}", f"correct '{key}:'")
     if not raw.get("title"):
         problems.add(yml, "no 'title'", "add a line 'title: <your study title>'")
+    for key in ("levels", "fillers", "stopwords"):
+        if isinstance(raw.get(key), list):
+            _check_words(raw[key], f"'{key}'", yml, problems)
     problems.raise_if_any()
 
     def inside(value, key, default) -> Path | None:
@@ -125,6 +215,9 @@ def load_config(root: Path) -> StudyConfig:
         path = getattr(config, key)
         if explicit and path is not None and not path.is_file():
             problems.add(yml, f"'{key}' file {explicit} not found", f"correct the path or remove '{key}:'")
+    if config.participants is not None and not config.participants.is_file() and raw.get("participants") is None:
+        xlsx = root.resolve() / "participants.xlsx"
+        config.participants = xlsx if xlsx.is_file() else config.participants
     if config.codebook is not None and not config.codebook.is_file() and raw.get("codebook") is None:
         xlsx = root.resolve() / "codebook.xlsx"
         config.codebook = xlsx if xlsx.is_file() else config.codebook
@@ -152,9 +245,20 @@ def load_config(root: Path) -> StudyConfig:
         if not isinstance(strict, bool):
             problems.add(yml, f"codings entry {i}: 'strict' should be true or false", "write 'strict: false' or leave it out")
             strict = True
+        use = str(entry.get("use") or "analysis").strip().lower()
+        if use not in CODING_USES:
+            problems.add(yml, f"codings entry {i}: 'use' should be analysis or agreement, not {entry.get('use')!r}",
+                         "write 'use: agreement' for a reliability coder, or leave it out")
+            use = "analysis"
+        kind = entry.get("kind")
+        if kind is not None and kind not in CODING_KINDS:
+            problems.add(yml, f"codings entry {i}: unknown kind '{kind}'", f"use {', '.join(sorted(CODING_KINDS))} or leave it out")
         config.codings.append(CodingSource(path=path, coder=None if entry.get("coder") is None else str(entry["coder"]),
                                            level=None if entry.get("level") is None else str(entry["level"]),
-                                           strict=strict))
+                                           strict=strict, use=use, kind=kind,
+                                           encoding=None if entry.get("encoding") is None else str(entry["encoding"]),
+                                           code_separator=None if entry.get("code_separator") is None
+                                           else str(entry["code_separator"])))
     if raw.get("levels"):
         config.levels = [str(x).lower() for x in raw["levels"]]
     if raw.get("speakers"):
@@ -170,7 +274,8 @@ def load_config(root: Path) -> StudyConfig:
             if labels is not None and not isinstance(labels, list):
                 problems.add(yml, f"speakers: '{role}' should be a list of labels", f"write '{role}: [I, Interviewer]'")
                 continue
-            config.speakers[str(role)] = [str(x) for x in (labels or [])]
+            if _check_words(labels or [], f"speakers: '{role}'", yml, problems):
+                config.speakers[str(role)] = [str(x) for x in (labels or [])]
     if raw.get("fillers") is not None:
         config.fillers = [str(x).lower() for x in raw["fillers"]]
     config.stopwords = [str(x).lower() for x in raw.get("stopwords") or []]
@@ -179,5 +284,40 @@ def load_config(root: Path) -> StudyConfig:
         if not 0 < t <= 1:
             problems.add(yml, f"quote_match_threshold {t} is outside (0, 1]", "use a number such as 0.9")
         config.quote_match_threshold = t
+    known_levels = [normalise_level(lv) or "code" for lv in config.levels]
+    for i, source in enumerate(config.codings, start=1):
+        # a level named in study.yml must be one of the study's levels (issue 12, point 3)
+        if source.level is not None and (normalise_level(source.level) or "code") not in known_levels:
+            problems.add(yml, f"codings entry {i}: unknown level '{source.level}'",
+                         f"use one of the study's levels: {', '.join(known_levels)} (or add it to 'levels:')")
+    if raw.get("min_group_size") is not None:
+        config.min_group_size = int(raw["min_group_size"])
+        if config.min_group_size < 1:
+            problems.add(yml, f"min_group_size {config.min_group_size} is below 1", "use a whole number such as 3")
+    for notebook, settings in (raw.get("report") or {}).items():
+        if not isinstance(settings, dict):
+            problems.add(yml, f"report: '{notebook}' should be a mapping of parameter to value",
+                         f"write '{notebook}: {{unit: overlap}}'")
+            continue
+        config.report[str(notebook)] = dict(settings)
+    _drafts(raw, config, yml, problems, inside)
+    if raw.get("primary_coder") is not None:
+        config.primary_coder = str(raw["primary_coder"])
+    config.strict = bool(raw.get("strict") or False)
+    config.encoding = None if raw.get("encoding") is None else str(raw["encoding"])
     problems.raise_if_any()
     return config
+
+
+def _drafts(raw: dict, config: StudyConfig, yml: Path, problems: ProblemList, inside) -> None:
+    """``drafts:`` (files inside the study folder) and ``claim_words:`` (issue 17)."""
+    from .claims import check_claim_words
+
+    entries = raw.get("drafts") or []
+    for entry in [entries] if isinstance(entries, str) else entries:
+        path = inside(str(entry), "drafts", None)
+        if path is not None and not path.is_file():
+            problems.add(yml, f"drafts: {entry} not found", "correct the path or remove the entry")
+        elif path is not None:
+            config.drafts.append(path)
+    config.claim_words = check_claim_words(raw.get("claim_words"), yml, problems)

@@ -40,12 +40,18 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from .counting import check_level, holders
 from .frequency import code_order, kept_participants, select_codings, select_segments
 
 UNITS = ("segment", "overlap", "window", "document", "participant")
 MEASURES = ("count", "c", "conditional", "ratio", "p", "q")
 TESTED_UNITS = ("segment", "document", "participant")
 IMBALANCE_FOLD = 5.0
+MIN_TESTED_UNITS = 20      # documents / participants below which no p-value is shown (issue 12, point 9)
+NESTING_CAVEAT = ("Caveat: turns are nested in interviews (one person's turns are not independent), so "
+                  "p-values treat as independent what is not; read them as a screen, not as evidence.")
+SAME_BRANCH_RULE = ("At the level of codes as applied, a code and its own ancestor (parent, grandparent) are "
+                    "one branch: they are not paired.")
 _PAIR_CHUNK = 20_000_000   # overlap pairs materialised at once (bounds memory)
 
 
@@ -58,16 +64,18 @@ def counting_rule(unit: str, window: int = 1) -> str:
         "segment": ("Co-occurrence by segment: a cell is the number of turns that carry both codes. A coding "
                     "that spans several turns carries its code in every turn it touches, and a code applied "
                     "twice in one turn counts once. The diagonal is the number of turns carrying the code; "
-                    "N is the number of turns in the study."),
-        "overlap": ("Co-occurrence by overlap: a cell is the number of pairs of an A coding and a B coding "
-                    "whose coded text shares at least one character. One A coding overlapping two B codings "
-                    "counts twice, so a cell can exceed the smaller code's number of codings (such cells are "
-                    "flagged). The diagonal is the number of codings of the code."),
+                    "N is the number of participant turns (plus any interviewer turn someone coded)."),
+        "overlap": ("Co-occurrence by overlap: a cell is the number of pairs of an A passage and a B passage "
+                    "whose coded text shares at least one character. One A passage overlapping two B passages "
+                    "counts twice, so a cell can exceed the smaller code's number of passages (such cells are "
+                    "flagged); P(B|A) is the share of A passages overlapping any B passage. The diagonal is the "
+                    "number of passages of the code."),
         "window": (f"Co-occurrence within {window} turn(s): a cell is the number of turns that carry one of the "
                    f"two codes and have a turn carrying the other no more than {window} turn(s) away in the same "
                    "document (interviewer turns count in the distance), a turn carrying both counted once. "
-                   "The diagonal is the number of turns carrying the code; N is the number of turns. A cell can "
-                   "exceed the smaller code's number of turns (such cells are flagged)."),
+                   "The diagonal is the number of turns carrying the code; N is the number of participant turns. "
+                   "A cell can exceed the smaller code's number of turns (such cells are flagged); P(B|A) is the "
+                   "share of A turns with a B turn within range."),
         "document": ("Co-occurrence by document: a cell is the number of documents (interviews, focus groups) "
                      "in which both codes are applied. The diagonal is the number of documents with the code."),
         "participant": ("Co-occurrence by participant: a cell is the number of participants to whom both codes "
@@ -89,12 +97,14 @@ def measure_rule(measure: str, unit: str) -> str:
         "c": ("Cells are c-coefficients n12 / (n1 + n2 − n12) (0 = never together, 1 = always together); "
               "the diagonal is 1." + (" With overlap counts the coefficient can exceed 1 or be undefined "
                                      "(blank) for flagged cells." if unit in ("overlap", "window") else "")),
-        "conditional": "Cells are P(column code | row code) = n12 / n(row code); the diagonal is 1.",
+        "conditional": ("Cells are P(column code | row code): the share of the row code's units (turns, passages, "
+                        "documents, participants) that have the column code in range, so never above 1; "
+                        "the diagonal is 1."),
         "ratio": f"Cells are observed / expected co-occurrence, {expected}; the diagonal is blank.",
         "p": ("Cells are one-sided Fisher exact p-values (co-occurring more than chance) on the 2x2 table of "
-              "units; the diagonal is blank."),
+              "units; the diagonal is blank. " + NESTING_CAVEAT),
         "q": ("Cells are Benjamini–Hochberg adjusted p-values (false discovery rate) over all pairs of codes; "
-              "the diagonal is blank."),
+              "the diagonal is blank. " + NESTING_CAVEAT),
     }[measure]
 
 
@@ -125,6 +135,9 @@ class Counts:
     n_codings: int
     dropped: int                # codings that could not be placed in the unit
     expected: np.ndarray | None = None   # for ratio under overlap/window
+    hits: np.ndarray | None = None       # [A, B]: A units (passages, turns) with a B in range
+    same_branch: list = None             # (code, ancestor) pairs left out (level=None)
+    min_tested_units: int = MIN_TESTED_UNITS
 
     @property
     def own(self) -> np.ndarray:
@@ -138,22 +151,47 @@ def count_matrix(study, unit: str = "segment", level: str | None = None, window:
     if unit == "window" and (int(window) != window or window < 0):
         raise ValueError("window must be a whole number of turns, 0 or more")
     window = int(window)
+    level = check_level(study, level)
     codes = code_order(study, level)
     codings = select_codings(study, level, coder, participants, where)
     code_idx = positions_in(codings["code"], codes)
     keep = code_idx >= 0
     codings, code_idx = codings[keep].reset_index(drop=True), code_idx[keep]
     n_codes = len(codes)
+    hits = None
     if unit in ("segment", "window"):
-        matrix, n_units, dropped, expected = _turn_counts(study, codings, code_idx, n_codes, unit, window,
-                                                          participants, where, with_expected)
+        matrix, n_units, dropped, expected, hits = _turn_counts(study, codings, code_idx, n_codes, unit, window,
+                                                                participants, where, with_expected)
     elif unit == "overlap":
-        matrix, dropped, expected = _overlap_counts(study, codings, code_idx, n_codes, with_expected)
+        matrix, dropped, expected, hits = _overlap_counts(study, codings, code_idx, n_codes, with_expected)
         n_units = len(codings) - dropped
     else:
         matrix, n_units, dropped = _holder_counts(study, codings, code_idx, n_codes, unit, participants, where)
         expected = None
-    return Counts(codes, matrix, n_units, unit, window, len(codings), dropped, expected)
+    hits = matrix.copy() if hits is None else hits
+    branch = same_branch_pairs(study, codes) if level is None else []
+    for a, b in branch:   # a code and its own ancestor are one branch, not a co-occurrence (DESIGN §4)
+        i, j = codes.index(a), codes.index(b)
+        for m in (matrix, hits):
+            m[i, j] = m[j, i] = 0
+        if expected is not None:
+            expected[i, j] = expected[j, i] = np.nan
+    return Counts(codes, matrix, n_units, unit, window, len(codings), dropped, expected, hits, branch)
+
+
+def same_branch_pairs(study, codes: list[str]) -> list[tuple[str, str]]:
+    """(code, ancestor) pairs among ``codes`` that lie on one branch of the
+    hierarchy (a code and its parent, grandparent, …), in code order."""
+    hierarchy = study.hierarchy
+    present = set(codes)
+    pairs = []
+    for code in codes:
+        levels = hierarchy.by_name.get(code, [""])
+        for level in levels:
+            for ancestor, _ in hierarchy.chain(code, level)[1:]:
+                if ancestor in present and ancestor != code:
+                    pairs.append((code, ancestor))
+    return list(dict.fromkeys(pairs))
 
 
 def positions_in(values: pd.Series, names: list[str]) -> np.ndarray:
@@ -238,10 +276,13 @@ def _turn_counts(study, codings, code_idx, n_codes, unit, window, participants, 
     k = window if unit == "window" else 0
     grid = _TurnGrid.for_turns(docs, seg, len(doc_names), k)
     x = _binary_incidence(grid.rows(docs, seg), codes, grid.n_rows, n_codes)
-    n_units = max(len(segments), int(np.count_nonzero(np.diff(x.indptr))))
+    if unit == "segment":
+        n_units = _turn_population(segments, codings, docs, seg, doc_names)
+    else:   # window: interviewer turns are in the distance, so in the population too
+        n_units = max(len(segments), int(np.count_nonzero(np.diff(x.indptr))))
     same_turn = _gram(x)
     if unit == "segment":
-        return same_turn, n_units, dropped, None
+        return same_turn, n_units, dropped, None, None
     near = _near_incidence(x, k)
     a_near_b = _gram(x, near)          # [A, B]: A-turns with a B-turn within k
     matrix = a_near_b + a_near_b.T - same_turn
@@ -250,7 +291,20 @@ def _turn_counts(study, codings, code_idx, n_codes, unit, window, participants, 
         reach = _window_reach(near, grid, pd.Index(doc_names).astype(str), segments)
         own = np.diag(same_turn).astype("float64")
         expected = (np.outer(own, reach) + np.outer(reach, own) - np.outer(own, own)) / max(n_units, 1)
-    return matrix, n_units, dropped, expected
+    return matrix, n_units, dropped, expected, a_near_b
+
+
+def _turn_population(segments: pd.DataFrame, codings: pd.DataFrame, docs: np.ndarray, seg: np.ndarray,
+                     doc_names) -> int:
+    """N for turn units: the participant turns, plus any other turn a passage
+    touches (an interviewer question someone coded). Interviewer turns nobody
+    coded are not units: they could never carry a code (issue 12, point 9)."""
+    participant = segments.loc[segments["speaker_role"].astype("string").fillna("") != "interviewer",
+                               ["doc_id", "seg_no"]]
+    keys = set(zip(participant["doc_id"].astype(str), participant["seg_no"].astype("int64")))
+    names = np.asarray(pd.Index(doc_names).astype(str))
+    keys |= set(zip(names[docs].tolist(), seg.tolist())) if len(docs) else set()
+    return len(keys)
 
 
 def _shift_rows(x: sp.csr_matrix, delta: int) -> sp.csr_matrix:
@@ -292,10 +346,20 @@ def _window_reach(near: sp.csr_matrix, grid: _TurnGrid, doc_names: pd.Index, seg
 
 def _holder_counts(study, codings, code_idx, n_codes, unit, participants, where):
     """document / participant: units carrying both codes."""
-    column = "doc_id" if unit == "document" else "participant_id"
-    unit_ids, names = pd.factorize(codings[column])
-    usable = unit_ids >= 0
-    x = _binary_incidence(unit_ids[usable], code_idx[usable], len(names), n_codes)
+    if unit == "participant":
+        # every participant whose own turn a passage touches holds it (DESIGN §4 "Who has a
+        # code"): a passage across two focus-group speakers counts for both, one on the
+        # interviewer's turns only for nobody (it used to go to the coding's first speaker)
+        held = holders(study, codings)
+        unit_ids, names = pd.factorize(held["participant_id"])
+        usable = unit_ids >= 0
+        x = _binary_incidence(unit_ids[usable], code_idx[held["row"].to_numpy()][usable], len(names), n_codes)
+        not_held = len(codings) - held.loc[usable, "row"].nunique()
+    else:
+        unit_ids, names = pd.factorize(codings["doc_id"])
+        usable = unit_ids >= 0
+        x = _binary_incidence(unit_ids[usable], code_idx[usable], len(names), n_codes)
+        not_held = int((~usable).sum())
     kept = kept_participants(study, participants, where)
     if unit == "participant":
         n_all = len(kept) if kept is not None else len(study.participants)
@@ -307,7 +371,7 @@ def _holder_counts(study, codings, code_idx, n_codes, unit, participants, where)
             n_all = len(docs)
         else:
             n_all = len(documents)
-    return _gram(x), max(n_all, len(names)), int((~usable).sum())
+    return _gram(x), max(n_all, len(names)), int(not_held)
 
 
 def _coding_spans(study, codings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -370,13 +434,20 @@ def _overlap_counts(study, codings, code_idx, n_codes, with_expected):
     doc, start, end, codes = doc[usable], start[usable].astype(np.int64), end[usable].astype(np.int64), code_idx[usable]
     flat = np.zeros(n_codes * n_codes, dtype=np.int64)
     pairs_per_doc = np.zeros(int(doc.max(initial=-1)) + 1, dtype=np.int64)
+    has_partner = []   # (passage, code of an overlapping passage), both directions
     for i, j in overlap_pairs(doc, start, end):
         flat += np.bincount(codes[i] * n_codes + codes[j], minlength=n_codes * n_codes)
+        has_partner.append(np.unique(np.concatenate([i.astype(np.int64) * n_codes + codes[j],
+                                                     j.astype(np.int64) * n_codes + codes[i]])))
         if with_expected:
             pairs_per_doc += np.bincount(doc[i], minlength=len(pairs_per_doc))
     half = flat.reshape(n_codes, n_codes)
     matrix = half + half.T
     np.fill_diagonal(matrix, np.bincount(codes, minlength=n_codes))
+    keys = np.unique(np.concatenate(has_partner)) if has_partner else np.zeros(0, dtype=np.int64)
+    hits = np.bincount(codes[keys // n_codes] * n_codes + keys % n_codes,
+                       minlength=n_codes * n_codes).reshape(n_codes, n_codes).astype(np.int64)
+    np.fill_diagonal(hits, np.diag(matrix))
     expected = None
     if with_expected:
         per_doc = sp.csr_matrix((np.ones(len(doc)), (doc, codes)), shape=(len(pairs_per_doc), n_codes))
@@ -384,7 +455,7 @@ def _overlap_counts(study, codings, code_idx, n_codes, with_expected):
         all_pairs = n_doc * (n_doc - 1) / 2
         share = np.divide(pairs_per_doc, all_pairs, out=np.zeros_like(all_pairs), where=all_pairs > 0)
         expected = np.asarray((per_doc.T @ sp.diags(share) @ per_doc).toarray())
-    return matrix, int((~usable).sum()), expected
+    return matrix, int((~usable).sum()), expected, hits
 
 
 # -- measures ------------------------------------------------------------------
@@ -401,7 +472,9 @@ def _measure(counts: Counts, measure: str) -> np.ndarray:
             denominator = n1 + n2 - s
             out = np.where(denominator > 0, s / denominator, np.nan)
         elif measure == "conditional":
-            out = np.where(n1 > 0, s / n1, np.nan)
+            # the share of A units (passages, turns) with a B in range: always <= 1
+            hits = (counts.hits if counts.hits is not None else counts.matrix).astype("float64")
+            out = np.where(n1 > 0, hits / n1, np.nan)
         elif measure == "ratio":
             expected = counts.expected if counts.expected is not None else n1 * n2 / max(counts.n_units, 1)
             out = np.where(expected > 0, s / expected, np.nan)
@@ -411,7 +484,18 @@ def _measure(counts: Counts, measure: str) -> np.ndarray:
             out[diagonal] = np.nan
         else:
             out = benjamini_hochberg_matrix(fisher_greater(s, n1, n2, counts.n_units))
+        if measure in ("p", "q") and tests_withheld(counts):
+            out = np.full(s.shape, np.nan)
     return out
+
+
+def tests_withheld(counts: Counts) -> str:
+    """Why p and q are not shown ('' when they are): fewer than
+    ``MIN_TESTED_UNITS`` documents or participants."""
+    if counts.unit in ("document", "participant") and counts.n_units < counts.min_tested_units:
+        return (f"p-values are not shown: {counts.n_units} {counts.unit}s are fewer than the "
+                f"{counts.min_tested_units} an exact test needs (min_tested_units).")
+    return ""
 
 
 def fisher_greater(n12, n1, n2, n_units) -> np.ndarray:
@@ -454,7 +538,8 @@ def _flags(counts: Counts) -> tuple[list, list]:
 # -- public entry points ------------------------------------------------------------
 
 def cooccurrence(study, unit: str = "segment", level: str | None = None, window: int = 1, measure: str = "count",
-                 coder=None, participants=None, where: dict | None = None) -> pd.DataFrame:
+                 coder=None, participants=None, where: dict | None = None,
+                 min_tested_units: int = MIN_TESTED_UNITS) -> pd.DataFrame:
     """Codes x codes co-occurrence matrix (DESIGN §4).
 
     ``unit``: segment | overlap | window | document | participant (rules in the
@@ -464,10 +549,19 @@ def cooccurrence(study, unit: str = "segment", level: str | None = None, window:
     and q NaN. ``p``/``q`` only for segment, document and participant units
     (ValueError otherwise).
 
-    Filters: ``coder`` (a coder or list), ``participants`` (ids), ``where``
-    ({attribute: value or list} on study.participants). N for ratio and p counts
-    the filtered units: turns of kept participants' documents (segment, window),
-    their documents, the kept participants.
+    What is counted is ``counting.passages`` (one passage, one application;
+    the primary coder per document unless ``coder`` is given; "all" merges
+    coders). At ``level=None`` a code and its own ancestor are not paired
+    (``attrs["same_branch"]`` lists the pairs left out).
+
+    Filters: ``coder`` (None, "all", a coder or list), ``participants`` (ids),
+    ``where`` ({attribute: value or list} on study.participants). N for ratio
+    and p counts the filtered units: participant turns plus coded interviewer
+    turns (segment), all turns (window), documents, the kept participants.
+    ``p``/``q`` are NaN for document/participant units with fewer than
+    ``min_tested_units`` units (``attrs["tests_withheld"]`` says why).
+    ``conditional`` for overlap and window is the share of A passages
+    (turns) with a B in range, never above 1.
     Rows and columns: codebook order at ``level``; alphabetical with ``level=None``
     (every code of the study, so filtered matrices line up).
 
@@ -479,11 +573,13 @@ def cooccurrence(study, unit: str = "segment", level: str | None = None, window:
     _check_measure(measure, unit)
     counts = count_matrix(study, unit, level, window, coder, participants, where,
                           with_expected=(measure == "ratio"))
+    counts.min_tested_units = int(min_tested_units)
     values = _measure(counts, measure)
     frame = pd.DataFrame(values, index=pd.Index(counts.codes, name="code"), columns=pd.Index(counts.codes))
     out_of_range, imbalance = _flags(counts)
     frame.attrs.update({
-        "rule": counting_rule(unit, window) + " " + measure_rule(measure, unit),
+        "rule": _rule(study, counts, coder) + " " + measure_rule(measure, unit),
+        "same_branch": list(counts.same_branch or []), "tests_withheld": tests_withheld(counts),
         "unit": unit, "measure": measure, "window": window if unit == "window" else None, "level": level,
         "coder": coder, "n_units": int(counts.n_units), "n_codings": int(counts.n_codings),
         "dropped": int(counts.dropped), "out_of_range": out_of_range, "frequency_imbalance": imbalance,
@@ -491,14 +587,29 @@ def cooccurrence(study, unit: str = "segment", level: str | None = None, window:
     return frame
 
 
+def _rule(study, counts: Counts, coder) -> str:
+    from .counting import rule_text
+
+    parts = [rule_text(study, coder), counting_rule(counts.unit, counts.window)]
+    if counts.same_branch:
+        shown = ", ".join(f"{a}–{b}" for a, b in counts.same_branch[:8])
+        more = "" if len(counts.same_branch) <= 8 else f" and {len(counts.same_branch) - 8} more"
+        parts.append(f"{SAME_BRANCH_RULE} Left out: {shown}{more}.")
+    if tests_withheld(counts):
+        parts.append(tests_withheld(counts))
+    return " ".join(parts)
+
+
 def cooccurrence_table(study, unit: str = "segment", level: str | None = None, window: int = 1, coder=None,
-                       participants=None, where: dict | None = None, min_count: int = 1) -> pd.DataFrame:
+                       participants=None, where: dict | None = None, min_count: int = 1,
+                       min_tested_units: int = MIN_TESTED_UNITS) -> pd.DataFrame:
     """Long form, one row per pair of codes (a before b in code order) with
     n_ab >= ``min_count``: code_a, code_b, n_a, n_b, n_ab, c, conditional_ab
     (P(b | a)), conditional_ba, ratio, and p, q for segment/document/participant.
     q is adjusted over ALL pairs of codes, before ``min_count`` drops any.
     Sorted by n_ab descending, then code_a, code_b. attrs as ``cooccurrence``."""
     counts = count_matrix(study, unit, level, window, coder, participants, where, with_expected=True)
+    counts.min_tested_units = int(min_tested_units)
     i, j = np.triu_indices(len(counts.codes), k=1)
     codes = np.asarray(counts.codes, dtype=object)
     own = counts.own
@@ -518,7 +629,8 @@ def cooccurrence_table(study, unit: str = "segment", level: str | None = None, w
     table = table.reset_index(drop=True)
     out_of_range, imbalance = _flags(counts)
     table.attrs.update({
-        "rule": counting_rule(unit, window), "unit": unit, "window": window if unit == "window" else None,
+        "rule": _rule(study, counts, coder), "unit": unit,
+        "same_branch": list(counts.same_branch or []), "tests_withheld": tests_withheld(counts), "window": window if unit == "window" else None,
         "level": level, "coder": coder, "n_units": int(counts.n_units), "n_codings": int(counts.n_codings),
         "dropped": int(counts.dropped), "out_of_range": out_of_range, "frequency_imbalance": imbalance,
     })

@@ -33,12 +33,15 @@ import pandas as pd
 from scipy import sparse
 
 from . import atomic
-from .tables import coding_turns
+from .counting import check_level, default_level, levels_of, passages
+from .errors import TooFew
 from .hierarchy import codes_at, rollup
+from .tables import coding_turns
 from .textutil import study_analyzer
 
 UNCOVERED_BELOW = 0.3
 THEME = "theme"
+MIN_PREDICTED = 5   # predicted turns needed before any precision claim (issue 12, point 9)
 
 
 # -- shared building blocks -----------------------------------------------------
@@ -62,9 +65,12 @@ def _participant_turns(study) -> pd.DataFrame:
     return turns
 
 
-def _carried(study, turns: pd.DataFrame, level: str | None) -> tuple[np.ndarray, list[str]]:
-    """Boolean matrix turns x codes (see "a turn carries a code") and the codes."""
-    rolled = rollup(study.codings, study.codebook, level, study.levels)
+def _carried(study, turns: pd.DataFrame, level: str | None, every_coder: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Boolean matrix turns x codes (see "a turn carries a code") and the codes:
+    the passages counted (``counting.passages``: the primary coder per
+    document), or with ``every_coder`` every coding of anyone."""
+    rolled = (rollup(study.codings, study.codebook, level, study.levels) if every_coder
+              else passages(study, level))
     touched = coding_turns(rolled)[["code", "doc_id", "seg_no"]].drop_duplicates()
     applied = set(touched["code"].dropna().astype(str))
     book = [c for c in codes_at(study.codebook, level) if c in applied]
@@ -127,13 +133,13 @@ def _tfidf(study, min_df: int):
 
     turns = _participant_turns(study)
     if turns.empty:
-        raise ValueError("the study has no participant turns (speaker_role 'participant') to model")
+        raise TooFew("the study has no participant turns (speaker_role 'participant') to model")
     vectorizer = TfidfVectorizer(analyzer=analyzer(study), min_df=min_df)
     try:
         matrix = vectorizer.fit_transform(turns["text"].astype(str).tolist())
     except ValueError as exc:  # sklearn: empty vocabulary / min_df prunes everything
-        raise ValueError(f"no word is used in at least {min_df} participant turns once stop words and "
-                         f"fillers are removed ({exc}); lower min_df") from exc
+        raise TooFew(f"too little text: no word is used in at least {min_df} participant turns once stop words "
+                     f"and fillers are removed ({exc}); lower min_df") from exc
     return turns, matrix.tocsr(), np.asarray(vectorizer.get_feature_names_out(), dtype=object)
 
 
@@ -303,7 +309,7 @@ def topic_number_curve(study, k_values=range(2, 11), seed: int = 0, min_df: int 
         rows.append({"k": k, "reconstruction_error": _reconstruction_error(matrix, weights, model.components_),
                      "coherence_umass": float(np.nanmean(coherence)) if coherence else np.nan})
     if not rows:
-        raise ValueError(f"no k in {list(k_values)} fits {min(matrix.shape)} turns/words")
+        raise TooFew(f"no k in {list(k_values)} fits {min(matrix.shape)} turns/words")
     return pd.DataFrame(rows)
 
 
@@ -346,13 +352,14 @@ class CodeSuggestions:
                 "turns negatives; uncoded turns are never used as negatives. Its precision, recall and F1 "
                 f"are measured by {p['n_splits']}-fold cross-validation grouped by participant (no participant "
                 "is in both the training and the test part of a fold), pooling the out-of-fold predictions "
-                "(probability ≥ 0.5 counts as predicted). Only codes whose precision reaches "
-                f"{p['precision_threshold']:g} make suggestions, for turns carrying no code at all, each "
+                "(probability ≥ 0.5 counts as predicted), with a 95% Wilson interval. Only codes whose precision "
+                f"reaches {p['precision_threshold']:g} over at least {p.get('min_predicted', MIN_PREDICTED)} "
+                "predicted turns make suggestions, for turns carrying no code at all, each "
                 "with its probability (≥ 0.5). Nothing is written into the codings: review and code by hand.")
 
 
 def code_suggestions(study, level: str | None = None, min_examples: int = 8, precision_threshold: float = 0.7,
-                     seed: int = 0, n_splits: int = 5) -> CodeSuggestions:
+                     seed: int = 0, n_splits: int = 5, min_predicted: int = MIN_PREDICTED) -> CodeSuggestions:
     """Cross-validated classifiers that suggest codes for uncoded participant turns.
 
     Counting rules:
@@ -373,18 +380,25 @@ def code_suggestions(study, level: str | None = None, min_examples: int = 8, pre
       precision is 0 when nothing is predicted positive. A turn sharing no
       word with the training turns gets no probability (NaN) and counts as
       not predicted, in cross-validation and in the suggestions alike.
-    * ``suggested`` is ``precision >= precision_threshold``. Such a code is
-      refitted on all labelled turns, and every uncoded turn with probability
-      ≥ 0.5 is listed.
+    * Precision is only claimed from at least ``min_predicted`` predicted
+      turns across the folds (default 5; 1 of 1 is no evidence): below that
+      ``precision`` is still shown but the code makes no suggestion and the
+      note says why. ``precision_low``/``precision_high``: the 95% Wilson
+      interval of precision (scipy ``binomtest(...).proportion_ci``).
+    * ``suggested`` is ``precision >= precision_threshold`` with enough
+      predicted turns. Such a code is refitted on all labelled turns, and
+      every uncoded turn with probability ≥ 0.5 is listed.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
+    level = check_level(study, level)
     turns = _participant_turns(study)
     carried, codes = _carried(study, turns, level)
-    coded_any = _carried(study, turns, None)[0].any(axis=1)
+    coded_any = _carried(study, turns, None, every_coder=True)[0].any(axis=1)
     labelled = np.flatnonzero(carried.any(axis=1))
     uncoded = np.flatnonzero(~coded_any)
     parameters = {"level": level, "min_examples": min_examples, "precision_threshold": precision_threshold,
+                  "min_predicted": min_predicted,
                   "seed": seed, "n_splits": n_splits, "n_labelled": int(len(labelled)),
                   "n_uncoded": int(len(uncoded))}
     try:
@@ -400,9 +414,13 @@ def code_suggestions(study, level: str | None = None, min_examples: int = 8, pre
         for j, code in enumerate(codes):
             y = carried[labelled, j]
             row, folds = _score_code(code, labelled_counts, y, groups[labelled], min_examples, n_splits, seed)
-            row["suggested"] = bool(not np.isnan(row["precision"]) and
+            enough = pd.notna(row["n_predicted"]) and int(row["n_predicted"]) >= min_predicted
+            row["suggested"] = bool(enough and not np.isnan(row["precision"]) and
                                     (row["precision"] >= precision_threshold
                                      or math.isclose(row["precision"], precision_threshold)))
+            if pd.notna(row["n_predicted"]) and not enough:
+                row["note"] = (f"only {int(row['n_predicted'])} predicted turn(s) across folds: too few to "
+                               f"judge precision (needs {min_predicted})")
             score_rows.append(row)
             fold_parts.append(folds)
             if row["suggested"] and len(uncoded):
@@ -433,7 +451,7 @@ def _one_blas_thread():
 
 
 SCORE_COLUMNS = ["code", "n_examples", "n_negatives", "n_participants", "n_splits", "precision", "recall", "f1",
-                 "n_predicted", "suggested", "note"]
+                 "n_predicted", "suggested", "note", "precision_low", "precision_high"]
 
 
 class _Constant:
@@ -480,7 +498,8 @@ def _score_code(code: str, counts, y: np.ndarray, groups: np.ndarray, min_exampl
     participants = np.unique(groups)
     row = {"code": code, "n_examples": n_pos, "n_negatives": n_neg,
            "n_participants": int(len(np.unique(groups[y]))), "n_splits": pd.NA, "precision": np.nan,
-           "recall": np.nan, "f1": np.nan, "n_predicted": pd.NA, "note": ""}
+           "recall": np.nan, "f1": np.nan, "n_predicted": pd.NA, "note": "",
+           "precision_low": np.nan, "precision_high": np.nan}
     empty = pd.DataFrame(columns=["code", "fold", "split", "participant_id"])
     if n_pos < min_examples:
         row["note"] = f"fewer than {min_examples} coded participant turns"
@@ -509,6 +528,10 @@ def _score_code(code: str, counts, y: np.ndarray, groups: np.ndarray, min_exampl
                precision=float(precision_score(y, predicted, zero_division=0)),
                recall=float(recall_score(y, predicted, zero_division=0)),
                f1=float(f1_score(y, predicted, zero_division=0)))
+    if predicted.sum():
+        from scipy.stats import binomtest
+        interval = binomtest(int((predicted & y).sum()), int(predicted.sum())).proportion_ci(method="wilson")
+        row.update(precision_low=float(interval.low), precision_high=float(interval.high))
     return row, pd.DataFrame(fold_rows, columns=["code", "fold", "split", "participant_id"])
 
 
@@ -571,13 +594,16 @@ def code_profiles(study, level: str | None = THEME) -> tuple[pd.DataFrame, str |
     """
     from .themes import theme_matrix
 
+    if level == THEME and THEME not in levels_of(study):
+        # the study's own top level (issue 12, point 3); codes as applied when it has one level
+        level = default_level(study, "top") if len(levels_of(study)) > 1 else None
     presence = theme_matrix(study, level=level, value="presence")
     if level == THEME and presence.to_numpy().sum() == 0:
         level = None
         presence = theme_matrix(study, level=None, value="presence")
     presence = presence.loc[presence.sum(axis=1) > 0]
     if presence.empty:
-        raise ValueError(f"no participant has a coding at level {level!r}; choose another level")
+        raise TooFew(f"no participant has a coding at level {level!r}; choose another level")
     return presence, level
 
 

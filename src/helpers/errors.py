@@ -20,7 +20,7 @@ class Problem:
 
     def line(self) -> str:
         place = self.file if self.where in (None, "") else f"{self.file}:{self.where}"
-        return f"error: {place}: {self.what} — {self.fix}"
+        return redact_message(f"error: {place}: {self.what} — {self.fix}")
 
 
 class InputError(Exception):
@@ -77,3 +77,26 @@ def display_path(file) -> str:
         except ValueError:
             continue
     return str(p)
+
+
+# The study's redactor, once its redactions are read: every error and warning line passes
+# through it, so that a value quoted in a message (a file name, a cell) never shows a term.
+_REDACTOR: list = []
+
+
+def set_redactor(redact) -> None:
+    """Redact every later error and warning line with ``redact`` (text -> text)."""
+    _REDACTOR[:] = [redact]
+
+
+def redact_message(text: str) -> str:
+    """``text`` with the study's redaction terms replaced (unchanged before any is read)."""
+    return _REDACTOR[0](text) if _REDACTOR else text
+
+
+class TooFew(ValueError):
+    """An analysis needs more than the study has (a pilot of one or two interviews).
+
+    Not an input error: the study is valid. Notebooks catch it, show "Too few to …: <why>"
+    and go on (issue 19 item 8); a ``ValueError`` so that callers catching that still do.
+    """

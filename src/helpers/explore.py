@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .tables import coding_turns
 from .hierarchy import codes_at, level_rank, rollup
+from .tables import coding_turns
 
 try:  # the shared KWIC (helpers.frequency) when present: one definition of a hit
     from .frequency import kwic as _shared_kwic

@@ -22,28 +22,22 @@ from nltk.util import ngrams as nltk_ngrams
 from scipy import stats
 
 from . import textutil
+from .counting import _as_list, check_level, holders, passages
+from .errors import TooFew
 from .hierarchy import codes_at, rollup
 
 MISSING_GROUP = "(missing)"
 
 FREQUENCY_RULE = (
-    "applications = codings of the code; segments = distinct turns the code touches (a coding "
-    "counts in every turn from its first to its last); documents / participants = those with at "
-    "least one coding of the code; participants_pct = participants / all participants x 100; "
-    "words_coded = words in the union of the code's coded spans in each document, so overlapping "
-    "codings of the same code are counted once."
+    "applications = passages of the code; segments = distinct turns the code touches (a passage "
+    "counts in every turn from its first to its last); documents = those with at least one passage; "
+    "participants = those holding a passage (their own turn touched); participants_pct = participants / "
+    "all participants x 100; words_coded = words of the utterances in the union of the code's passages "
+    "in each document (speaker labels between turns are not coded words)."
 )
 
 
 # -- selecting codings (shared with cooccurrence) ---------------------------
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        return [value]
-    return list(value)
-
 
 def kept_participants(study, participants=None, where: dict | None = None) -> list[str] | None:
     """Participant ids kept by ``participants`` (a list of ids) and ``where``
@@ -66,14 +60,22 @@ def kept_participants(study, participants=None, where: dict | None = None) -> li
 
 def select_codings(study, level: str | None = None, coder=None, participants=None,
                    where: dict | None = None) -> pd.DataFrame:
-    """The study's codings rolled up to ``level`` and filtered by coder(s) and participants."""
-    codings = rollup(study.codings, study.codebook, level, study.levels)
-    if coder is not None:
-        codings = codings[codings["coder"].isin([str(c) for c in _as_list(coder)])]
+    """The passages counted (``counting.passages``: rolled up to ``level``, the
+    chosen coder(s), overlapping codings of one code merged), kept when a
+    kept participant holds them (``counting.holders``) or, for passages on
+    interviewer turns only, when their document is a kept participant's."""
+    out = passages(study, level, coder)
     kept = kept_participants(study, participants, where)
     if kept is not None:
-        codings = codings[codings["participant_id"].isin(kept)]
-    return codings.reset_index(drop=True)
+        held = holders(study, out)
+        rows = set(held.loc[held["participant_id"].isin(kept), "row"])
+        docs = set(study.documents.loc[study.documents["participant_id"].isin(kept), "doc_id"].astype(str))
+        unheld = ~np.isin(np.arange(len(out)), held["row"].unique())
+        keep = np.isin(np.arange(len(out)), list(rows)) | (unheld & out["doc_id"].astype(str).isin(docs).to_numpy())
+        rule = out.attrs.get("rule")
+        out = out.loc[keep].reset_index(drop=True)
+        out.attrs["rule"] = rule
+    return out
 
 
 def select_segments(study, participants=None, where: dict | None = None) -> pd.DataFrame:
@@ -93,6 +95,7 @@ def select_segments(study, participants=None, where: dict | None = None) -> pd.D
 def code_order(study, level: str | None, codings: pd.DataFrame | None = None) -> list[str]:
     """Codebook order at ``level`` (then any applied code the codebook lacks,
     alphabetically); alphabetical over the applied codes for ``level=None``."""
+    level = check_level(study, level)
     if codings is None:
         codings = rollup(study.codings, study.codebook, level, study.levels)
     applied = sorted(str(c) for c in codings["code"].dropna().unique())
@@ -127,43 +130,72 @@ def turns_touched(codings: pd.DataFrame) -> pd.DataFrame:
 def code_frequencies(study, level: str | None = None, by: str | None = None, coder=None) -> pd.DataFrame:
     """One row per code (per group of ``by``): how often and how widely it is applied.
 
-    Columns: ``code``, ``applications`` (codings), ``segments`` (distinct turns
-    touched; a coding counts in every turn from ``seg_first`` to ``seg_last``),
-    ``documents``, ``participants`` (distinct participants with the code),
-    ``participants_pct`` (of all participants in ``study.participants``, or of
-    the group's participants when ``by`` is given), ``words_coded``.
+    What is counted is ``counting.passages`` (DESIGN §4): codings rolled up to
+    ``level``, of the primary coder per document unless ``coder`` says
+    otherwise (a name, a list, or "all"), overlapping codings of one code in
+    one document merged into one passage.
 
-    Words coded: the words (``textutil`` tokens, annotations excluded) of the
-    union of the code's coded character spans in each document, so two
-    overlapping codings of the same code count the shared words once; a word
-    counts when any of its characters is coded. A coding without character
-    offsets stands for the whole turns it touches.
+    Parameters
+    ----------
+    study : Study
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the
+        unnamed level): codes at that level, codings below rolled up (codebook
+        codes with no coding appear with zeros).
+    by : str, optional
+        A participants attribute: the result is LONG, one row per (group,
+        code), every combination (zeros included). A passage counts in the
+        group of each participant holding it; passages held by no participant
+        (interviewer turns only) form the group "(missing)" with participants without a value.
+    coder : None, "all", str or list of str
+        See ``counting.select_coders``.
 
-    ``level``: codes at that level with codings below rolled up to them
-    (codebook codes with no coding appear with zeros); ``None`` = codes as applied.
-    ``by``: a participants attribute; the result is LONG: one row per (group,
-    code), every combination present (zeros included), with ``group_size`` the
-    group's participants and ``participants_pct`` relative to it. Participants
-    without a value form the group "(missing)".
-    Rows are sorted by applications (descending), then code; by group first with ``by``.
+    Returns
+    -------
+    DataFrame
+        Columns ``code``, ``applications`` (passages), ``segments`` (distinct
+        turns touched; a passage counts in every turn from ``seg_first`` to
+        ``seg_last``), ``documents``, ``participants`` (distinct participants
+        holding a passage: those whose own turns it touches, never through an
+        interviewer turn alone), ``participants_pct`` (of all participants, or
+        of the group's with ``by``), ``words_coded`` (words of the union of the
+        code's passages in each document, counting only the words of the
+        utterances: speaker labels between turns are not coded words; a word
+        counts when any of its characters is coded). With ``by``: the
+        attribute column first and ``group_size``. Rows sorted by applications
+        (descending), then code; by group first with ``by``.
+        ``attrs["rule"]`` states the counting rules.
+
+    Raises
+    ------
+    InputError
+        Unknown level or coder.
+    ValueError
+        ``by`` is not a participants attribute.
     """
-    codings = select_codings(study, level, coder).copy()
-    codes = code_order(study, level) if level is not None else sorted(set(codings["code"].astype(str)))
+    level = check_level(study, level)
+    found = select_codings(study, level, coder)
+    rule = found.attrs.get("rule", "")
+    codes = code_order(study, level) if level is not None else sorted(set(found["code"].astype(str)))
     n_participants = len(study.participants)
+    held = _held(study, found)
     keys = ["code"]
     if by is not None:
         groups = _participant_groups(study, by)
-        codings["group"] = codings["participant_id"].map(groups).fillna(MISSING_GROUP)
+        held["group"] = held["participant_id"].map(groups).fillna(MISSING_GROUP)
         keys = ["group", "code"]
-    counts = _frequency_counts(study, codings, keys)
+    counts = _frequency_counts(study, held, keys)
     if by is None:
         out = counts.reindex(pd.Index(codes, name="code"), fill_value=0).reset_index()
         out["participants_pct"] = 100.0 * out["participants"] / n_participants if n_participants else np.nan
         out = out.sort_values(["applications", "code"], ascending=[False, True], kind="stable")
-        return out[["code", "applications", "segments", "documents", "participants", "participants_pct",
-                    "words_coded"]].reset_index(drop=True)
+        out = out[["code", "applications", "segments", "documents", "participants", "participants_pct",
+                   "words_coded"]].reset_index(drop=True)
+        out.attrs["rule"] = rule + " " + FREQUENCY_RULE
+        out.attrs["level"] = level
+        return out
     sizes = groups.value_counts().rename("group_size")
-    group_names = sorted(set(sizes.index) | set(codings["group"]), key=str)
+    group_names = sorted(set(sizes.index) | set(held["group"]), key=str)
     grid = pd.MultiIndex.from_product([group_names, codes], names=["group", "code"])
     out = counts.reindex(grid, fill_value=0).reset_index()
     out["group_size"] = out["group"].map(sizes).fillna(0).astype("int64")
@@ -172,8 +204,24 @@ def code_frequencies(study, level: str | None = None, by: str | None = None, cod
                                        np.nan)
     out = out.sort_values(["group", "applications", "code"], ascending=[True, False, True], kind="stable")
     out = out.rename(columns={"group": by})
-    return out[[by, "code", "applications", "segments", "documents", "participants", "group_size",
-                "participants_pct", "words_coded"]].reset_index(drop=True)
+    out = out[[by, "code", "applications", "segments", "documents", "participants", "group_size",
+               "participants_pct", "words_coded"]].reset_index(drop=True)
+    out.attrs["rule"] = rule + " " + FREQUENCY_RULE
+    out.attrs["level"] = level
+    return out
+
+
+def _held(study, found: pd.DataFrame) -> pd.DataFrame:
+    """One row per (passage, holder); a passage no participant holds keeps one
+    row with no participant. Column ``passage`` is the passage's position."""
+    held = holders(study, found)
+    unheld = np.setdiff1d(np.arange(len(found)), held["row"].unique())
+    rows = np.concatenate([held["row"].to_numpy(dtype=np.int64), unheld])
+    pids = pd.array(list(held["participant_id"]) + [pd.NA] * len(unheld), dtype="string")
+    out = found.iloc[rows].reset_index(drop=True)
+    out["participant_id"] = pids
+    out["passage"] = rows
+    return out
 
 
 def _participant_groups(study, by: str) -> pd.Series:
@@ -189,7 +237,7 @@ def _participant_groups(study, by: str) -> pd.Series:
 def _frequency_counts(study, codings: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = codings.groupby(keys, sort=False)
     out = pd.DataFrame({
-        "applications": grouped.size(),
+        "applications": grouped["passage"].nunique() if "passage" in codings else grouped.size(),
         "documents": grouped["doc_id"].nunique(),
         "participants": grouped["participant_id"].nunique(),
     })
@@ -214,8 +262,12 @@ def words_coded(study, codings: pd.DataFrame, keys: list[str]) -> pd.Series:
                          dtype="int64")
     merged = _merge_spans(spans, keys + ["doc_id"])
     merged["words"] = 0
+    turns = study.segments[["doc_id", "start", "end"]].dropna()
+    turn_spans = {str(d): (g["start"].to_numpy(dtype=np.int64), g["end"].to_numpy(dtype=np.int64))
+                  for d, g in turns.groupby(turns["doc_id"].astype(str), sort=False)}
     for doc_id, rows in merged.groupby("doc_id", sort=False).groups.items():
-        starts, ends = _token_bounds(_document_text(study, str(doc_id)))
+        starts, ends = _token_bounds(_utterances_only(_document_text(study, str(doc_id)),
+                                                      turn_spans.get(str(doc_id))))
         block = merged.loc[rows]
         # tokens overlapping [s, e): those starting before e minus those ending at or before s
         inside = (np.searchsorted(starts, block["end"].to_numpy(), side="left")
@@ -256,6 +308,23 @@ def _merge_spans(spans: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     block = new_block.cumsum()
     merged = spans.groupby(block, sort=False).agg({**{k: "first" for k in keys}, "start": "min", "end": "max"})
     return merged.reset_index(drop=True)
+
+
+def _utterances_only(text: str, turn_spans) -> str:
+    """``text`` with everything outside the turns' utterances blanked (speaker
+    labels, timestamps between turns), keeping every character offset, so a
+    passage over two turns counts the words of the two utterances only.
+    Unchanged when the document has no turns with offsets."""
+    if turn_spans is None or not len(turn_spans[0]):
+        return text
+    pieces, position = [], 0
+    for start, end in sorted(zip(turn_spans[0].tolist(), turn_spans[1].tolist())):
+        start, end = max(start, position), min(max(end, position), len(text))
+        pieces.append(" " * (start - position))
+        pieces.append(text[start:end])
+        position = end
+    pieces.append(" " * (len(text) - position))
+    return "".join(pieces)
 
 
 def _masked(text: str) -> str:
@@ -409,8 +478,11 @@ def log_ratio(a, b, c, d) -> np.ndarray:
     return np.log2((a / c) / (b / d))
 
 
+MIN_EXPECTED = 5.0   # keyness: no test where the expected count in the group is below this (issue 12)
+
+
 def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
-            remove_fillers: bool = True) -> pd.DataFrame:
+            remove_fillers: bool = True, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
     """Words each group says more (or less) than everyone else: each group
     against the rest of the participants' words.
 
@@ -422,6 +494,13 @@ def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
     0.5 put in for a zero count; ``use``: "over" or "under". Rows: every term with
     a + b >= ``min_count``, for every group; sorted by group, then G² descending,
     then term. ``by``: "participant" or a participants attribute.
+
+    Many tests on small counts: ``expected`` is E1 = c(a+b)/(c+d), the count
+    the group would have at the rest's rate; ``tested`` is E1 >= ``min_expected``
+    (default 5, the usual floor for a chi-square approximation); ``p`` and
+    ``q`` are NaN for untested rows. ``q`` is the Benjamini–Hochberg adjusted
+    p over every tested row of the table (all groups, all terms: every test
+    run). ``attrs["rule"]`` states this.
     """
     terms = _participant_turn_terms(study, ngram, remove_fillers)
     column = "participant_id" if by == "participant" else by
@@ -430,7 +509,7 @@ def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
     every_term = (pd.DataFrame({"group": groups, "term": terms["term"]})
                   .groupby(["group", "term"]).size().unstack("term", fill_value=0))
     if every_term.shape[0] < 2:
-        raise ValueError(f"keyness compares groups of {by!r}: it needs at least two groups with words")
+        raise TooFew(f"keyness compares groups of {by!r}: it needs at least two groups with words")
     totals = every_term.sum(axis=1).to_numpy(dtype="float64")
     counts = every_term.loc[:, every_term.sum(axis=0) >= min_count]
     counts = counts.reindex(columns=sorted(counts.columns))
@@ -452,8 +531,31 @@ def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
         "p": stats.chi2.sf(g2, df=1).ravel(),
     })
     out["use"] = np.where(out["per_1000_group"] >= out["per_1000_rest"], "over", "under")
+    out["expected"] = (c * (a + b) / (c + d)).ravel()
+    out["tested"] = out["expected"] >= min_expected
+    out.loc[~out["tested"], "p"] = np.nan
+    out["q"] = np.nan
+    if out["tested"].any():
+        out.loc[out["tested"], "q"] = stats.false_discovery_control(out.loc[out["tested"], "p"].to_numpy(),
+                                                                     method="bh")
     out = out.sort_values([column, "g2", "term"], ascending=[True, False, True], kind="stable")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["rule"] = (f"Each group against the rest of the participants' words (log-likelihood G², Rayson & "
+                         f"Garside 2000). A term is tested only where its expected count in the group is at "
+                         f"least {min_expected:g}; p-values of the {int(out['tested'].sum())} tests run are "
+                         f"corrected for false discoveries (Benjamini–Hochberg q). Untested rows show counts only.")
+    return out
+
+
+def default_term(study) -> str | None:
+    """The study's most frequent content word (``word_frequencies`` over all
+    participant turns, stop words and fillers out, words starting with a
+    letter only; ties by the word): the
+    KWIC term a notebook uses when none is given. None when no word is left."""
+    words = word_frequencies(study, by=None)
+    # a content word starts with a letter: not a redaction placeholder such as "(psw)" or a number
+    words = words[words["term"].astype(str).str.match(r"^[^\W\d_]")]
+    return None if words.empty else str(words.iloc[0]["term"])
 
 
 # -- concordance --------------------------------------------------------------

@@ -37,6 +37,7 @@ class Hierarchy:
         self.levels = list(levels or DEFAULT_LEVELS)
         book = codebook.fillna({"level": "", "parent": ""})
         self.nodes: list[tuple[str, str]] = list(zip(book["code"].astype(str), book["level"].astype(str)))
+        self._node_set = set(self.nodes)  # node() is called once per distinct coding: no list scan
         self.by_name: dict[str, list[str]] = {}
         for code, level in self.nodes:
             self.by_name.setdefault(code, []).append(level)
@@ -60,7 +61,7 @@ class Hierarchy:
     def node(self, code: str, level: str | None) -> tuple[str, str]:
         """The codebook node a coding's (code, level) refers to."""
         level = level or ""
-        if (code, level) in self.parent or (code, level) in set(self.nodes):
+        if (code, level) in self.parent or (code, level) in self._node_set:
             return (code, level)
         options = self.by_name.get(code, [])
         if len(options) == 1 and (not level or not options[0]):
@@ -82,6 +83,49 @@ class Hierarchy:
             if lv == target:
                 return name
         return None
+
+    def ancestors_at(self, target: str) -> dict[tuple[str, str], str | None]:
+        """For every node walked, the name of its ancestor at level ``target`` (None when none).
+
+        Linear in the number of nodes: each walk stops at a node already answered, so a
+        3,000-deep parent chain costs 3,000 steps, not 3,000² (``ancestor_at`` per node).
+
+        Returns
+        -------
+        dict
+            (code, level) -> ancestor name or None; nodes reached only through a cycle are
+            answered as ``ancestor_at`` answers them (cycles are refused by ``check``).
+        """
+        memo: dict[tuple[str, str], str | None] = {}
+        for start in self.nodes:
+            self._walk_to(start, target, memo)
+        return memo
+
+    def _walk_to(self, start, target, memo) -> str | None:
+        path, on_path, current, result = [], set(), start, None
+        while current is not None:
+            if current in memo:
+                result = memo[current]
+                break
+            if current in on_path:  # a cycle: answer each node on its own (rare, refused by check)
+                for node in path:
+                    memo.setdefault(node, self.ancestor_at(node[0], node[1], target))
+                return memo[start]
+            if current[1] == target:
+                result = current[0]
+                memo[current] = result
+                break
+            path.append(current)
+            on_path.add(current)
+            current = self.parent.get(current)
+        for node in path:
+            memo[node] = result
+        return result
+
+    def ancestor_at_memo(self, code: str, level: str | None, target: str,
+                         memo: dict[tuple[str, str], str | None]) -> str | None:
+        """``ancestor_at`` sharing ``memo`` across calls (see ``ancestors_at``)."""
+        return self._walk_to(self.node(code, level), target, memo)
 
     def descendants(self, code: str) -> set[str]:
         """Names of the code and every code below it."""
@@ -110,8 +154,9 @@ def rollup(codings: pd.DataFrame, codebook: pd.DataFrame, level: str | None,
         return codings
     hierarchy = Hierarchy(codebook, levels)
     pairs = codings[["code", "level"]].drop_duplicates()
+    memo: dict = {}  # shared walks: linear in the codebook even for a long parent chain
     mapping = {
-        (c, lv): hierarchy.ancestor_at(str(c), "" if pd.isna(lv) else str(lv), level)
+        (c, lv): hierarchy.ancestor_at_memo(str(c), "" if pd.isna(lv) else str(lv), level, memo)
         for c, lv in zip(pairs["code"], pairs["level"])
     }
     # One lookup per distinct (code, level), then a merge: no Python loop over codings.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -16,15 +17,27 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, atomic, tables
-from .cleaning import CleanDocument, Redactor, clean_document, load_redactions, scan_identifiers
+from .cleaning import (
+    CleanDocument,
+    Redactor,
+    clean_document,
+    load_redactions,
+    normalise,
+    redaction_warnings,
+    scan_identifiers,
+)
 from .config import StudyConfig
-from .errors import InputError, ProblemList
+from .counting import uncounted_coder_warnings
+from .errors import InputError, ProblemList, display_path
+from .ids import check_ids, file_stem
+from .leakscan import scan_folders
+from .safety import check_inputs_inside
 from .study import StudyPaths
 from .transcripts import RawDocument, SpeakerLabels, read_transcript, transcript_files
 
-INGEST_VERSION = "1"  # bump when the processed tables change for the same inputs
+INGEST_VERSION = "2"  # bump when the processed tables change for the same inputs
 PACKAGES = ["pandas", "numpy", "pyarrow", "scipy", "scikit-learn", "nltk", "matplotlib", "seaborn",
-            "networkx", "papermill", "nbconvert", "python-docx", "openpyxl", "krippendorff", "rapidfuzz", "webvtt-py"]
+            "networkx", "papermill", "nbconvert", "python-docx", "openpyxl", "krippendorff", "rapidfuzz", "webvtt-py", "charset-normalizer", "striprtf", "odfpy"]
 
 
 @dataclass
@@ -39,6 +52,12 @@ class Built:
     report_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     redaction_counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)   # what check says it did (not problems)
+
+
+# About 3 million words, a hundred times the longest interview; every text step is linear
+# time, so this bounds memory and run time, and is said as an error when passed.
+MAX_TRANSCRIPT_BYTES = 20 * 2**20
 
 
 def fingerprint_inputs(config: StudyConfig) -> str:
@@ -52,12 +71,13 @@ def fingerprint_inputs(config: StudyConfig) -> str:
 # -- participants ------------------------------------------------------------------
 
 def load_participants(config: StudyConfig, redact: Redactor) -> pd.DataFrame:
-    from .sheets import read_csv_table
+    from .sheets import read_table
 
     path = config.participants
     if path is None or not path.is_file():
         return pd.DataFrame({"participant_id": pd.Series([], dtype="string")})
-    frame = read_csv_table(path)
+    # participants.xlsx is read like participants.csv: its first sheet
+    frame = next(iter(read_table(path).values()))
     lower = {c.lower(): c for c in frame.columns}
     if "participant_id" not in lower:
         raise InputError.one(path, "no 'participant_id' column", "name the first column participant_id")
@@ -72,25 +92,55 @@ def load_participants(config: StudyConfig, redact: Redactor) -> pd.DataFrame:
         if dup and pid:
             problems.add(path, f"participant_id '{redact(pid)}' appears more than once",
                          "give each participant one row", f"row {row}")
+    check_ids(((pid, path, f"row {row}") for row, pid in zip(rows, ids)), "participant_id", problems)
     problems.raise_if_any()
     frame["participant_id"] = ids
     # participant_id first, wherever the researcher put it
     frame = frame[["participant_id"] + [c for c in frame.columns if c != "participant_id"]]
+    # NFC before redaction: a cell typed on a Mac may be decomposed (NFD)
     for col in frame.columns:
-        frame[col] = frame[col].map(lambda v: redact(str(v)) if v is not None else None)
-    frame.columns = ["participant_id"] + [redact(c) for c in frame.columns[1:]]
+        frame[col] = frame[col].map(lambda v: redact(normalise(str(v))) if v is not None else None)
+    frame.columns = ["participant_id"] + [redact(normalise(str(c))) for c in frame.columns[1:]]
     return frame.reset_index(drop=True)
 
 
-def document_participant(doc: RawDocument, participants: pd.DataFrame) -> str | None:
+PSEUDONYM_COLUMNS = {"pseudonym", "name", "alias"}
+
+
+def participant_names(participants: pd.DataFrame) -> dict[str, str]:
+    """Pseudonym (or name, alias) -> participant_id, from participants.csv:
+    such a name is a speaker label that attributes its turn to that participant."""
+    out: dict[str, str] = {}
+    for col in participants.columns:
+        if str(col).strip().lower() in PSEUDONYM_COLUMNS:
+            for pid, name in zip(participants["participant_id"], participants[col]):
+                if name is not None and not pd.isna(name) and str(name).strip():
+                    out.setdefault(str(name).strip(), str(pid))
+    return out
+
+
+def document_participant(doc: RawDocument, participants: pd.DataFrame, mapping: list[str] | None = None) -> str | None:
+    """The participant a document belongs to: fixed by its source, else the
+    participants.csv row whose ``doc_id`` names it (ids compared normalised,
+    see helpers.ids), else the document's own id. A focus group has none.
+    ``mapping`` collects a line per document mapped through ``doc_id``."""
+    from .ids import IdMatcher
+
     if doc.participant_id:
         return doc.participant_id
     if doc.kind == "focus_group":
         return None
     if "doc_id" in participants.columns:
-        hit = participants.loc[participants["doc_id"].astype(str) == doc.doc_id, "participant_id"]
-        if len(hit):
-            return str(hit.iloc[0])
+        hit = IdMatcher([doc.doc_id]).match
+        for value, pid in zip(participants["doc_id"], participants["participant_id"]):
+            if value is None or pd.isna(value) or not str(value).strip():
+                continue
+            found, how = hit(str(value))
+            if found is not None:
+                if mapping is not None:
+                    via = "" if how == "exact" else f" (doc_id '{value}' matched by normalising)"
+                    mapping.append(f"{Path(doc.source_file).name} -> participant {pid}{via}")
+                return str(pid)
     return doc.doc_id
 
 
@@ -100,12 +150,18 @@ def read_transcripts(config: StudyConfig, labels: SpeakerLabels, redact: Redacto
     problems = ProblemList()
     docs: dict[str, RawDocument] = {}
     for path in transcript_files(config.transcripts):
+        size = path.stat().st_size
+        if size > MAX_TRANSCRIPT_BYTES:  # stated, rather than a run whose length depends on the machine
+            problems.add(path, f"the transcript is {size / 2**20:.0f} MB; the limit for one transcript is "
+                         f"{MAX_TRANSCRIPT_BYTES / 2**20:.0f} MB", "split it into one file per interview or session")
+            continue
         try:
-            doc = read_transcript(path, labels)
+            doc = read_transcript(path, labels, getattr(config, "encoding", None))
         except InputError as exc:
             problems.extend(exc)
             continue
-        doc.doc_id = redact(doc.doc_id)
+        # NFC first: a file name saved by macOS is decomposed (NFD)
+        doc.doc_id = redact(normalise(doc.doc_id))
         if doc.doc_id in docs:
             problems.add(path, f"a second transcript for document '{doc.doc_id}' (also {docs[doc.doc_id].source_file.name})",
                          "keep one file per interview: remove or rename one of them")
@@ -118,32 +174,58 @@ def read_transcripts(config: StudyConfig, labels: SpeakerLabels, redact: Redacto
 def build(paths: StudyPaths, config: StudyConfig) -> Built:
     from . import coding
 
+    check_inputs_inside(config)  # a link in transcripts/ may point at another study's file
     redact = load_redactions(config.redactions)
     participants = load_participants(config, redact)
     known_ids = set(participants["participant_id"].astype(str))
-    labels = SpeakerLabels(config.speakers, known_ids)
+    labels = SpeakerLabels(config.speakers, known_ids, participant_names(participants))
     raw_docs = read_transcripts(config, labels, redact)
     stand_ins = coding.stand_in_documents(config, {d.doc_id for d in raw_docs}, known_ids, labels, redact)
     raw_docs += stand_ins
+    clashes = ProblemList()  # 'P01.txt' and 'p01.docx' would be one document to a coding sheet
+    check_ids(((d.doc_id, d.source_file, None) for d in raw_docs), "document id", clashes)
+    clashes.raise_if_any()
     if not raw_docs:
         raise InputError.one(config.transcripts or config.root, "no documents in this study",
                              "put transcripts (.txt .md .docx .vtt .srt) in transcripts/, or a coding table or "
                              "REFI-QDA project in codings/")
     warnings: list[str] = []
+    notes: list[str] = []
     docs: dict[str, CleanDocument] = {}
+    mapping: list[str] = []
+    losses = ProblemList()
     for raw in raw_docs:
-        pid = document_participant(raw, participants)
+        pid = document_participant(raw, participants, mapping)
         docs[raw.doc_id] = clean_document(raw, labels, redact, pid)
+        shown = _relative(raw.source_file, config.root)
+        warnings += [redact(n.replace(display_path(raw.source_file), shown, 1)) for n in raw.notes]
+        loss_problem = conservation_problem(docs[raw.doc_id], redact)
+        if loss_problem is not None:
+            if config.strict:
+                losses.add(raw.source_file, *loss_problem)
+            else:
+                warnings.append(redact(f"{shown}: {loss_problem[0]} — {loss_problem[1]}"))
+    losses.raise_if_any()
+    if mapping:
+        notes.append("documents mapped to participants by participants.csv doc_id: " + "; ".join(redact(m) for m in mapping))
     participants = add_missing_participants(participants, docs, stand_ins, warnings, redact)
     imported = coding.import_codings(config, docs, participants, labels, redact)
     warnings += imported.warnings
     if imported.participants is not None:
         participants = imported.participants
+    imported.codings["use"] = coding_use(config, imported.codings, redact)
+    warnings += [redact.quietly(w) for w in uncounted_coder_warnings(imported.codings, config)]
+    # Every string of every table passes the redactor once more, so that what no reader
+    # redacted itself (a level named from a column header, say) is redacted here.
+    imported.codings = redact_frame(imported.codings, redact)
+    imported.codebook = redact_frame(imported.codebook, redact)
+    participants = redact_frame(participants, redact)
     segments = pd.concat([d.segments for d in docs.values()], ignore_index=True)
-    documents = documents_table(docs, config, redact)
-    review = scan_identifiers(list(docs.values()), redact.placeholders)
-    report_tables = dict(imported.report_tables)
+    documents = redact_frame(documents_table(docs, config, redact), redact)
+    review = scan_identifiers(list(docs.values()) + side_documents(raw_docs, redact), redact.placeholders)
+    report_tables = {name: redact_frame(frame, redact) for name, frame in imported.report_tables.items()}
     report_tables["identifier_review"] = review
+    warnings += redaction_warnings(redact, imported.codebook.get("code", pd.Series([], dtype=object)).tolist())
     report_tables["redaction_summary"] = pd.DataFrame(
         sorted(redact.counts.items()), columns=["placeholder", "replacements"])
     return Built(config=config, documents=tables.conform("documents", documents),
@@ -152,7 +234,85 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
                  codebook=tables.conform("codebook", imported.codebook),
                  participants=tables.conform("participants", participants),
                  texts={d.doc_id: d.text for d in docs.values()}, report_tables=report_tables,
-                 warnings=warnings, redaction_counts=dict(redact.counts))
+                 warnings=warnings, redaction_counts=dict(redact.counts), notes=notes)
+
+
+def side_documents(raw_docs: list[RawDocument], redact: Redactor) -> list[CleanDocument]:
+    """Word headers, footers and comments of each document as pseudo-turns
+    (seg_no 0, one per paragraph), redacted, for the identifier scan only: they are not transcript
+    text (issue 13, point 2), but a name in a header is still a name."""
+    from .cleaning import normalise
+
+    out = []
+    for raw in raw_docs:
+        if not raw.side_text:
+            continue
+        pieces = [redact(normalise(piece)) for piece in raw.side_text]
+        segments = pd.DataFrame([{"doc_id": raw.doc_id, "seg_no": 0, "text": piece, "speaker": "",
+                                  "speaker_role": "other", "participant_id": None} for piece in pieces])
+        out.append(CleanDocument(raw.doc_id, None, "\n".join(pieces), segments, raw))
+    return out
+
+
+def _relative(path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def conservation_problem(doc: CleanDocument, redact: Redactor) -> tuple[str, str, str] | None:
+    """(what, fix) when the document's reader saw words that its clean text
+    lacks and no stated rule removed (helpers.conservation); else None."""
+    from .conservation import check_document
+
+    # a fresh Redactor with the same terms: its replacements are not counted twice
+    loss = check_document(doc.raw.seen_text, doc.text, doc.raw.removed, Redactor(redact.terms))
+    if loss is None:
+        return None
+    return (f"{loss.n_missing} of {loss.n_source} words read from the source are not in the clean text and no "
+            f"stated rule removed them; first missing: \"{loss.first_passage}\"",
+            "check the file in its own program (hidden or unusual text?); 'strict: true' in study.yml makes this an error")
+
+
+def redact_frame(frame: pd.DataFrame, redact) -> pd.DataFrame:
+    """``frame`` with every string cell and column name redacted (NFC first).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    redact : callable str -> str
+
+    Returns
+    -------
+    DataFrame
+        Same shape, index and dtypes; only strings changed.
+    """
+    if frame is None or not len(frame.columns):
+        return frame
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: redact(normalise_keep_lines(v)) if isinstance(v, str) else v)
+    out.columns = [redact(normalise_keep_lines(c)) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def normalise_keep_lines(text: str) -> str:
+    """NFC only (a cell's line breaks and spacing are kept)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def coding_use(config: StudyConfig, codings: pd.DataFrame, redact) -> list[str]:
+    """Per coding: "agreement" when its file comes from a codings entry with
+    ``use: agreement`` (a reliability coder: counted by agreement only), else
+    "analysis" (DESIGN §4 "Coders")."""
+    from .coding import source_files, source_name
+
+    reliability = {redact(source_name(f, config.root)) for entry, f in source_files(config)
+                   if getattr(entry, "use", "analysis") == "agreement"}
+    files = codings["source"].astype("string").fillna("").str.split("#", n=1).str[0]
+    return ["agreement" if f in reliability else "analysis" for f in files]
 
 
 def add_missing_participants(participants: pd.DataFrame, docs: dict[str, CleanDocument],
@@ -225,7 +385,8 @@ def manifest(built: Built, paths: StudyPaths, redact_name) -> dict:
     term: the title and parameters (e.g. a name added to stopwords) are redacted."""
     config = built.config
     parameters = {"levels": config.levels, "speakers": config.speakers, "fillers": config.fillers,
-                  "stopwords": config.stopwords, "quote_match_threshold": config.quote_match_threshold}
+                  "stopwords": config.stopwords, "quote_match_threshold": config.quote_match_threshold,
+                  "primary_coder": config.primary_coder}
     return {
         "study": redact_name(paths.name),
         "title": redact_name(config.title),
@@ -240,6 +401,9 @@ def manifest(built: Built, paths: StudyPaths, redact_name) -> dict:
                  "participants": len(built.participants)},
         "redactions": built.redaction_counts,
         "warnings": [redact_name(w) for w in built.warnings],
+        "tables": sorted(built.report_tables),  # the tables/*.csv ingest wrote (notebooks add more)
+        "encodings": {redact_name(str(r)): e for r, e in zip(built.documents["source_file"], built.documents["encoding"])
+                      if isinstance(e, str)},
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -253,11 +417,15 @@ def write_processed(built: Built, paths: StudyPaths) -> None:
         for name in tables.CONTRACT:
             atomic.write_parquet(staging / f"{name}.parquet", getattr(built, name))
         for doc_id, text in built.texts.items():
-            atomic.write_text(staging / "texts" / f"{doc_id}.txt", text)
+            atomic.write_text(staging / "texts" / f"{file_stem(doc_id)}.txt", text)  # safe, unique (ids.py)
         for name, frame in built.report_tables.items():
             atomic.write_csv(staging / "tables" / f"{name}.csv", frame)
         redact = load_redactions(built.config.redactions)
         atomic.write_json(staging / "manifest.json", manifest(built, paths, redact))
+        # The leak scan before the swap: a term that got through never reaches data/processed/.
+        scan = scan_folders([staging], redact)
+        if scan.leaks or scan.unreadable:
+            raise scan.as_error(lambda p: paths.processed / p.relative_to(staging))
 
 
 def run_ingest(paths: StudyPaths, config: StudyConfig) -> Built:

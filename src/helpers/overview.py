@@ -8,7 +8,7 @@ import string
 
 import pandas as pd
 
-from . import textutil
+from . import atomic, textutil
 from .study import Study
 
 
@@ -40,11 +40,15 @@ def talk_share(study: Study) -> pd.DataFrame:
 
 
 def annotation_counts(study: Study) -> pd.DataFrame:
-    """Transcriber annotations per document, e.g. [laughs] 4, (inaudible) 2."""
+    """Transcriber annotations per document, e.g. [laughs] 4, (inaudible) 2.
+    A redaction placeholder written in brackets ("[sister]") is not an annotation."""
+    summary = report_table(study, "redaction_summary")
+    placeholders = set(summary["placeholder"]) if "placeholder" in summary else set()
     rows = []
     for doc_id, text in zip(study.segments["doc_id"], study.segments["text"].astype(str)):
         for note in textutil.annotations(text):
-            rows.append((doc_id, note.lower()))
+            if note not in placeholders:
+                rows.append((doc_id, note.lower()))
     frame = pd.DataFrame(rows, columns=["doc_id", "annotation"])
     if frame.empty:
         return pd.DataFrame(columns=["annotation"])
@@ -59,9 +63,15 @@ def report_table(study: Study, name: str) -> pd.DataFrame:
     if not path.is_file() or path.stat().st_size == 0:
         return pd.DataFrame()
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+    # undo the spreadsheet-safety quote (atomic.neutralise_cell) for display
+    frame.columns = [atomic.restore_cell(c) for c in frame.columns]
+    return frame.apply(lambda col: col.map(atomic.restore_cell))
+
+
+MAX_TREE_INDENT = 12
 
 
 def codebook_tree(study: Study) -> pd.DataFrame:
@@ -77,21 +87,31 @@ def codebook_tree(study: Study) -> pd.DataFrame:
         parent = hierarchy.parent.get(node)
         children.setdefault(parent, []).append(node)
     rows = []
-
-    def total(node) -> int:
-        return own.get(node, 0) + sum(total(child) for child in children.get(node, []))
-
-    def walk(node, depth, seen):
+    # Iterative, each node once: a recursive walk hit Python's recursion limit and
+    # recounted every subtree on a deep parent chain (robustness case codebook_deep_chain).
+    totals: dict = {}
+    stack = [(root, False) for root in children.get(None, [])]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            totals[node] = own.get(node, 0) + sum(totals.get(c, 0) for c in children.get(node, []))
+        elif node not in totals:
+            totals[node] = 0  # a placeholder also cuts a cycle
+            stack.append((node, True))
+            stack.extend((child, False) for child in children.get(node, []) if child not in totals)
+    seen: set = set()
+    stack = [(root, 0) for root in reversed(children.get(None, []))]
+    while stack:
+        node, depth = stack.pop()
         if node in seen:
-            return
-        seen = seen | {node}
-        rows.append({"code": "    " * depth + node[0], "level": node[1], "applied": own.get(node, 0),
-                     "with_children": total(node)})
-        for child in children.get(node, []):
-            walk(child, depth + 1, seen)
-
-    for root in children.get(None, []):
-        walk(root, 0, frozenset())
+            continue
+        seen.add(node)
+        # indentation stops at MAX_TREE_INDENT levels, the depth written instead: a 3,000-deep
+        # chain would otherwise put 18 million spaces on the page
+        indent = "    " * depth if depth <= MAX_TREE_INDENT else "    " * MAX_TREE_INDENT + f"[depth {depth}] "
+        rows.append({"code": indent + node[0], "level": node[1], "applied": own.get(node, 0),
+                     "with_children": totals.get(node, own.get(node, 0))})
+        stack.extend((child, depth + 1) for child in reversed(children.get(node, [])))
     return pd.DataFrame(rows, columns=["code", "level", "applied", "with_children"])
 
 

@@ -29,8 +29,13 @@ def talk_summary(study: Study, participant: str) -> pd.DataFrame:
     return pd.DataFrame({
         "measure": ["turns spoken", "words spoken", "share of their documents' words"],
         "participant": [int(row["turns"]), int(row["words"]), round(float(share.mean()), 3) if len(share) else 0.0],
-        "group mean": [round(float(per_person["turns"].mean()), 1), round(float(per_person["words"].mean()), 1), None],
+        "group mean": [_mean(per_person["turns"]), _mean(per_person["words"]), None],
     })
+
+
+def _mean(values: pd.Series) -> float | None:
+    """Mean to one decimal; None over nobody (no participant turn in the study yet)."""
+    return round(float(values.mean()), 1) if len(values) else None
 
 
 def code_profile(study: Study, participant: str, level: str | None = "theme") -> pd.DataFrame:

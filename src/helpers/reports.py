@@ -1,16 +1,9 @@
-"""The batch: run the notebooks with papermill, render HTML, write the index.
+"""Reports: the notebook registry, parameters, the run lock, HTML pages, the
+index page and the redaction scan. The batch itself (snapshot, kernels,
+parallel runs, the bundle swapped in whole, the summary) is ``helpers.batch``;
+running one notebook in a kernel is ``helpers.execution``.
 
     python -m helpers report STUDY [--jobs N] [--force]
-
-1. ingest (when the inputs changed) under a run lock;
-2. run each batch notebook into reports/<study>/executed/ (in parallel where
-   independent), skipping one whose inputs — study fingerprint, notebook file,
-   parameters, package version — are unchanged since its last run;
-3. render each executed notebook to self-contained HTML (figures embedded,
-   code hidden, parameters shown, no JavaScript);
-4. write reports/<study>/index.html;
-5. scan every processed table and report for the redaction terms, and fail
-   naming file and placeholder if one is found.
 """
 from __future__ import annotations
 
@@ -18,15 +11,10 @@ import contextlib
 import fcntl
 import functools
 import hashlib
-import html
 import json
 import os
-import re
 import stat
 import tempfile
-import time
-import warnings
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,21 +43,11 @@ BATCH = [
     ("04-themes-across-participants", "Themes across participants", "Participant × theme matrix, recurrence, negative cases, framework matrix with quotes, codelines and saturation."),
     ("06-intercoder-agreement", "Inter-coder agreement", "Per-code agreement (percent, kappa, Krippendorff's alpha with intervals) and the disagreements to settle."),
     ("08-discovery", "Discovery", "Topic suggestions, cross-validated code suggestions for uncoded turns, and the participant map."),
+    ("09-write-up-audit", "Write-up audit", "The draft's quotations, attributions and claims about participants checked against the transcripts and the coding."),
 ]
 PROFILE = ("05-participant-profile", "Participant profile", "One participant's talk, codes, themes, codeline and best quotes, against the group.")
 
-COUNTING_RULES = [
-    ("Applications", "one row per application of a code; a code applied to two turns is two applications."),
-    ("Segments", "turns touched by a code; a coding spanning turns 3–4 counts in turns 3 and 4."),
-    ("Documents / participants", "documents / participants with at least one coding of the code."),
-    ("Roll-up", "at a level, each coding counts for its ancestor at that level; codings above that level drop out."),
-    ("Co-occurrence, segment", "turns that carry both codes."),
-    ("Co-occurrence, overlap", "pairs of an A coding and a B coding whose spans share at least one character (may exceed min(nA, nB), flagged)."),
-    ("Co-occurrence, window k", "A and B within k turns of each other in the same document."),
-    ("Co-occurrence, document / participant", "documents / participants that carry both codes."),
-    ("c-coefficient", "n12 / (n1 + n2 − n12) on unit counts (ATLAS.ti; Jaccard)."),
-    ("Theme prevalence", "a participant has a theme when any coding at or below it is attributed to them; recurrent when present in at least the set share of participants (default one half)."),
-]
+from .pages import COUNTING_RULES  # noqa: E402,F401  (one list, shown on every page and the index)
 
 
 def notebooks_dir() -> Path:
@@ -82,6 +60,9 @@ def parse_params(pairs: list[str]) -> dict:
         if "=" not in pair:
             raise InputError.one("command line", f"parameter '{pair}' is not NAME=VALUE", "write e.g. -p level=theme")
         name, value = pair.split("=", 1)
+        if value.strip() in ("None", "none", "null"):
+            out[name] = None   # -p level=None means the notebook's default (the study's own choice)
+            continue
         try:
             out[name] = json.loads(value)
         except json.JSONDecodeError:
@@ -128,10 +109,10 @@ def run_lock(paths: StudyPaths):
 
 def remove_leftovers(paths: StudyPaths) -> list[Path]:
     """Delete what killed runs left behind: staging and set-aside copies of
-    data/processed/<study>, and temporary files of atomic writes under
+    data/processed/<study> and of reports/<study>, and temporary files of atomic writes under
     data/processed/<study> and reports/<study> (executed/ included) whose
     writer is dead. None of them is ever an output, so nothing is lost."""
-    removed = atomic.remove_dead_folders(paths.processed)
+    removed = atomic.remove_dead_folders(paths.processed) + atomic.remove_dead_folders(paths.reports)
     for folder in (paths.processed, paths.reports):
         removed += atomic.remove_stale(folder)
     return removed
@@ -162,26 +143,104 @@ def check_parameters(notebook: Path, params: dict) -> None:
 
 
 def plan(study, force_params: dict, only: list[str] | None = None) -> list[NotebookRun]:
+    """The batch's notebook runs for this study (each study-wide notebook, the
+    agreement page only with two coders or more, one profile per participant),
+    with their parameters: the study, the run's own, and those of
+    ``force_params`` the notebook declares.
+
+    Raises
+    ------
+    InputError
+        A parameter of ``force_params`` that no batch notebook declares (it
+        would silently change nothing).
+    """
     runs = []
     for notebook, title, description in BATCH:
         if notebook == "06-intercoder-agreement" and len(study.coders()) < 2:
             continue
+        if notebook == "09-write-up-audit":
+            if not getattr(study.config, "drafts", None):
+                continue  # only when study.yml names drafts
+            from .drafts import read_drafts_or_raise
+
+            read_drafts_or_raise(study.config.drafts)  # an unreadable draft is bad input, refused before any run
+            # The drafts are not ingest inputs (editing one re-runs this page only): their
+            # digest is a parameter, so that it is part of this run's key.
+            runs.append(NotebookRun(notebook, title, description, {"drafts_sha256": drafts_digest(study.config.drafts)}))
+            continue
         runs.append(NotebookRun(notebook, title, description))
+    labels = study.participant_label()
     for pid in study.participants["participant_id"].astype(str):
-        label = study.participant_label().get(pid, pid)
+        label = labels.get(pid, pid)
         runs.append(NotebookRun(PROFILE[0], f"Profile: {label}", PROFILE[2], {"participant": pid},
                                 output=f"{PROFILE[0]}-{safe_name(pid)}"))
     if only:
         runs = [r for r in runs if any(r.stem.startswith(o) for o in only)]
+    declared: dict[str, dict] = {}
+    if force_params:  # (reading the parameters cells costs papermill's import: only when needed)
+        for name in {r.notebook for r in runs}:
+            notebook = notebooks_dir() / f"{name}.ipynb"
+            # a notebook missing here fails only if it is to be run, in check_parameters
+            declared[name] = declared_parameters(notebook) if notebook.is_file() else {}
+        unknown = sorted(set(force_params) - {k for d in declared.values() for k in d})
+        if unknown:
+            raise InputError.one("command line", f"parameter(s) {', '.join(unknown)} declared by no notebook of the batch",
+                                 "check the spelling; the README lists every notebook parameter")
+    settings = study_settings(study)  # study.yml report: (issue 16 point 7); the command line wins
     for run in runs:
-        declared = declared_parameters(notebooks_dir() / f"{run.notebook}.ipynb")
-        run.params = {"study": str(study.paths.raw), **{k: v for k, v in force_params.items() if k in declared},
-                      **run.params}
+        wanted = declared.get(run.notebook, {})
+        run.params = {"study": study_parameter(study.paths), **settings.get(run.notebook, {}),
+                      **{k: v for k, v in force_params.items() if k in wanted}, **run.params}
     return runs
 
 
+def study_parameter(paths: StudyPaths) -> str:
+    """The ``study`` parameter each notebook is given: the study's name when it lies under
+    this project's data/raw/ (so no absolute path of this machine is written into executed
+    notebooks or pages, issue 19 item 2), else its folder's path (a study kept elsewhere)."""
+    raw = Path(paths.raw).resolve()
+    if raw.name == paths.name and raw == (project_root() / "data" / "raw" / raw.name).resolve():
+        return paths.name
+    return str(raw)
+
+
+def drafts_digest(paths) -> str:
+    """sha256 (16 hex) of the drafts' names and bytes, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).name.encode() + b"\0" + hashlib.sha256(Path(path).read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def study_settings(study) -> dict[str, dict]:
+    """study.yml ``report:`` settings, notebook -> parameters (issue 16 point 7),
+    checked against the notebooks: an unknown notebook or parameter is an error
+    naming study.yml, never silently ignored. The command line's ``-p`` wins."""
+    config = getattr(study, "config", None)
+    settings = dict(getattr(config, "report", None) or {})
+    known = {name for name, _, _ in BATCH} | {PROFILE[0]}
+    problems = []
+    yml = config.yml if config is not None else "study.yml"
+    for notebook, params in settings.items():
+        if notebook not in known:
+            problems.append(InputError.one(yml, f"report: unknown notebook '{notebook}'",
+                                           f"use one of: {', '.join(sorted(known))}").problems[0])
+            continue
+        declared = declared_parameters(notebooks_dir() / f"{notebook}.ipynb")
+        for name in sorted(set(params) - set(declared) - {"study"}):
+            problems.append(InputError.one(yml, f"report: {notebook}: unknown parameter '{name}'",
+                                           f"use one of: {', '.join(sorted(set(declared) - {'study'}))}").problems[0])
+        settings[notebook] = {k: v for k, v in params.items() if k != "study"}
+    if problems:
+        raise InputError(problems)
+    return settings
+
+
 def safe_name(value: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", value)
+    """A unique, safe file name for an id (``ids.file_stem``: 'P 01' and 'P_01' get two pages)."""
+    from .ids import file_stem
+
+    return file_stem(value)
 
 
 # -- execution --------------------------------------------------------------------------
@@ -194,65 +253,57 @@ def run_key(run: NotebookRun, fingerprint: str) -> str:
     return digest.hexdigest()
 
 
-def execute(run: NotebookRun, paths: StudyPaths, fingerprint: str, force: bool) -> bool:
-    """Run one notebook; False when skipped because nothing changed.
-
-    Crash safety: papermill writes the notebook as it runs into a temporary
-    file (never read as a result); the HTML and then the notebook are renamed
-    into place, and the key that lets a later run skip this one is removed
-    before and written only after both, so a killed run is always redone."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    executed = paths.reports / "executed"
-    out = executed / f"{run.stem}.ipynb"
-    html_out = paths.reports / f"{run.stem}.html"
-    failed = executed / f"{run.stem}.failed.ipynb"
-    key_file = executed / f".{run.stem}.key"
-    key = run_key(run, fingerprint)
-    if not force and out.exists() and html_out.exists() and key_file.exists() and key_file.read_text() == key:
-        return False
-    notebook = notebooks_dir() / f"{run.notebook}.ipynb"
-    check_parameters(notebook, run.params)
-    key_file.unlink(missing_ok=True)
-    # The temporary name deliberately does not end in .ipynb.
-    warnings.filterwarnings("ignore", message=r"The specified file .* does not end in one of")
-    with atomic.atomic_path(out) as tmp:
-        try:
-            papermill.execute_notebook(str(notebook), str(tmp), parameters=run.params, kernel_name="python3",
-                                       progress_bar=False, cwd=str(notebooks_dir()), log_output=False,
-                                       on_cell_start=_notebook_fault_hook)
-        except PapermillExecutionError as exc:
-            # Keep the failed notebook for the researcher to read, under a name
-            # that no later step mistakes for a finished run.
-            atomic.write_bytes(failed, tmp.read_bytes())
-            raise NotebookFailed(run.notebook, run.stem, failed_cell(tmp), exc.ename, exc.evalue) from None
-        render_html(tmp, html_out, run.title, declared_parameters(notebook))
-    failed.unlink(missing_ok=True)  # an older failure of this notebook is now out of date
-    atomic.write_text(key_file, key)
-    return True
-
-
-def _notebook_fault_hook(cell, cell_index: int, **_) -> None:
-    """TEST-ONLY (see atomic.fault_point): with TT_FAULT=notebook the run is
-    killed as the fourth cell starts, the first three saved in the partial
-    notebook papermill is writing."""
-    if cell_index >= 3:
-        atomic.fault_point("notebook")
-
-
-def failed_cell(executed: Path) -> int | None:
-    """1-based position of the failing cell in the notebook as the researcher
-    sees it (papermill's injected parameters cell not counted)."""
+def parameterized(notebook: Path, params: dict):
+    """The notebook with its parameters injected after the cell tagged
+    ``parameters`` (papermill's own injection, so the executed notebook reads
+    as papermill's did); ``metadata.papermill`` holds the parameters and,
+    once run, the times. No absolute path of this machine is recorded."""
     import nbformat
+    from papermill.parameterize import parameterize_notebook
 
-    nb = nbformat.read(str(executed), as_version=4)
+    nb = nbformat.reads(_notebook_text(str(notebook), *_stamp(notebook)), as_version=4)
+    nb.metadata["papermill"] = {"parameters": {}, "environment_variables": {}, "version": _papermill_version()}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.setdefault("tags", [])  # papermill looks cells up by tag
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return parameterize_notebook(nb, params, kernel_name="python3", language="python")
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = Path(path).stat()
+    return info.st_mtime_ns, info.st_size
+
+
+@functools.lru_cache(maxsize=16)
+def _notebook_text(path: str, mtime_ns: int, size: int) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _papermill_version() -> str:
+    import papermill
+
+    return papermill.__version__
+
+
+def failed_position(nb) -> int | None:
+    """1-based position of the failing cell in the notebook as the researcher
+    sees it (the injected parameters cell not counted)."""
     added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
     cells = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
     for position, cell in enumerate(cells, start=1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return position
     return None
+
+
+def failed_cell(executed: Path) -> int | None:
+    """``failed_position`` of an executed notebook file."""
+    import nbformat
+
+    return failed_position(nbformat.read(str(executed), as_version=4))
 
 
 class NotebookFailed(Exception):
@@ -270,158 +321,38 @@ class NotebookFailed(Exception):
 
 # -- HTML -------------------------------------------------------------------------------
 
-PAGE_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}
-nav a{margin-right:1rem} table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}
-th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top;text-align:left} th{background:#f1f3f5}
-img{max-width:100%;height:auto} pre{white-space:pre-wrap;background:#f8f9fa;padding:.5rem;font-size:.85rem}
-.params{background:#eef4fb;border-left:4px solid #0072B2;padding:.5rem 1rem;font-size:.9rem}
-.jp-InputPrompt,.jp-OutputPrompt,.prompt{display:none} .rule{font-style:italic;color:#444}
-mark{background:#ffe08a} .jp-OutputArea-output,.output_html{overflow-x:auto;max-width:100%}
-"""
-
-
-def page(title: str, body: str, nav: str = "") -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head>"
-            f"<body>{nav}{body}</body></html>\n")
+from .pages import PAGE_CSS, page  # noqa: E402,F401  (the page template lives in pages.py)
 
 
 def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
-    """Executed notebook -> one self-contained HTML page without JavaScript."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """Executed notebook -> one self-contained HTML page without JavaScript
+    (see ``pages.render_notebook``)."""
+    from .pages import render_notebook
 
-    nb = nbformat.read(str(executed), as_version=4)
-    meta = nb.metadata.get("papermill", {})
-    # Every parameter in force: the notebook's defaults, overridden by those passed.
-    params = {**{k: _Source(v.get("default", "")) for k, v in (defaults or {}).items()},
-              **(meta.get("parameters") or {})}
-    # Transcript text must never become markup: drop any output that carries
-    # script, and keep the pandas/matplotlib outputs as they are (pandas escapes).
-    for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell.id = "injected-parameters"  # papermill's id is random: same run, same page
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            data.pop("application/javascript", None)
-            data.pop("application/vnd.jupyter.widget-view+json", None)
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    # No sanitizer pass (it escapes our own headings and tables): transcript text
-    # reaches the page only through pandas and helpers that escape it, and any
-    # script element is dropped below.
-    body, _ = exporter.from_notebook_node(nb)
-    body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v))}</td></tr>"
-                   for k, v in params.items())
-    header = (f"<div class=\"params\"><strong>Parameters</strong>"
-              f"<table>{rows}</table></div>")
-    nav = '<nav><a href="index.html">← Index</a></nav>'
-    atomic.write_text(target, page(title, header + body, nav))
-
-
-class _Source(str):
-    """A default as written in the parameters cell."""
-
-
-def _param_text(name: str, value) -> str:
-    if name == "study":
-        return Path(str(value).strip("'\"")).name
-    if isinstance(value, _Source):
-        return str(value)
-    return json.dumps(value) if not isinstance(value, str) else value
+    render_notebook(executed, target, title, defaults)
 
 
 def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
-    manifest = study.manifest
-    numbers = [("Documents", len(study.documents)), ("Participants", len(study.participants)),
-               ("Turns", len(study.segments)), ("Codes", len(study.codebook)), ("Codings", len(study.codings)),
-               ("Coders", len(study.coders()))]
-    headline = "".join(f"<tr><th>{n}</th><td>{v}</td></tr>" for n, v in numbers)
-    main = [r for r in runs if not r.notebook.startswith(PROFILE[0])]
-    profiles = [r for r in runs if r.notebook.startswith(PROFILE[0])]
-    report_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a> — "
-                          f"{html.escape(r.description)}</li>" for r in main)
-    profile_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a></li>"
-                           for r in profiles)
-    params = manifest.get("parameters", {})
-    param_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
-                         for k, v in sorted(params.items()))
-    inputs = "".join(f"<tr><td>{html.escape(i['path'])}</td><td><code>{i['sha256'][:16]}</code></td>"
-                     f"<td>{i['bytes']}</td></tr>" for i in manifest.get("inputs", []))
-    rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
-    body = f"""
-<h1>{html.escape(study.title)}</h1>
-<p>Reports generated {html.escape(time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))} by Transcript Themes {__version__}.</p>
-<h2>Headline numbers</h2><table>{headline}</table>
-<h2>Reports</h2><ul>{report_list}</ul>
-<h2>Participant profiles</h2><ul>{profile_list}</ul>
-<h2>Counting rules</h2><table>{rules}</table>
-<h2>Parameters</h2><table>{param_rows}</table>
-<h2>Inputs</h2><p>Fingerprint <code>{html.escape(manifest.get('fingerprint', ''))}</code>
- (ingested {html.escape(manifest.get('time', ''))})</p>
-<table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>{inputs}</table>
-"""
-    target = paths.reports / "index.html"
-    atomic.write_text(target, page(f"{study.title} — reports", body))
-    return target
+    """reports/<study>/index.html (see ``pages.write_index``)."""
+    from .pages import write_index as write
+
+    return write(study, runs, paths, PROFILE[0])
 
 
 # -- redaction scan -------------------------------------------------------------------------
 
 def scan_for_terms(paths: StudyPaths, redactor) -> list[tuple[Path, str]]:
-    """(file, placeholder) for every redaction term found in the outputs."""
-    import pandas as pd
-
-    if redactor.regex is None:
-        return []
-    found = []
-    for folder in (paths.processed, paths.reports):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or atomic.temp_writer(path) is not None:
-                continue  # temporary files are never outputs
-            suffix = path.suffix.lower()
-            if suffix == ".parquet":
-                frame = pd.read_parquet(path)
-                text = "\n".join([" ".join(map(str, frame.columns))] +
-                                 [" ".join(map(str, frame[c].dropna().tolist())) for c in frame.columns])
-            elif suffix == ".xlsx":
-                sheets = pd.read_excel(path, sheet_name=None, dtype=str)
-                text = "\n".join(f"{name} {' '.join(map(str, f.columns))} {f.to_csv(index=False)}" for name, f in sheets.items())
-            elif suffix in (".png", ".jpg", ".svg", ".lock", ".key") or path.name.startswith(".") and suffix == ".key":
-                continue
-            else:
-                raw = path.read_bytes()
-                if b"\x00" in raw[:1024] and suffix not in (".qdpx",):
-                    continue
-                if suffix == ".qdpx":
-                    import zipfile
-                    with zipfile.ZipFile(path) as zf:
-                        text = "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
-                elif suffix in (".ipynb", ".json"):
-                    # Search the strings themselves: in the raw JSON a term after a
-                    # line break is stored as "\\nTerm" and would escape a whole-word match.
-                    text = "\n".join(_json_strings(json.loads(raw.decode("utf-8", "replace"))))
-                    text = html.unescape(text)
-                else:
-                    text = html.unescape(raw.decode("utf-8", "replace"))
-            for placeholder in redactor.found_in(text + " " + path.name):
-                found.append((path, placeholder))
-    return found
+    """(file, placeholder) for every redaction term found in the outputs
+    (:func:`helpers.leakscan.scan_folders`, which also says where in each file)."""
+    return list(dict.fromkeys((leak.path, leak.placeholder) for leak in scan_outputs(paths, redactor).leaks))
 
 
-def _json_strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in [str(k), *_json_strings(v)]]
-    if isinstance(value, list):
-        return [s for v in value for s in _json_strings(v)]
-    return []
+def scan_outputs(paths: StudyPaths, redactor):
+    """The leak scan of a study's processed tables and reports
+    (:class:`helpers.leakscan.LeakScan`: leaks with their place, and unreadable files)."""
+    from .leakscan import scan_folders
+
+    return scan_folders([paths.processed, paths.reports], redactor)
 
 
 # -- the batch ----------------------------------------------------------------------------
@@ -437,44 +368,67 @@ def ingest_stamp(study) -> str:
     return f"{study.manifest.get('fingerprint', '')}/{digest}/{manifest_file.stat().st_mtime_ns}"
 
 
+# What each notebook reads (issue 18 item 3): it re-runs when one of these
+# changed (or its file, its parameters, the package version). ``ingest`` is
+# the ingest itself: a notebook that writes into data/processed/<study>/tables/
+# re-runs after every ingest, which replaces that folder. A notebook not listed
+# reads everything. Declare only what the notebook provably does not read
+# away: a wrong declaration leaves a stale page.
+EVERYTHING = ("documents", "segments", "codings", "codebook", "participants", "texts", "ingest_tables",
+              "manifest", "config")
+NOTEBOOK_INPUTS = {
+    "01-clean-transcripts": EVERYTHING,                       # reads only; writes no table
+    "05-participant-profile": tuple(x for x in EVERYTHING if x != "ingest_tables"),  # no import report
+}
+
+
+def input_digests(study) -> dict[str, str]:
+    """A digest of each input a notebook may declare, for ``notebook_fingerprint``.
+
+    Returns
+    -------
+    dict
+        name (an item of ``EVERYTHING``, or ``ingest``) -> hex digest. The
+        processed tables are hashed by content (their writer is deterministic),
+        so a re-ingest that changes nothing a notebook reads leaves its key.
+    """
+    import dataclasses
+
+    processed = study.paths.processed
+
+    def digest(*parts) -> str:
+        h = hashlib.sha256()
+        for part in parts:
+            h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    out = {name: digest((processed / f"{name}.parquet").read_bytes())
+           for name in ("documents", "segments", "codings", "codebook", "participants")}
+    out["texts"] = digest(*[x for p in sorted(study.paths.texts.glob("*.txt")) for x in (p.name, p.read_bytes())])
+    tables = [study.paths.tables / f"{name}.csv" for name in study.manifest.get("tables", [])]
+    out["ingest_tables"] = digest(*[x for p in tables if p.is_file() for x in (p.name, p.read_bytes())])
+    kept = {k: v for k, v in study.manifest.items() if k not in ("time", "inputs", "fingerprint")}
+    out["manifest"] = digest(json.dumps(kept, sort_keys=True, default=str))
+    config = study.config
+    root = str(getattr(config, "root", ""))
+    settings = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str) if config is not None else ""
+    out["config"] = digest(settings.replace(root, "<study>") if root else settings)
+    out["ingest"] = ingest_stamp(study)
+    return out
+
+
+def notebook_fingerprint(notebook: str, digests: dict[str, str]) -> str:
+    """The part of a run's key that comes from the study: the digests of what
+    ``notebook`` declares it reads (``NOTEBOOK_INPUTS``; everything, and the
+    ingest itself, when it declares nothing)."""
+    names = NOTEBOOK_INPUTS.get(notebook, EVERYTHING + ("ingest",))
+    return "/".join(f"{name}={digests[name]}" for name in names)
+
+
 def run_batch(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
-              params: dict | None = None, progress: bool = True) -> Path:
-    from tqdm import tqdm
+              params: dict | None = None, progress: bool | None = None) -> Path:
+    """Run the batch (``helpers.batch.run``); the path of index.html."""
+    from .batch import run
 
-    from .cleaning import load_redactions
-    from .config import load_config
-    from .study import load_study, resolve
-
-    paths = resolve(study_name)
-    config = load_config(paths.raw)
-    with run_lock(paths):
-        study = load_study(paths.raw)
-        runs = plan(study, params or {}, only)
-        for run in runs:  # refuse undeclared parameters before anything runs
-            check_parameters(notebooks_dir() / f"{run.notebook}.ipynb", run.params)
-        (paths.reports / "executed").mkdir(parents=True, exist_ok=True)
-        fingerprint = ingest_stamp(study)
-        first, rest = runs[:1], runs[1:]
-        bar = tqdm(total=len(runs), desc=f"report {paths.name}", unit="notebook", disable=not progress)
-        try:
-            for run in first:  # the cleaning report first: the others read the same tables
-                execute(run, paths, fingerprint, force)
-                bar.update()
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(execute, run, paths, fingerprint, force): run for run in rest}
-                done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-                for future in pending:
-                    future.cancel()
-                for future in done:
-                    future.result()
-                    bar.update()
-        finally:
-            bar.close()
-        bar.close()
-        index = write_index(study, runs, paths)
-        leaks = scan_for_terms(paths, load_redactions(config.redactions))
-        if leaks:
-            raise InputError([InputError.one(path, f"a redaction term ({placeholder}) appears in an output",
-                                             "report this as a bug; delete the file before sharing").problems[0]
-                              for path, placeholder in leaks])
-    return index
+    return run(study_name, jobs=jobs, force=force, only=only, params=params, progress=progress).index

@@ -11,6 +11,7 @@ import pandas as pd
 from . import tables
 from .errors import InputError
 from .hierarchy import DEFAULT_LEVELS, Hierarchy
+from .ids import file_stem
 
 
 def project_root() -> Path:
@@ -53,8 +54,35 @@ def resolve(study: str | os.PathLike) -> StudyPaths:
     if not raw.is_dir():
         raise InputError.one(given, "study folder not found",
                              f"put the study under {root / 'data' / 'raw'}/<name>/ or give the path to its folder")
-    name = raw.name
+    name = display_name(raw)
     return StudyPaths(name, raw, root / "data" / "processed" / name, root / "reports" / name)
+
+
+def display_name(raw: Path) -> str:
+    """The study folder's name as outputs show it: NFC, with the study's redaction terms
+    replaced (a folder named after a site must not name the output folders).
+
+    Parameters
+    ----------
+    raw : Path
+        The study folder.
+
+    Returns
+    -------
+    str
+        The redacted name; the plain name when study.yml or redactions.csv cannot be read
+        (``check`` then reports why).
+    """
+    import unicodedata
+
+    from .cleaning import load_redactions
+    from .config import load_config
+
+    name = unicodedata.normalize("NFC", raw.name)
+    try:
+        return load_redactions(load_config(raw).redactions).quietly(name) or name
+    except InputError:
+        return name
 
 
 @dataclass
@@ -73,6 +101,16 @@ class Study:
     paths: StudyPaths | None = None
     manifest: dict = field(default_factory=dict)
     config: object | None = None  # StudyConfig when loaded from a folder
+    configured_levels: list[str] | None = None  # study.yml levels: (the ranking); None = the default
+
+    def __post_init__(self):
+        # The levels the study actually has, most specific first ('code' = the unnamed level):
+        # counting.study_levels over the codebook and codings, ranked by study.yml's levels.
+        from .counting import study_levels
+
+        if self.configured_levels is None:
+            self.configured_levels = list(self.levels or DEFAULT_LEVELS)
+        self.levels = study_levels(self.codebook, self.codings, self.configured_levels)
 
     @classmethod
     def from_tables(cls, *, segments: pd.DataFrame, codings: pd.DataFrame,
@@ -92,7 +130,11 @@ class Study:
         if segments["n_words"].isna().all():
             segments["n_words"] = segments["text"].fillna("").str.split().str.len()
         if "start" not in segments or "end" not in segments:
-            segments["start"], segments["end"] = 0, segments["text"].str.len()
+            # turns laid end to end, one character apart, as in a clean text (a turn's span must
+            # not overlap its neighbours', or every turn would "overlap" every other)
+            lengths = segments["text"].fillna("").astype(str).str.len()
+            ends = (lengths + 1).groupby(segments["doc_id"], sort=False).cumsum() - 1
+            segments["start"], segments["end"] = ends - lengths, ends
         codings = codings.copy()
         for col, default in [("level", ""), ("coder", "A"), ("source", "fixture"), ("memo", ""),
                              ("participant_id", None), ("start", None), ("end", None)]:
@@ -136,7 +178,7 @@ class Study:
     # -- conveniences used across analyses -------------------------------
     def text(self, doc_id: str) -> str:
         if doc_id not in self.texts and self.paths is not None:
-            self.texts[doc_id] = (self.paths.texts / f"{doc_id}.txt").read_text(encoding="utf-8")
+            self.texts[doc_id] = (self.paths.texts / f"{file_stem(doc_id)}.txt").read_text(encoding="utf-8")
         return self.texts[doc_id]
 
     @property
@@ -164,15 +206,71 @@ def read_processed(paths: StudyPaths, config=None) -> Study:
                  **frames)
 
 
+# Set by the report batch (helpers.batch) for the kernels it starts: the path
+# of the run's snapshot record (issue 19 item 9).
+SNAPSHOT_VARIABLE = "TRANSCRIPT_THEMES_SNAPSHOT"
+
+
+def from_snapshot(paths: StudyPaths) -> Study | None:
+    """In a kernel of the report batch: the study as the run's snapshot holds
+    it (processed tables ingested at the start of the run, the configuration
+    read then, reports/<study>/ standing for the run's staging folder), never
+    re-read from data/raw/. None outside the batch or for another study.
+
+    Raises
+    ------
+    InputError
+        The processed tables were replaced during the run (not by this batch).
+    """
+    import hashlib
+    import pickle
+
+    record_file = os.environ.get(SNAPSHOT_VARIABLE)
+    if not record_file or not Path(record_file).is_file():
+        return None
+    record = pickle.loads(Path(record_file).read_bytes())  # written by this user's batch, in a 0700 folder
+    if Path(record["processed"]) != paths.processed.resolve():
+        return None
+    manifest = paths.processed / "manifest.json"
+    if not manifest.is_file() or hashlib.sha256(manifest.read_bytes()).hexdigest() != record["manifest_sha256"]:
+        raise InputError.one(paths.processed, "the processed tables were replaced while the report was running",
+                             "run report again (and do not ingest the study while a report runs)")
+    key = (record_file, record["manifest_sha256"])
+    if key not in _SNAPSHOTS:
+        # A reused kernel (one per job for the participant profiles) reads the
+        # tables once, not once per participant.
+        _SNAPSHOTS.clear()
+        snap = StudyPaths(paths.name, paths.raw, paths.processed, Path(record["reports"]))
+        _SNAPSHOTS[key] = read_processed(snap, record["config"])
+    return _fresh_copy(_SNAPSHOTS[key])
+
+
+_SNAPSHOTS: dict[tuple, "Study"] = {}
+
+
+def _fresh_copy(study: "Study") -> "Study":
+    """A copy a notebook may change without reaching the next run's study."""
+    import copy
+    import dataclasses
+
+    frames = {name: getattr(study, name).copy() for name in tables.CONTRACT}
+    return dataclasses.replace(study, **frames, texts=dict(study.texts), levels=list(study.levels),
+                               manifest=copy.deepcopy(study.manifest), config=copy.deepcopy(study.config))
+
+
 def load_study(study, *, ingest: bool = True) -> Study:
     """The study's processed tables, ingesting first when they are missing or
-    older than the inputs (the manifest's fingerprint differs)."""
-    from .ingest import fingerprint_inputs, run_ingest
+    older than the inputs (the manifest's fingerprint differs). In a kernel
+    of the report batch, the run's snapshot (``from_snapshot``)."""
     from .config import load_config
+    from .ingest import fingerprint_inputs, run_ingest
 
     if isinstance(study, Study):
         return study
     paths = resolve(study)
+    snapshot = from_snapshot(paths)
+    if snapshot is not None:
+        return snapshot
     config = load_config(paths.raw)
     manifest_file = paths.processed / "manifest.json"
     current = None

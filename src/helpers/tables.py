@@ -22,7 +22,7 @@ EXTRA: dict[str, list[str]] = {
     "documents": ["kind", "encoding", "n_participant_words"],
     "segments": ["start_time", "n_annotations"],
     "codebook": ["colour", "source"],
-    "codings": ["match", "score", "source_row", "duplicate"],
+    "codings": ["match", "score", "source_row", "duplicate", "use"],
     "participants": [],
 }
 

@@ -12,7 +12,6 @@ import re
 from functools import lru_cache, partial
 from importlib import resources
 
-
 ANNOTATION_RE = re.compile(r"\[[^\[\]\n]{0,80}\]|\((?=[a-z])[a-z][a-z ,.'-]{0,40}\)")
 PLACEHOLDER_RE = re.compile(r"\((?=[A-Z])[A-Za-z][A-Za-z .'-]{0,40}\)")
 # Words: letters and digits, with inner apostrophes or hyphens ("don't", "mm-hm");

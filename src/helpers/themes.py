@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
+from .counting import check_level, coder_sentence, default_level, holders, level_label, passages
+from .hierarchy import codes_at, level_rank
 from .tables import coding_turns
-from .hierarchy import codes_at, level_rank, rollup
 from .textutil import study_analyzer
 
 VALUES = ("presence", "count", "segments", "share")
@@ -38,18 +39,27 @@ GROUP_MISSING = "(not given)"
 
 # -- shared building blocks -------------------------------------------------
 
+def _held(study, level, coder=None) -> pd.DataFrame:
+    """The passages at ``level`` (``counting.passages``: chosen coder, one
+    passage one application), one row per (passage, participant holding it)
+    (``counting.holders``); ``passage`` numbers the passage. Passages only on
+    interviewer turns give no participant the code and are left out here."""
+    found = passages(study, level, coder)
+    held = holders(study, found)
+    out = found.iloc[held["row"].to_numpy()].reset_index(drop=True)
+    out["participant_id"] = pd.array(held["participant_id"].to_numpy(), dtype="string")
+    out["passage"] = held["row"].to_numpy()
+    out.attrs["rule"] = found.attrs.get("rule", "")
+    return out
+
+
 def _codings(study, coder=None) -> pd.DataFrame:
-    """The study's codings attributed to a participant, of ``coder`` when given
-    (a name or a list of names)."""
-    codings = study.codings.loc[study.codings["participant_id"].notna()]
-    if coder is not None:
-        wanted = [coder] if isinstance(coder, str) else list(coder)
-        codings = codings.loc[codings["coder"].isin(wanted)]
-    return codings
+    """Every passage of codes as applied attributed to a participant (see ``_held``)."""
+    return _held(study, None, coder)
 
 
 def _rolled(study, level, coder=None) -> pd.DataFrame:
-    return rollup(_codings(study, coder), study.codebook, level, study.levels)
+    return _held(study, level, coder)
 
 
 def _code_order(study, level, rolled: pd.DataFrame) -> list[str]:
@@ -95,8 +105,9 @@ def theme_matrix(study, level: str | None = "theme", value: str = "presence", co
 
     - ``presence``: 1 when at least one coding of the code (or of a code below
       it) is attributed to the participant, else 0.
-    - ``count``: the number of such codings (applications; a coding rolled up
-      from two sub-codes on the same turn counts twice, as each was applied).
+    - ``count``: the number of such passages (``counting.passages``: codings
+      of one code whose text overlaps, after roll-up, are one application;
+      a theme and its own sub-theme on one quote count once).
     - ``segments``: the number of distinct turns (doc_id, seg_no) those codings
       touch, each coding touching ``seg_first`` .. ``seg_last``.
     - ``share``: words of the participant's turns carrying the code ÷ words of
@@ -109,17 +120,41 @@ def theme_matrix(study, level: str | None = "theme", value: str = "presence", co
       one participant may add up to more than 1, as a turn can carry several
       codes.
 
-    ``coder``: a coder's name (or a list of names) to count only their codings;
-    ``None`` counts every coder's codings (double coding counts twice in
-    ``count``, once in the others).
+    ``coder``: None counts the primary coder in each document (DESIGN §4
+    "Coders"); a name or list counts those coders, "all" merges every coder
+    passage by passage. A participant holds a passage when it touches one of
+    their own turns (a passage over two speakers' turns counts for both; a
+    passage only on interviewer turns counts for nobody).
+    ``attrs["rule"]`` states these rules.
+
+    Raises
+    ------
+    InputError
+        Unknown level or coder (the message lists the study's).
     """
     if value not in VALUES:
         raise ValueError(f"value must be one of {', '.join(VALUES)}, not {value!r}")
+    level = check_level(study, level)
     rolled = _rolled(study, level, coder)
+    matrix = _theme_values(study, rolled, level, value, coder)
+    matrix.attrs["rule"] = rolled.attrs.get("rule", "") + " " + THEME_VALUE_RULES[value]
+    matrix.attrs["level"] = level
+    return matrix
+
+
+THEME_VALUE_RULES = {
+    "presence": "A participant has a code when they hold at least one passage of it or of a code below it.",
+    "count": "Cells are passages (applications) held by the participant.",
+    "segments": "Cells are distinct turns touched by the participant's passages of the code.",
+    "share": "Cells are words of the participant's turns carrying the code / words of all their coded turns.",
+}
+
+
+def _theme_values(study, rolled: pd.DataFrame, level, value: str, coder) -> pd.DataFrame:
     codes = _code_order(study, level, rolled)
     pids = _participant_order(study, _codings(study, coder))
     if value in ("presence", "count"):
-        counts = rolled.groupby(["participant_id", "code"]).size()
+        counts = rolled.groupby(["participant_id", "code"])["passage"].nunique()
         matrix = _to_matrix(counts, pids, codes).astype("int64")
         return matrix.clip(upper=1) if value == "presence" else matrix
     turns = _coding_turns(rolled)[["participant_id", "code", "doc_id", "seg_no"]].drop_duplicates()
@@ -155,8 +190,10 @@ def recurrence(study, level: str | None = "theme", threshold: float = 0.5, by: s
     ``theme_matrix``) out of how many, and whether that share reaches
     ``threshold``.
 
-    Columns: [by,] code, n, N, share, names, recurrent. ``names`` are the
+    Columns: [by,] code, n, N, share, names, recurrent, note. ``names`` are the
     pseudonyms of the participants with it, sorted, comma-separated.
+    ``recurrent`` is <NA> and ``note`` reads "group too small" for a group
+    (or study) of fewer than 3 participants (DESIGN §4).
     ``recurrent`` is ``share >= threshold`` ("reaches": with the default one
     half, 2 of 4 participants is recurrent). With ``by`` (a participants
     attribute) the same is computed within each attribute group (N = the
@@ -165,7 +202,9 @@ def recurrence(study, level: str | None = "theme", threshold: float = 0.5, by: s
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     if by is None:
-        return _recurrence_rows(presence, labels, threshold)
+        out = _recurrence_rows(presence, labels, threshold)
+        out.attrs["rule"] = presence.attrs.get("rule", "")
+        return out
     if by not in study.participants.columns:
         raise ValueError(f"participants have no attribute {by!r}; they have: "
                          + ", ".join(map(str, study.participants.columns)))
@@ -180,6 +219,9 @@ def recurrence(study, level: str | None = "theme", threshold: float = 0.5, by: s
     return out[[by] + [c for c in out.columns if c != by]]
 
 
+MIN_RECURRENCE_GROUP = 3   # DESIGN §4: recurrence is not computed for groups under 3
+
+
 def _recurrence_rows(presence: pd.DataFrame, labels: pd.Series, threshold: float) -> pd.DataFrame:
     n = presence.sum(axis=0).astype("int64")
     total = len(presence)
@@ -187,9 +229,15 @@ def _recurrence_rows(presence: pd.DataFrame, labels: pd.Series, threshold: float
     names = [", ".join(sorted(labels.loc[presence.index[presence[code] > 0]])) for code in presence.columns]
     # "reaches": a share equal to the threshold counts, even after float rounding.
     recurrent = (share >= threshold) | np.isclose(share.astype("float64"), threshold)
+    recurrent = pd.array(recurrent.fillna(False).astype(bool).values, dtype="boolean")
+    note = ""
+    if total < MIN_RECURRENCE_GROUP:
+        # one or two people cannot make a pattern "recurrent": not computed, and said so
+        recurrent[:] = pd.NA
+        note = f"group too small ({total} participant{'s' if total != 1 else ''}; recurrence needs {MIN_RECURRENCE_GROUP})"
     return pd.DataFrame({"code": list(presence.columns), "n": n.values, "N": total,
                          "share": share.astype("float64").values, "names": names,
-                         "recurrent": recurrent.fillna(False).astype(bool).values})
+                         "recurrent": recurrent, "note": note})
 
 
 # -- 3. the Framework matrix ------------------------------------------------------
@@ -370,12 +418,13 @@ def framework_matrix(study, level: str | None = "theme", quotes_per_cell: int = 
     ``form="long"``: one row per participant x code with participant_id,
     participant, code, n_codings, n_turns, quote_1, ref_1, … (every cell,
     empty ones included). ``form="wide"``: participant_id, participant, then
-    one column per code whose cell reads "2 codings · 3 turns" followed by
+    one column per code whose cell reads "2 passages · 3 turns" followed by
     the quotes, one a line, “text” (ref); empty when the participant has no
     coding of it.
     """
     if form not in ("wide", "long"):
         raise ValueError(f"form must be 'wide' or 'long', not {form!r}")
+    level = check_level(study, level)
     rolled = _rolled(study, level)
     codes = _code_order(study, level, rolled)
     pids = _participant_order(study, _codings(study))
@@ -402,9 +451,10 @@ def framework_matrix(study, level: str | None = "theme", quotes_per_cell: int = 
 
 
 def _cell_texts(long: pd.DataFrame, quotes_per_cell: int) -> pd.Series:
-    """'2 codings · 3 turns' then one “quote” (ref) a line; '' for an empty cell."""
+    """'2 passages · 3 turns' then one “quote” (ref) a line; '' for an empty cell
+    (``n_codings`` counts passages: one passage, one application)."""
     n_codings, n_turns = long["n_codings"].astype("int64"), long["n_turns"].astype("int64")
-    text = (n_codings.astype(str) + np.where(n_codings == 1, " coding", " codings") + " · "
+    text = (n_codings.astype(str) + np.where(n_codings == 1, " passage", " passages") + " · "
             + n_turns.astype(str) + np.where(n_turns == 1, " turn", " turns"))
     for rank in range(1, quotes_per_cell + 1):
         quote, ref = long[f"quote_{rank}"], long[f"ref_{rank}"]
@@ -499,20 +549,22 @@ def missing_themes(study, level: str | None = "theme") -> pd.DataFrame:
 
 # -- 5. code line -----------------------------------------------------------------
 
-def codeline(study, doc_id: str, level: str | None = None) -> pd.DataFrame:
-    """One row per (turn, code) of a document: the turns each code's codings
-    touch (a coding of turns 3–5 gives 3, 4 and 5), with the turn's speaker.
+def codeline(study, doc_id: str, level: str | None = None, coder=None) -> pd.DataFrame:
+    """One row per (turn, code) of a document: the turns each code's passages
+    touch (a passage over turns 3–5 gives 3, 4 and 5), with the turn's speaker.
 
     Columns: doc_id, seg_no, code, speaker_role, speaker; sorted by code
-    (codebook order) then turn. All the document's codings count here,
-    attributed or not.
+    (codebook order) then turn. The document's passages (``counting.passages``
+    at ``level``, the primary coder unless ``coder`` says otherwise) count
+    here, attributed or not.
     """
     doc_id = str(doc_id)
+    level = check_level(study, level)
     known = set(study.documents["doc_id"].astype(str)) | set(study.segments["doc_id"].astype(str))
     if doc_id not in known:
         raise ValueError(f"no document {doc_id!r}; documents are: " + ", ".join(sorted(known)[:20]))
-    codings = study.codings.loc[study.codings["doc_id"].astype(str) == doc_id]
-    rolled = rollup(codings, study.codebook, level, study.levels)
+    found = passages(study, level, coder)
+    rolled = found.loc[found["doc_id"].astype(str) == doc_id]
     turns = _coding_turns(rolled)[["doc_id", "seg_no", "code"]].drop_duplicates()
     speakers = study.segments.loc[study.segments["doc_id"].astype(str) == doc_id,
                                   ["seg_no", "speaker_role", "speaker"]]
@@ -575,28 +627,55 @@ def interview_order(study, order=None) -> list[str]:
 
 
 def saturation(study, level: str | None = None, order=None, base_size: int = 4, run_length: int = 2,
-               threshold: float = 0.05) -> SaturationResult:
+               threshold: float = 0.05, coder=None, n_orders: int = 200, seed: int = 0) -> SaturationResult:
     """Cumulative distinct codes by interview, and the Guest, Namey & Chen
-    (2020, PLOS ONE 15(5): e0232076) stopping rule.
+    (2020, PLOS ONE 15(5): e0232076) stopping rule, with its spread over
+    interview orders.
 
-    Interviews are documents, in ``interview_order(study, order)``. For each,
-    ``new_codes`` are the codes at ``level`` its codings carry that no earlier
-    interview's codings carry (codebook order), ``cumulative`` the distinct
-    codes so far.
+    Parameters
+    ----------
+    study : Study
+    level : str or None
+        The one level whose codes are counted: None means the study's most
+        specific level (codes and their parents are never counted together,
+        so a parent is not a "new code"); ``"code"`` the unnamed level.
+    order : list of doc_ids or a participants column, optional
+        See ``interview_order``.
+    base_size, run_length, threshold : stopping rule parameters (below).
+    coder : None, "all", str or list
+        Whose passages count (``counting.select_coders``; None: the primary
+        coder in each document).
+    n_orders, seed : int
+        The rule is also applied to ``n_orders`` random interview orders
+        (numpy ``default_rng(seed)`` permutations): ``summary["spread"]`` gives
+        how many reach saturation and the median, lowest and highest
+        interview at which they do.
 
-    Stopping rule (rolling window): the base is the distinct codes of the
-    first ``base_size`` interviews (``base_count``). Runs of ``run_length``
-    consecutive interviews start right after the base and move one interview
-    at a time; a run's new information is the number of codes first seen in
-    that run (carried by no interview before the run) ÷ ``base_count``.
-    Saturation is reached at the first run whose ratio ≤ ``threshold``,
-    reported as that run's last interview number. It is not reached when no
-    run qualifies, when there are too few interviews for one run after the
-    base, or when the base carries no code (the ratio is undefined).
+    Returns
+    -------
+    SaturationResult
+        ``table``: one row per interview in order (interview, doc_id,
+        participants, new_codes, n_new, cumulative); ``runs``; ``summary``
+        (reached, at, order, level, spread, …); ``sentence``.
+
+    Notes
+    -----
+    For each interview, ``new_codes`` are the codes at ``level`` its passages
+    carry that no earlier interview's carry. The base is the distinct codes of
+    the first ``base_size`` interviews (``base_count``). Runs of
+    ``run_length`` consecutive interviews start right after the base and move
+    one interview at a time; a run's new information is the number of codes
+    first seen in that run ÷ ``base_count``. Saturation is reached at the first
+    run whose ratio ≤ ``threshold``, reported as that run's last interview.
+    It is not reached when no run qualifies, when there are too few
+    interviews for one run after the base, or when the base carries no code.
     """
+    level = check_level(study, level)
+    if level is None:
+        level = default_level(study, "specific")
     docs = interview_order(study, order)
-    codings = study.codings.loc[study.codings["doc_id"].astype(str).isin(docs)]
-    rolled = rollup(codings, study.codebook, level, study.levels)
+    found = passages(study, level, coder)
+    rolled = found.loc[found["doc_id"].astype(str).isin(docs)]
     codes = _code_order(study, level, rolled)
     rank = {doc: i for i, doc in enumerate(docs)}
     pairs = rolled[["doc_id", "code"]].dropna().astype(str).drop_duplicates()
@@ -615,18 +694,63 @@ def saturation(study, level: str | None = None, order=None, base_size: int = 4, 
         "n_new": n_new,
         "cumulative": np.cumsum(n_new),
     })
-    base_count = int(n_new[:base_size].sum()) if len(docs) >= base_size else int(n_new.sum())
-    runs = _runs(n_new, base_size, run_length, base_count)
-    hit = runs.loc[runs["ratio"].notna() & (runs["ratio"] <= threshold + 1e-12)]
-    reached = not hit.empty
-    at = int(hit["last"].iloc[0]) if reached else None
+    at, base_count, runs = _stopping_point(n_new, base_size, run_length, threshold)
+    reached = at is not None
     summary = {
         "reached": reached, "at": at, "base_size": base_size, "run_length": run_length,
         "threshold": threshold, "base_count": base_count, "n_interviews": len(docs),
-        "total_codes": int(n_new.sum()),
+        "total_codes": int(n_new.sum()), "added_after": int(n_new[at:].sum()) if reached else 0,
+        "level": level_label(level), "coder": coder_sentence(study, coder),
+        "order": _order_description(study, order),
+        "spread": _order_spread(pairs, docs, base_size, run_length, threshold, n_orders, seed),
         "runs": runs.to_dict("records"),
     }
     return SaturationResult(table=table, runs=runs, summary=summary, sentence=_saturation_sentence(summary))
+
+
+def _stopping_point(n_new: np.ndarray, base_size: int, run_length: int, threshold: float):
+    """(interview where the rule is met or None, base_count, runs)."""
+    base_count = int(n_new[:base_size].sum()) if len(n_new) >= base_size else int(n_new.sum())
+    runs = _runs(n_new, base_size, run_length, base_count)
+    hit = runs.loc[runs["ratio"].notna() & (runs["ratio"] <= threshold + 1e-12)]
+    return (int(hit["last"].iloc[0]) if not hit.empty else None), base_count, runs
+
+
+def _order_description(study, order) -> str:
+    if order is not None and not isinstance(order, str):
+        return "the order given"
+    column = order or "interview_order"
+    if column in study.participants.columns:
+        return f"the participants' {column} column"
+    return "file order (no interview_order column in participants.csv)"
+
+
+def _order_spread(pairs: pd.DataFrame, docs: list[str], base_size: int, run_length: int, threshold: float,
+                  n_orders: int, seed: int) -> dict:
+    """The stopping rule over ``n_orders`` random interview orders (seeded):
+    how many reach it, and the median / lowest / highest interview where."""
+    out = {"n_orders": int(n_orders), "seed": int(seed), "n_reached": 0, "median": None, "min": None, "max": None}
+    if not n_orders or not docs:
+        return out
+    code_names = sorted(pairs["code"].unique())
+    carried = np.zeros((len(docs), len(code_names)), dtype=bool)
+    if len(pairs):
+        rows = pd.Index(docs).get_indexer(pairs["doc_id"])
+        cols = pd.Index(code_names).get_indexer(pairs["code"])
+        carried[rows, cols] = True
+    present = carried.any(axis=0)
+    rng = np.random.default_rng(seed)
+    stops = []
+    for _ in range(int(n_orders)):
+        shuffled = carried[rng.permutation(len(docs))][:, present]
+        first = shuffled.argmax(axis=0)
+        n_new = np.bincount(first, minlength=len(docs)).astype("int64")
+        at, _, _ = _stopping_point(n_new, base_size, run_length, threshold)
+        if at is not None:
+            stops.append(at)
+    if stops:
+        out.update(n_reached=len(stops), median=float(np.median(stops)), min=int(min(stops)), max=int(max(stops)))
+    return out
 
 
 def _runs(n_new: np.ndarray, base_size: int, run_length: int, base_count: int) -> pd.DataFrame:
@@ -653,6 +777,28 @@ def _document_participants(study, docs: list[str]) -> list[str]:
 
 
 def _saturation_sentence(s: dict) -> str:
+    return _saturation_verdict(s) + " " + _spread_sentence(s)
+
+
+def _spread_sentence(s: dict) -> str:
+    """Which order was used, what was counted, and the spread over random orders."""
+    head = (f"Interviews in {s.get('order', 'file order')}; codes counted at one level "
+            f"({s.get('level', 'codes as applied')}).")
+    if s.get("added_after"):
+        head += f" Interviews after that point still added {_n(s['added_after'], 'new code')}."
+    spread = s.get("spread") or {}
+    if not spread.get("n_orders"):
+        return head
+    n, hit = spread["n_orders"], spread["n_reached"]
+    if not hit:
+        return head + f" In {n} random interview orders (seed {spread['seed']}) it is never reached."
+    where = (f"at interview {spread['min']}" if spread["min"] == spread["max"] else
+             f"at interview {spread['median']:g} (median; range {spread['min']}–{spread['max']})")
+    return (head + f" In {n} random interview orders (seed {spread['seed']}) it is reached in {hit}, "
+            f"{where}: the point depends on the order.")
+
+
+def _saturation_verdict(s: dict) -> str:
     rule = (f"base of {_n(s['base_size'], 'interview')}, runs of {s['run_length']}, "
             f"threshold {s['threshold']:.0%}; Guest, Namey & Chen 2020")
     needed = s["base_size"] + s["run_length"]

@@ -2,12 +2,15 @@
 
 - ``refi``: REFI-QDA projects (.qdpx, or a bare .qde) and codebooks (.qdc) in,
   and a study out as a .qdpx;
-- ``taguette``: Taguette project (.sqlite3) and highlight (.csv/.xlsx) exports in;
+- ``taguette``: Taguette project (.sqlite3), highlight and codebook (.csv/.xlsx) exports in;
+- ``qdasheets``: MAXQDA coded-segment and ATLAS.ti quotation exports (.xlsx/.csv) in;
 - ``safezip``: reading untrusted archives and XML;
 - ``positions``: other programs' text positions -> code point offsets.
 
-Importers return ``ExternalCodings`` (defined by ``helpers.coding``); the coding
-importer aligns each record's quote onto the study's clean texts.
+Importers return ``ExternalCodings`` (defined by ``helpers.coding``). A record with
+``start``/``end`` (code points of its document's source text, kept as
+``RawDocument.source_text`` with each turn's ``source_span``) is carried through cleaning
+exactly (``helpers.spanmap``); any other record's quote is found in the study's clean text.
 """
 from __future__ import annotations
 
@@ -63,6 +66,18 @@ def study_labels(config=None) -> SpeakerLabels:
     return SpeakerLabels(getattr(config, "speakers", None) or DEFAULT_SPEAKERS)
 
 
+def with_participants(labels: SpeakerLabels, ids: set[str]) -> SpeakerLabels:
+    """``labels`` that also know ``ids`` as participant labels (a project's Cases: in a focus
+    group exported by us, a turn "P12: …" is spoken by case P12)."""
+    ids = {i for i in ids if i} - set(labels.participant_ids.values())
+    if not ids:
+        return labels
+    speakers: dict[str, list[str]] = {}
+    for label, role in labels.role.items():
+        speakers.setdefault(role, []).append(label)
+    return SpeakerLabels(speakers, set(labels.participant_ids.values()) | ids)
+
+
 def source_name_of(path: Path, root: Path | None) -> str:
     """A coding file as records.source names it: relative to the study folder
     when it is inside it, else its file name."""
@@ -107,10 +122,20 @@ def paragraph_turns(paragraphs: list[tuple[int, str]], labels: SpeakerLabels, pa
         label, rest, stamp = labels.split(paragraph)
         speaker = participant_at(offset, len(paragraph)) if participant_at else None
         if label is not None:
-            is_participant = labels.role_of(label) == "participant"
-            turns.append(Turn(label, rest.strip(), stamp, number,
-                              participant_id=speaker if is_participant else None))
+            role = labels.role_of(label)
+            who = (speaker or labels.canonical_participant(label)) if role == "participant" else None
+            turn = Turn(label, rest.strip(), stamp, number, role=role, participant_id=who)
         else:
-            turns.append(Turn("", rest.strip(), stamp, number, role="participant",
-                              participant_id=speaker or participant))
+            turn = Turn("", rest.strip(), stamp, number, role="participant", participant_id=speaker or participant)
+        turn.source_span, turn.line_start = _text_span(offset, paragraph, rest, turn.text), offset
+        turns.append(turn)
     return turns
+
+
+def _text_span(offset: int, paragraph: str, rest: str, text: str) -> tuple[int, int] | None:
+    """Where a turn's text lies in the source: ``rest`` is the end of its paragraph (after the
+    label and timestamp), ``text`` is ``rest`` stripped. None if that does not hold."""
+    if not paragraph.endswith(rest):
+        return None
+    start = offset + len(paragraph) - len(rest) + (len(rest) - len(rest.lstrip()))
+    return (start, start + len(text)) if paragraph[start - offset:start - offset + len(text)] == text else None

@@ -3,10 +3,11 @@
 Reading (``read_qdpx``):
 - the project XML is the archive's ``.qde`` member wherever it is
   (``project.qde``, ``<project name>.qde``, in a folder), namespaced or not;
-- the code tree gives the codebook: one row per code with its parent's name
-  (levels are left empty: REFI-QDA does not name levels), description and
-  colour. Two codes with the same name under different parents are told apart
-  as ``parent/name``;
+- the code tree gives the codebook: one row per code with its parent's name,
+  description and colour. REFI-QDA does not name levels: a code's level is the
+  name of the Set "Level: <level>" it belongs to (our export writes them),
+  else empty. Two codes with the same name and level under different parents
+  are told apart as ``parent/name``;
 - each ``TextSource`` whose text is in the project (``plainTextPath``
   ``internal://…`` or a relative path, found in ``Sources/`` or ``sources/``,
   or inline ``PlainTextContent``) becomes a document, one turn per line;
@@ -23,12 +24,23 @@ Reading (``read_qdpx``):
 - picture, PDF, audio and video sources are skipped, and said so in notes.
 
 Positions are converted to code points with the convention detected for the
-file (see ``positions``); ``notes`` says which.
+file (see ``positions``); ``notes`` says which. A selection that cannot be
+placed (zero length, outside its source, inside a character, positions that
+are not numbers) is left out with a note naming its GUID, source, codes and
+memo; only a file where no selection can be placed is refused. Uncoded
+selections are read for where they lie (a Case's SelectionRef to them says
+who speaks there); case names are participant labels of the turns.
 
 Writing (``export_qdpx``): clean, redacted texts, codebook, codings, coders and
 participants of a processed study, valid against the REFI-QDA 1.0 Project
 schema, with GUIDs derived from names (uuid5) so the same study gives the same
-bytes.
+bytes. A code is its name and level (GUID from both); levels are written as
+Sets "Level: <level>"; exact duplicate codings are kept; a code applied with
+no level where the codebook has one (or the other way round) is its own code in
+the Set "Codes as applied", so that the coding's level comes back as applied;
+participants are Cases with SourceRefs to their interviews and, in focus groups,
+SelectionRefs to uncoded selections of the turns they speak. Export then import
+gives the same tables (tests/test_refi_round_trip.py).
 """
 from __future__ import annotations
 
@@ -49,8 +61,17 @@ import pandas as pd
 from .. import atomic
 from ..errors import InputError, ProblemList
 from ..transcripts import RawDocument, SpeakerLabels
-from . import (CODEBOOK_COLUMNS, RECORD_COLUMNS, document_id, external_codings, lines_with_offsets,
-               paragraph_turns, source_name_of, study_labels)
+from . import (
+    CODEBOOK_COLUMNS,
+    RECORD_COLUMNS,
+    document_id,
+    external_codings,
+    lines_with_offsets,
+    paragraph_turns,
+    source_name_of,
+    study_labels,
+    with_participants,
+)
 from . import positions as pos
 from .safezip import DEFAULT_LIMITS, Limits, SafeZip, parse_xml, read_capped_file, unsafe_member_reason
 
@@ -197,11 +218,50 @@ def _decode_source(data: bytes, file: Path, where: str) -> str:
 
 # -- codebook --------------------------------------------------------------------
 
-def _code_rows(codes: Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
+LEVEL_SET_PREFIX = "Level: "
+LEVEL_SET_DESCRIPTION = "Codes at this coding level (Transcript Themes): read back as the codebook's level"
+
+
+ALIAS_SET_NAME = "Codes as applied"
+ALIAS_SET_DESCRIPTION = ("Codes applied with no level (or another level) than their codebook entry of the same name "
+                         "(Transcript Themes): not codebook entries of their own")
+
+
+def alias_codes(root: Element | None) -> set[str]:
+    """GUIDs of the codes in our "Codes as applied" set (see ``_codebook_tree``)."""
+    out: set[str] = set()
+    for found in (root.findall("Sets/Set") if root is not None else []):
+        if (found.get("name") or "").strip() == ALIAS_SET_NAME:
+            out |= {_guid(m.get("targetGUID") or m.get("guid")) for m in found.findall("MemberCode")}
+    return out
+
+
+def code_levels(root: Element | None) -> dict[str, str]:
+    """Code GUID -> level, from the project's Sets named "Level: <level>".
+
+    REFI-QDA has no code levels; our export writes each level as a Set of its codes (other
+    programs show it as a code group), and reading it back gives each code its level again.
+    A code in two level sets keeps the first.
+    """
+    out: dict[str, str] = {}
+    for found in (root.findall("Sets/Set") if root is not None else []):
+        name = (found.get("name") or "").strip()
+        if not name.lower().startswith(LEVEL_SET_PREFIX.lower()):
+            continue
+        level = name[len(LEVEL_SET_PREFIX):].strip()
+        for member in found.findall("MemberCode"):
+            out.setdefault(_guid(member.get("targetGUID") or member.get("guid")), level)
+    return out
+
+
+def _code_rows(codes: Element | None, levels: dict[str, str] | None = None,
+               aliases: set[str] | frozenset = frozenset()) -> tuple[pd.DataFrame, dict[str, str]]:
     """Codebook rows from a <Codes> tree and GUID -> code name.
 
-    Walks the tree depth first, so a parent always precedes its children.
+    Walks the tree depth first, so a parent always precedes its children. ``levels`` (code
+    GUID -> level, from ``code_levels``) fills the level column; without it levels are empty.
     """
+    levels = levels or {}
     rows: list[dict] = []
 
     def walk(element: Element, parent_guid: str) -> None:
@@ -209,16 +269,20 @@ def _code_rows(codes: Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
             rows.append({"guid": _guid(code.get("guid")), "name": (code.get("name") or "").strip(),
                          "parent_guid": parent_guid, "description": _text(code, "Description"),
                          "colour": (code.get("color") or "").strip()})
+            rows[-1]["level"] = levels.get(rows[-1]["guid"], "")
             walk(code, rows[-1]["guid"])
 
     if codes is not None:
         walk(codes, "")
     names = _unique_code_names(rows)
     by_guid = {r["guid"]: names[i] for i, r in enumerate(rows)}
+    keep = [i for i, r in enumerate(rows) if r["guid"] not in aliases]
+    names = [names[i] for i in keep]
+    rows = [rows[i] for i in keep]
     frame = pd.DataFrame({
         "code": [names[i] for i in range(len(rows))],
         "parent": [by_guid.get(r["parent_guid"], "") for r in rows],
-        "level": "",
+        "level": [r["level"] for r in rows],
         "description": [r["description"] for r in rows],
         "colour": [r["colour"] for r in rows],
     }, columns=CODEBOOK_COLUMNS)
@@ -226,10 +290,12 @@ def _code_rows(codes: Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
 
 
 def _unique_code_names(rows: list[dict]) -> list[str]:
-    """Code names, with a name used twice qualified by its parent path."""
-    counts: dict[str, int] = {}
+    """Code names, with a name used twice at one level qualified by its parent path (a code is
+    its name and level: "hope" at two levels is two codes with one name)."""
+    counts: dict[tuple[str, str], int] = {}
     for r in rows:
-        counts[r["name"]] = counts.get(r["name"], 0) + 1
+        key = (r["name"], r.get("level", ""))
+        counts[key] = counts.get(key, 0) + 1
     by_guid = {r["guid"]: r for r in rows}
 
     def path(r: dict) -> str:
@@ -241,7 +307,7 @@ def _unique_code_names(rows: list[dict]) -> list[str]:
             parent = by_guid.get(parent["parent_guid"])
         return "/".join(reversed(parts))
 
-    return [path(r) if counts[r["name"]] > 1 else r["name"] for r in rows]
+    return [path(r) if counts[(r["name"], r.get("level", ""))] > 1 else r["name"] for r in rows]
 
 
 def read_qdc(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> pd.DataFrame:
@@ -341,6 +407,10 @@ def _selection_rows(source: Element, source_key: str) -> list[dict]:
                 "start_raw": selection.get("startPosition"), "end_raw": selection.get("endPosition"),
                 "description": _text(selection, "Description"),
                 "selection_notes": [_guid(n.get("targetGUID")) for n in selection.findall("NoteRef")]}
+        if selection.find("Coding") is None:
+            # no code: kept only for where it lies (a Case's SelectionRef says who speaks there)
+            rows.append({**base, "coding": "", "code_guid": "", "coding_user": "", "coding_notes": [],
+                         "uncoded": True})
         for coding in selection.findall("Coding"):
             ref = coding.find("CodeRef")
             rows.append({**base, "coding": _guid(coding.get("guid")),
@@ -388,7 +458,10 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
                              "a .qdc is a codebook only: list it under 'codebook:' or export the whole project (.qdpx)")
     users = {_guid(u.get("guid")): (u.get("name") or "").strip() or _guid(u.get("guid"))
              for u in xml.findall("Users/User")}
-    codebook, code_names = _code_rows(xml.find("CodeBook/Codes"))
+    levels_of = code_levels(xml)
+    codebook, code_names = _code_rows(xml.find("CodeBook/Codes"), levels_of, alias_codes(xml))
+    if levels_of:
+        notes.append(f"code levels read from the project's 'Level: …' sets ({len(levels_of)} codes)")
     _check_code_names(codebook, path)
     variables = {_guid(v.get("guid")): ((v.get("name") or "").strip(), v.get("typeOfVariable") or "")
                  for v in xml.findall("Variables/Variable")}
@@ -435,8 +508,10 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
         notes.append(f"{len(non_text)} picture/PDF/audio/video source(s) and their {n_codings} coding(s) skipped: "
                      "only text sources are read")
 
-    records = _records(rows, texts, meta, code_names, users, note_texts, linked, path, project.xml_name, problems, notes)
-    documents, participants = _documents(texts, meta, cases, records, labels, redact, path, problems)
+    records, selection_spans = _records(rows, texts, meta, code_names, users, note_texts, linked, path,
+                                        project.xml_name, problems, notes, levels_of)
+    labels = with_participants(labels, {redact(c.name) for c in cases})
+    documents, participants = _documents(texts, meta, cases, selection_spans, labels, redact, path, problems)
     problems.raise_if_any()
     doc_of_source = {key: redact(document_id(meta[key]["name"])) for key in texts}
     if len(records):
@@ -452,27 +527,26 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
 
 
 def _records(rows, texts, meta, code_names, users, note_texts, linked, path, xml_name,
-             problems: ProblemList, notes: list[str]) -> pd.DataFrame:
-    """Coding rows with positions converted to code points, quote, coder, memo."""
+             problems: ProblemList, notes: list[str], levels_of: dict[str, str]) -> tuple[pd.DataFrame, dict]:
+    """Coding rows with positions converted to code points, quote, coder, memo; and where every
+    placeable selection lies (selection GUID -> source key, start, end), coded or not."""
     columns = ["source_key", "quote", "hint_offset", "code", "level", "coder", "memo", "source_row", "start", "end"]
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype="Int64" if c in ("hint_offset", "start", "end") else "string")
-                             for c in columns})
+                             for c in columns}), {}
     frame = pd.DataFrame(rows)
+    frame["uncoded"] = frame["uncoded"].fillna(False).astype(bool) if "uncoded" in frame else False
     whole = frame["start_raw"].isna()
     frame["start_w"] = pd.to_numeric(frame["start_raw"], errors="coerce")
     frame["end_w"] = pd.to_numeric(frame["end_raw"], errors="coerce")
     bad_number = ~whole & (frame["start_w"].isna() | frame["end_w"].isna())
-    for sel in frame.loc[bad_number, "selection"].drop_duplicates():
-        problems.add(path, "selection start/end positions are not whole numbers",
-                     "export the project again", f"{xml_name}:selection {sel}")
-    frame = frame.loc[~bad_number].copy()
+    frame["why"] = np.where(bad_number, "its start/end positions are not whole numbers", "")
     lengths = {k: len(t) for k, t in texts.items()}
     frame.loc[whole, "start_w"] = 0
 
     # Detect the position convention on the selections (not the whole-source codings).
     spans = {}
-    selections = frame.loc[~whole].drop_duplicates("selection")
+    selections = frame.loc[~whole & ~bad_number].drop_duplicates("selection")
     for key, group in selections.groupby("source_key", sort=True):
         spans[key] = (texts[key], group["start_w"].to_numpy(np.int64), group["end_w"].to_numpy(np.int64))
     convention, scores = pos.detect_convention(spans) if spans else (pos.CODE_POINTS, {})
@@ -491,13 +565,11 @@ def _records(rows, texts, meta, code_names, users, note_texts, linked, path, xml
         s[is_whole], e[is_whole] = 0, lengths[key]
         start[index], end[index] = s, e
     frame["start"], frame["end"] = start, end
-    invalid = (frame["start"] < 0) | (frame["end"] < 0) | (frame["end"] < frame["start"])
-    for row in frame.loc[invalid].drop_duplicates("selection").itertuples(index=False):
-        problems.add(path, f"selection {row.start_raw}–{row.end_raw} does not fit its source "
-                     f"'{meta[row.source_key]['name']}' ({lengths[row.source_key]} characters) read as {convention.key}",
-                     "export the project again; if it opens correctly in the QDA program, report this file",
-                     f"{xml_name}:selection {row.selection}")
-    frame = frame.loc[~invalid]
+    frame = _drop_unplaceable(frame, meta, lengths, convention, code_names, note_texts, linked, path, xml_name, problems, notes)
+    spans = frame.loc[~frame["start_raw"].isna()].drop_duplicates("selection")
+    selection_spans = dict(zip(spans["selection"], zip(spans["source_key"], spans["start"].astype(int),
+                                                       spans["end"].astype(int))))
+    frame = frame.loc[~frame["uncoded"]]
     unknown = ~frame["code_guid"].isin(code_names)
     for row in frame.loc[unknown].itertuples(index=False):
         problems.add(path, f"a coding refers to code {row.code_guid or '(none)'}, which is not in the code book",
@@ -513,23 +585,59 @@ def _records(rows, texts, meta, code_names, users, note_texts, linked, path, xml
     out = pd.DataFrame({
         "source_key": frame["source_key"].to_numpy(), "quote": quotes,
         "hint_offset": frame["start"].to_numpy(), "code": frame["code_guid"].map(code_names).to_numpy(),
-        "level": "", "coder": coder, "memo": memo, "source_row": frame["selection"].to_numpy(),
+        "level": frame["code_guid"].map(lambda g: levels_of.get(g, "")).to_numpy(), "coder": coder, "memo": memo, "source_row": frame["selection"].to_numpy(),
         "start": frame["start"].to_numpy(), "end": frame["end"].to_numpy()})
     out = out.sort_values(["source_key", "start", "end", "code", "coder"], kind="stable")
-    return out.astype({"hint_offset": "Int64", "start": "Int64", "end": "Int64"}).reset_index(drop=True)
+    return out.astype({"hint_offset": "Int64", "start": "Int64", "end": "Int64"}).reset_index(drop=True), selection_spans
 
 
-def _documents(texts, meta, cases: list[_Case], records: pd.DataFrame, labels: SpeakerLabels, redact,
+def _drop_unplaceable(frame, meta, lengths, convention, code_names, note_texts, linked, path, xml_name,
+                      problems: ProblemList, notes: list[str]) -> pd.DataFrame:
+    """Selections that cannot be placed, each said in ``notes`` (a warning), not a refusal.
+
+    A selection is unplaceable when its positions are not whole numbers, fall outside its
+    source or inside a character, end before they start, or select nothing (zero length:
+    schema-legal, written by ATLAS.ti). The note names the selection GUID and its source,
+    says how many codings (and which codes) it carried and keeps its memo, so nothing the
+    researcher wrote is lost silently. When *every* selection of the file is unplaceable the
+    positions were misread, and that is an error (a clear error beats an empty import).
+    """
+    whole = frame["start_raw"].isna()
+    why = frame["why"].copy()
+    unread = (why == "") & ((frame["start"] < 0) | (frame["end"] < 0) | (frame["end"] < frame["start"]))
+    why[unread] = [f"its positions {s}–{e} do not fit its source ({lengths[k]} characters, read as {convention.key})"
+                   for s, e, k in zip(frame.loc[unread, "start_raw"], frame.loc[unread, "end_raw"],
+                                      frame.loc[unread, "source_key"])]
+    empty = (why == "") & ~whole & (frame["start"] == frame["end"])
+    why[empty] = [f"it has no text (zero length at position {s})" for s in frame.loc[empty, "start_raw"]]
+    bad = why != ""
+    placed = ~bad & ~whole
+    if bad.any() and not placed.any() and (~whole).sum() > 0:
+        row = frame.loc[bad].iloc[0]
+        problems.add(path, f"none of the project's selections can be placed; this one in '{meta[row['source_key']]['name']}': "
+                     f"{why[bad].iloc[0]}",
+                     "export the project again; if it opens correctly in the QDA program, report this file",
+                     f"{xml_name}:selection {row['selection']}")
+        return frame.loc[placed | whole]
+    for selection, group in frame.loc[bad & ~frame["uncoded"]].groupby("selection", sort=False):
+        first = group.iloc[0]
+        codes = sorted({code_names.get(c, c) for c in group["code_guid"]})
+        memo = MEMO_JOIN.join(dict.fromkeys(m for m in [first["description"],
+                                                       *(note_texts.get(n, "") for n in first["selection_notes"]),
+                                                       *linked.get(selection, [])] if m))
+        kept = f"; its memo: \"{memo}\"" if memo else ""
+        notes.append(f"selection {selection} in '{meta[first['source_key']]['name']}' left out: "
+                     f"{why[group.index[0]]}; its {len(group)} coding(s) ({', '.join(codes)}) not imported{kept}")
+    return frame.loc[~bad]
+
+
+def _documents(texts, meta, cases: list[_Case], selection_span: dict, labels: SpeakerLabels, redact,
                path: Path, problems: ProblemList) -> tuple[list[RawDocument], pd.DataFrame | None]:
     """One RawDocument per text source (one turn per line), and the participants."""
     participants: dict[str, dict] = {}
     for case in cases:
         participants.setdefault(redact(case.name), {}).update(
             {redact(k): v for k, v in case.attributes.items()})
-    selection_span = {}
-    if len(records):
-        firsts = records.drop_duplicates("source_row")
-        selection_span = dict(zip(firsts["source_row"], zip(firsts["source_key"], firsts["start"], firsts["end"])))
     documents, seen = [], {}
     for key, text in texts.items():
         name = meta[key]["name"]
@@ -566,7 +674,7 @@ def _documents(texts, meta, cases: list[_Case], records: pd.DataFrame, labels: S
             doc_id=doc_id, source_file=path, format="qdpx" if path.suffix.lower() != ".qde" else "qde",
             kind="focus_group" if group else "refi", turns=turns, encoding="utf-8",
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), participant_id=participant,
-            attributes=attributes))
+            attributes=attributes, source_text=text))
     if not participants:
         return documents, None
     frame = pd.DataFrame([{"participant_id": pid, **attrs} for pid, attrs in sorted(participants.items())])
@@ -610,31 +718,76 @@ def _variable_type(values: pd.Series) -> str:
     return "Text"
 
 
-def _codebook_tree(codebook: pd.DataFrame, codings: pd.DataFrame) -> tuple[list[str], dict[str, str], dict[str, dict]]:
-    """Codes in a stable order, each code's parent ('' for top) and its row.
+def _str(value) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
-    Codes used in codings but missing from the codebook, and parents named but
-    not listed, are added at the top. A parent chain that loops is cut.
+
+def code_guid(code: str, level: str) -> str:
+    """A code's GUID: from its level and name, so "hope" at two levels is two codes."""
+    return make_guid("code", level, code) if level else make_guid("code", code)
+
+
+def _codebook_tree(codebook: pd.DataFrame, codings: pd.DataFrame, levels: list[str] | None = None
+                   ) -> tuple[list[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None], dict]:
+    """Codes as (name, level) in a stable order, each code's parent node (None for top) and row.
+
+    Codes used in codings but missing from the codebook, and parents named but not listed, are
+    added at the top. A parent name is resolved to a node as ``hierarchy.Hierarchy`` does (the
+    nearest level above); a parent chain that loops is cut.
     """
-    rows: dict[str, dict] = {}
-    for row in codebook.itertuples(index=False):
-        code = str(row.code)
-        if code and code not in rows:
-            rows[code] = {"parent": "" if pd.isna(row.parent) else str(row.parent),
-                          "description": "" if pd.isna(row.description) else str(row.description),
-                          "colour": str(getattr(row, "colour", "") or "") if not pd.isna(getattr(row, "colour", None)) else ""}
-    for code in sorted(set(codings["code"].dropna().astype(str)) - set(rows)):
-        rows[code] = {"parent": "", "description": "", "colour": ""}
-    for code in sorted({r["parent"] for r in rows.values() if r["parent"]} - set(rows)):
-        rows[code] = {"parent": "", "description": "", "colour": ""}
-    parent = {}
-    for code, row in rows.items():
-        chain, p = {code}, row["parent"]
-        while p and p not in chain:
+    from ..hierarchy import Hierarchy
+
+    rows: dict[tuple[str, str], dict] = {}
+    for row in codebook.to_dict("records"):
+        key = (_str(row.get("code")), _str(row.get("level")))
+        if key[0] and key not in rows:
+            rows[key] = {"parent": _str(row.get("parent")), "description": _str(row.get("description")),
+                         "colour": _str(row.get("colour"))}
+    used = sorted(set(zip(codings["code"].astype(str), codings["level"].astype(str))) - set(rows))
+    listed: dict[str, set[str]] = {}
+    for code, level in rows:
+        listed.setdefault(code, set()).add(level)
+    for key in used:
+        # A code applied with no level (or a level where the codebook has none) is the codebook's
+        # code (coding.complete_codebook's rule); it is exported as its own code so that the
+        # coding's level comes back as applied, marked as an alias so it is not a codebook entry.
+        levels_listed = listed.get(key[0], set())
+        alias = len(levels_listed) == 1 and ("" in levels_listed or key[1] == "")
+        rows[key] = {"parent": "", "description": "", "colour": "", "alias": alias}
+    names = {code for code, _ in rows}
+    for name in sorted({r["parent"] for r in rows.values() if r["parent"]} - names):
+        rows[(name, "")] = {"parent": "", "description": "", "colour": ""}
+    book = pd.DataFrame([{"code": c, "level": lv, "parent": r["parent"]} for (c, lv), r in rows.items()],
+                        columns=["code", "level", "parent"])
+    hierarchy = Hierarchy(book, levels)
+    parent: dict[tuple[str, str], tuple[str, str] | None] = {}
+    for key, row in rows.items():
+        up = hierarchy.resolve_parent(row["parent"], key[1]) if row["parent"] else None
+        chain, p = {key}, up
+        while p is not None and p not in chain:
             chain.add(p)
-            p = rows[p]["parent"]
-        parent[code] = "" if p else row["parent"]   # p non-empty here means the chain came back round
+            nxt = rows.get(p, {}).get("parent", "")
+            p = hierarchy.resolve_parent(nxt, p[1]) if nxt else None
+        parent[key] = None if p is not None else up   # p set here means the chain came back round
     return list(rows), parent, rows
+
+
+def _group_documents(study) -> set[str]:
+    """Documents spoken by several participants (no participant of their own): focus groups."""
+    documents = study.documents
+    if "participant_id" not in documents:
+        return set()
+    return {str(d) for d, p in zip(documents["doc_id"], documents["participant_id"]) if p is None or pd.isna(p)}
+
+
+def _turn_selections(study, doc_ids) -> pd.DataFrame:
+    """Turns of the group documents that a participant speaks: doc_id, seg_no, start, end,
+    participant_id (each becomes an uncoded PlainTextSelection its Case refers to)."""
+    segments = study.segments
+    groups = _group_documents(study) & set(doc_ids)
+    turns = segments.loc[segments["doc_id"].astype(str).isin(groups) & segments["participant_id"].notna()]
+    return turns[["doc_id", "seg_no", "start", "end", "participant_id"]].astype(
+        {"doc_id": str, "seg_no": int, "start": int, "end": int, "participant_id": str})
 
 
 def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, int]]:
@@ -646,9 +799,13 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
                           & codings["end"].notna() & codings["code"].notna()]
     skipped = len(study.codings) - len(codings)
     codings = codings.assign(coder=codings["coder"].fillna("").astype(str),
+                             level=(codings["level"] if "level" in codings else pd.Series("", index=codings.index)
+                                    ).fillna("").astype(str),
                              memo=codings["memo"].fillna("").astype(str),
                              start=codings["start"].astype(int), end=codings["end"].astype(int))
-    codings = codings.drop_duplicates(["doc_id", "start", "end", "code", "coder"])
+    # Exact duplicates are kept (one passage coded twice by one coder is the study's data); the
+    # n-th repeat gets its own Coding GUID.
+    codings["repeat"] = codings.groupby(["doc_id", "start", "end", "level", "code", "coder"]).cumcount()
     project = Element("Project", {"xmlns": PROJECT_NS, "name": _clean(study.title or study.name),
                                   "origin": f"Transcript Themes {__version__}"})
     coders = sorted(set(codings["coder"]))
@@ -658,27 +815,27 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
             _sub(users, "User", guid=make_guid("user", coder), name=coder or "(unknown coder)")
         project.set("creatingUserGUID", make_guid("user", coders[0]))
 
-    order, parent, rows = _codebook_tree(study.codebook, codings)
+    order, parent, rows = _codebook_tree(study.codebook, codings, getattr(study, "levels", None))
     if order:
         codes_el = _sub(_sub(project, "CodeBook"), "Codes")
-        elements: dict[str, Element] = {}
+        elements: dict[tuple[str, str], Element] = {}
 
-        def place(code: str) -> Element:
-            if code in elements:
-                return elements[code]
-            holder = place(parent[code]) if parent[code] else codes_el
-            attrs = {"guid": make_guid("code", code), "name": code, "isCodable": "true"}
-            if _COLOUR_RE.match(rows[code]["colour"]):
-                attrs["color"] = rows[code]["colour"]
+        def place(key: tuple[str, str]) -> Element:
+            if key in elements:
+                return elements[key]
+            holder = place(parent[key]) if parent[key] is not None else codes_el
+            attrs = {"guid": code_guid(*key), "name": key[0], "isCodable": "true"}
+            if _COLOUR_RE.match(rows[key]["colour"]):
+                attrs["color"] = rows[key]["colour"]
             element = _sub(holder, "Code", **attrs)
-            if rows[code]["description"]:
+            if rows[key]["description"]:
                 # Description must precede child codes (schema order): children are placed after.
-                _sub(element, "Description", rows[code]["description"])
-            elements[code] = element
+                _sub(element, "Description", rows[key]["description"])
+            elements[key] = element
             return element
 
-        for code in order:
-            place(code)
+        for key in order:
+            place(key)
 
     participants = study.participants
     attribute_columns = [c for c in participants.columns if c not in ("participant_id", "doc_id")]
@@ -687,7 +844,10 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
         variables = _sub(project, "Variables")
         for col in attribute_columns:
             _sub(variables, "Variable", guid=make_guid("variable", col), name=col, typeOfVariable=variable_types[col])
-    docs_of = study.documents.groupby("participant_id", sort=True)["doc_id"].apply(sorted).to_dict()
+    docs_of = study.documents.dropna(subset=["participant_id"]).groupby("participant_id", sort=True)["doc_id"] \
+        .apply(sorted).to_dict()
+    turns = _turn_selections(study, source_guids)
+    turns_of = {pid: group for pid, group in turns.groupby("participant_id", sort=True)}
     if len(participants):
         cases = _sub(project, "Cases")
         for row in participants.sort_values("participant_id", kind="stable").to_dict("records"):
@@ -705,6 +865,9 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
             for doc_id in docs_of.get(pid, []):
                 if doc_id in source_guids:
                     _sub(case, "SourceRef", targetGUID=source_guids[doc_id])
+            # In a focus group the case speaks its turns: one SelectionRef per turn.
+            for turn in turns_of.get(pid, turns.iloc[:0]).itertuples(index=False):
+                _sub(case, "SelectionRef", targetGUID=make_guid("turn", turn.doc_id, turn.seg_no))
 
     memos = sorted(set(m for m in codings["memo"] if m.strip()))
     if source_guids:
@@ -712,15 +875,32 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
         for doc_id, guid in source_guids.items():
             source = _sub(sources, "TextSource", guid=guid, name=f"{doc_id}.txt",
                           plainTextPath=f"internal://{guid}.txt")
-            mine = codings.loc[codings["doc_id"] == doc_id].sort_values(["start", "end", "code", "coder"], kind="stable")
-            for (start, end), group in mine.groupby(["start", "end"], sort=True):
+            mine = codings.loc[codings["doc_id"] == doc_id].sort_values(
+                ["start", "end", "code", "level", "coder", "repeat"], kind="stable")
+            spans = {(s, e): g for (s, e), g in mine.groupby(["start", "end"], sort=True)}
+            for turn in turns.loc[turns["doc_id"] == doc_id].itertuples(index=False):
+                spans.setdefault((turn.start, turn.end), None)
+            turn_at = {(t.start, t.end): t for t in turns.loc[turns["doc_id"] == doc_id].itertuples(index=False)}
+            for (start, end) in sorted(spans):
+                group = spans[(start, end)]
+                if (start, end) in turn_at:   # the turn a case refers to: its own, uncoded selection
+                    t = turn_at[(start, end)]
+                    _sub(source, "PlainTextSelection", guid=make_guid("turn", doc_id, t.seg_no),
+                         name=f"{doc_id} turn {t.seg_no}", startPosition=str(start), endPosition=str(end))
+                if group is None:
+                    continue
                 selection = _sub(source, "PlainTextSelection", guid=make_guid("selection", doc_id, start, end),
                                  name=f"{doc_id} {start}-{end}", startPosition=str(start), endPosition=str(end),
                                  creatingUser=make_guid("user", group["coder"].iloc[0]))
                 for coding in group.itertuples(index=False):
-                    element = _sub(selection, "Coding", guid=make_guid("coding", doc_id, start, end, coding.code, coding.coder),
+                    ident = [doc_id, start, end, coding.code, coding.coder]
+                    if coding.level:
+                        ident.append(f"level={coding.level}")
+                    if coding.repeat:
+                        ident.append(f"repeat={coding.repeat}")
+                    element = _sub(selection, "Coding", guid=make_guid("coding", *ident),
                                    creatingUser=make_guid("user", coding.coder))
-                    _sub(element, "CodeRef", targetGUID=make_guid("code", coding.code))
+                    _sub(element, "CodeRef", targetGUID=code_guid(coding.code, coding.level))
                     if coding.memo.strip():
                         _sub(element, "NoteRef", targetGUID=make_guid("note", coding.memo))
     if memos:
@@ -728,11 +908,27 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
         for memo in memos:
             note = _sub(notes, "Note", guid=make_guid("note", memo), name=memo[:60])
             _sub(note, "PlainTextContent", memo)
+    levels = sorted({lv for _, lv in order if lv})
+    aliases = [key for key in order if rows[key].get("alias")]
+    if levels or aliases:
+        sets = _sub(project, "Sets")
+        for level in levels:
+            found = _sub(sets, "Set", guid=make_guid("level", level), name=f"{LEVEL_SET_PREFIX}{level}")
+            _sub(found, "Description", LEVEL_SET_DESCRIPTION)
+            for key in order:
+                if key[1] == level:
+                    _sub(found, "MemberCode", targetGUID=code_guid(*key))
+        if aliases:
+            found = _sub(sets, "Set", guid=make_guid("alias set"), name=ALIAS_SET_NAME)
+            _sub(found, "Description", ALIAS_SET_DESCRIPTION)
+            for key in aliases:
+                _sub(found, "MemberCode", targetGUID=code_guid(*key))
     ET.indent(project, space="  ")
     data = ET.tostring(project, encoding="utf-8", xml_declaration=True)
-    counts = {"sources": len(source_guids), "codes": len(order), "selections":
+    counts = {"sources": len(source_guids), "codes": len(order) - len(aliases), "selections":
               int(codings.drop_duplicates(["doc_id", "start", "end"]).shape[0]), "codings": len(codings),
-              "codings_skipped": int(skipped), "cases": len(participants), "notes": len(memos)}
+              "codings_skipped": int(skipped), "cases": len(participants), "notes": len(memos),
+              "turn_selections": len(turns), "levels": len(levels)}
     return data, counts
 
 
@@ -754,11 +950,26 @@ def export_qdpx(study, path: Path | str) -> dict[str, int]:
     Sources are the clean, redacted texts (UTF-8, no byte-order mark, in
     ``Sources/<guid>.txt``); selections count code points, end exclusive (the
     standard's rule, so ``text[start:end]`` is the coded span); one
-    PlainTextSelection per coded span, one Coding per (code, coder) on it;
-    memos become Notes referenced from their codings; participants become
-    Cases with Variables and SourceRefs to their documents. Codings without a
-    position (quotes that were not found) cannot be placed and are left out:
-    the returned counts say how many. Nothing from redactions.csv is read.
+    PlainTextSelection per coded span, one Coding per application on it (code
+    and level, coder; exact duplicates kept); memos become Notes referenced
+    from their codings; levels become Sets "Level: <level>"; participants become
+    Cases with Variables, SourceRefs to their documents and, in focus groups,
+    SelectionRefs to their turns. Codings without a position (quotes that were
+    not found) cannot be placed and are left out: the returned counts say how
+    many. Nothing from redactions.csv is read.
+
+    Parameters
+    ----------
+    study : helpers.study.Study
+        A processed study (or ``Study.from_tables``).
+    path : Path or str
+        The .qdpx to write (replaced atomically).
+
+    Returns
+    -------
+    dict of str to int
+        sources, codes (codebook entries), selections, codings, codings_skipped, cases, notes,
+        turn_selections (focus-group turns referred to by cases), levels.
     """
     path = Path(path)
     doc_ids = sorted(str(d) for d in study.documents["doc_id"].dropna().unique())

@@ -35,8 +35,15 @@ import pandas as pd
 
 from ..errors import InputError, ProblemList
 from ..transcripts import RawDocument, SpeakerLabels
-from . import (CODEBOOK_COLUMNS, RECORD_COLUMNS, document_id, external_codings, paragraph_turns,
-               source_name_of, study_labels)
+from . import (
+    CODEBOOK_COLUMNS,
+    RECORD_COLUMNS,
+    document_id,
+    external_codings,
+    paragraph_turns,
+    source_name_of,
+    study_labels,
+)
 from . import positions as pos
 from .safezip import DEFAULT_LIMITS, MiB
 
@@ -136,6 +143,52 @@ def _header_cells(path: Path) -> list[list[str]]:
 
 def _is_highlight_header(cells: list[str]) -> bool:
     return {"document", "tag", "content"} <= set(cells) <= set(HIGHLIGHT_COLUMNS)
+
+
+CODEBOOK_TABLE_COLUMNS = {"tag", "description", "number of highlights", "number of documents"}
+
+
+def is_taguette_codebook(path: Path | str) -> bool:
+    """True for Taguette's codebook export (.csv/.xlsx: tag, description, number of highlights,
+    number of documents); never raises."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.suffix.lower() not in TABLE_SUFFIXES:
+            return False
+        return any({"tag", "description"} <= set(cells) <= CODEBOOK_TABLE_COLUMNS for cells in _header_cells(path))
+    except Exception:   # unreadable: the sheet reader says why
+        return False
+
+
+def read_taguette_codebook(path: Path | str) -> pd.DataFrame:
+    """Taguette's codebook export (.csv/.xlsx) -> codebook table (code, parent, level, description,
+    colour): one flat code per tag, its description kept; the counts columns are Taguette's own
+    tallies and are not read (the study counts its codings itself).
+
+    Raises
+    ------
+    InputError
+        When no sheet has the tag and description columns, or a row has no tag.
+    """
+    from ..sheets import read_table
+
+    path = Path(path)
+    rows = []
+    for frame in read_table(path).values():
+        cols = {str(c).strip().lower(): c for c in frame.columns}
+        if not {"tag", "description"} <= set(cols):
+            continue
+        for index, row in frame.iterrows():
+            tag = str(row[cols["tag"]] or "").strip()
+            if not tag:
+                raise InputError.one(path, "a codebook row without a tag", "fill in the tag or delete the row",
+                                     f"row {int(index) + 2}")
+            rows.append({"code": tag, "parent": "", "level": "", "description": str(row[cols["description"]] or "").strip(),
+                         "colour": ""})
+    if not rows:
+        raise InputError.one(path, "not a Taguette codebook export (no tag and description columns)",
+                             "export the codebook again from Taguette (Export codebook → .csv or .xlsx)")
+    return _typed_codebook(pd.DataFrame(rows, columns=CODEBOOK_COLUMNS).drop_duplicates("code"))
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -251,7 +304,8 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
         if turns:
             stand_ins.append(RawDocument(
                 doc_id=doc_id, source_file=path, format="taguette", kind="interview", turns=turns,
-                encoding="utf-8", sha256=hashlib.sha256(str(row.contents).encode("utf-8")).hexdigest()))
+                encoding="utf-8", sha256=hashlib.sha256(str(row.contents).encode("utf-8")).hexdigest(),
+                source_text=text))
     problems.raise_if_any()
     doc_file = {row.id: redact(document_id(str(row.filename or ""))) for row in documents.itertuples(index=False)}
 
@@ -269,16 +323,19 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
     for h in highlights.itertuples(index=False):
         if h.start >= 0 and h.end > h.start:
             quote, lead = _squash(texts[h.document_id][h.start:h.end])
-            hint = int(h.start) + lead
+            hint, start, end = int(h.start) + lead, int(h.start), int(h.end)
         else:   # offsets that do not fit the text: fall back on the stored snippet
-            quote, hint = _plain(str(h.snippet or "")), pd.NA
+            quote, hint, start, end = _plain(str(h.snippet or "")), pd.NA, pd.NA, pd.NA
             unplaced += 1
+        # start/end: code points of the stored text, carried through cleaning exactly (spanmap)
         rows.append({"highlight": int(h.id), "doc_id": doc_ids[h.document_id], "doc_file": doc_file[h.document_id],
-                     "quote": quote, "hint_offset": hint, "coder": coders.get(int(h.id), "")})
+                     "quote": quote, "hint_offset": hint, "coder": coders.get(int(h.id), ""),
+                     "start": start, "end": end})
     if unplaced:
         notes.append(f"{unplaced} highlight(s) in {path.name} have offsets that do not fit their document: "
                      "their quote is Taguette's snippet")
-    per_highlight = pd.DataFrame(rows, columns=["highlight", "doc_id", "doc_file", "quote", "hint_offset", "coder"])
+    per_highlight = pd.DataFrame(rows, columns=["highlight", "doc_id", "doc_file", "quote", "hint_offset", "coder",
+                                                "start", "end"])
     tag_path = dict(zip(tags["id"], tags["path"].astype(str)))
     joined = links.assign(code=links["tag_id"].map(tag_path)).dropna(subset=["code"])
     records = per_highlight.merge(joined.rename(columns={"highlight_id": "highlight"})[["highlight", "code"]],
@@ -289,7 +346,7 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
     records = records.sort_values(["doc_id", "highlight", "code"], kind="stable")
     records = records.assign(level="", memo="", source=source_name,
                              source_row="highlight " + records["highlight"].astype(str))
-    records = _typed_records(records[RECORD_COLUMNS + ["doc_file"]])
+    records = _typed_records(records[RECORD_COLUMNS + ["doc_file", "start", "end"]])
     codebook = pd.DataFrame({"code": tags["path"].astype(str), "parent": "", "level": "",
                              "description": tags["description"].fillna("").astype(str), "colour": ""},
                             columns=CODEBOOK_COLUMNS).drop_duplicates("code")
@@ -344,8 +401,9 @@ def _read_highlight_table(path: Path, redact, source_name: str):
 
 
 def _typed_records(records: pd.DataFrame) -> pd.DataFrame:
-    records = records.astype({c: "string" for c in records.columns if c != "hint_offset"})
-    return records.astype({"hint_offset": "Int64"}).reset_index(drop=True)
+    numeric = [c for c in ("hint_offset", "start", "end") if c in records.columns]
+    records = records.astype({c: "string" for c in records.columns if c not in numeric})
+    return records.astype({c: "Int64" for c in numeric}).reset_index(drop=True)
 
 
 def _typed_codebook(codebook: pd.DataFrame) -> pd.DataFrame:

@@ -6,8 +6,6 @@ submodules by concern and are re-exported here.
 """
 from __future__ import annotations
 
-
-
 import matplotlib.pyplot as plt
 import seaborn as sns
 
@@ -16,6 +14,10 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 SEQUENTIAL = "viridis"   # perceptually uniform, colour-blind safe
 DIVERGING = "vlag"
 BASE_FONT = 10
+# Clustered heatmaps and networks beyond this many codes are skipped (with a note in the
+# figure): clustering is quadratic in memory and cubic in time, 5,000 codes crashed it
+# (issue 19 item 8), and a picture of more codes than this cannot be read anyway.
+MAX_CLUSTERED_CODES = 150
 
 
 def style() -> None:

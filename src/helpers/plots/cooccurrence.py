@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
-from . import PALETTE, SEQUENTIAL
+from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL
 
 
 def c_coefficients(counts: pd.DataFrame) -> pd.DataFrame:
@@ -29,17 +29,26 @@ def _message_figure(text: str) -> Figure:
     return fig
 
 
+def too_many_codes_note(n: int, what: str) -> str:
+    """The note shown instead of a figure that would need to cluster or lay out ``n`` codes."""
+    return (f"{n} codes applied: {what} skipped (more than {MAX_CLUSTERED_CODES} codes)\n"
+            "choose a level (e.g. level='theme') to see it; the tables list every pair")
+
+
 def cooccurrence_clustermap(counts: pd.DataFrame, title: str | None = None) -> Figure:
     """Clustered heatmap of c-coefficients, the counts written in the cells.
 
     ``counts``: ``cooccurrence(study, measure="count")``. Codes are ordered by
     average-linkage clustering on 1 − c, so codes that go together sit together.
     Codes never applied are left out. With fewer than two codes there is nothing
-    to cluster: the figure says so.
+    to cluster, and beyond ``MAX_CLUSTERED_CODES`` codes clustering is skipped: the
+    figure says so.
     """
     counts = counts.loc[np.diag(counts.to_numpy()) > 0, np.diag(counts.to_numpy()) > 0]
     if len(counts) < 2:
         return _message_figure("fewer than two codes applied: no co-occurrence to show")
+    if len(counts) > MAX_CLUSTERED_CODES:
+        return _message_figure(too_many_codes_note(len(counts), "clustered heatmap"))
     import seaborn as sns
     c = c_coefficients(counts)
     shown = c.clip(upper=1.0).fillna(0.0)
@@ -54,6 +63,7 @@ def cooccurrence_clustermap(counts: pd.DataFrame, title: str | None = None) -> F
                           annot=labels, fmt="", annot_kws={"fontsize": 8 if n <= 20 else 6},
                           figsize=(size, size), linewidths=0.3, linecolor="white",
                           cbar_kws={"label": "c-coefficient"}, dendrogram_ratio=0.12,
+                          cbar_pos=(1.02, 0.3, 0.02, 0.4),  # right of the cells, never over them
                           xticklabels=True, yticklabels=True)
     grid.ax_heatmap.set_xlabel("")
     grid.ax_heatmap.set_ylabel("")
@@ -81,6 +91,8 @@ def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0
         graph.add_edge(a, b, weight=int(w))
     if graph.number_of_nodes() == 0:
         return _message_figure("no codes applied")
+    if graph.number_of_nodes() > MAX_CLUSTERED_CODES:
+        return _message_figure(too_many_codes_note(graph.number_of_nodes(), "network"))
     size = min(max(6.0, 0.18 * graph.number_of_nodes() + 5.0), 14.0)
     fig, ax = plt.subplots(figsize=(size, size * 0.85))
     # unweighted forces with a wider spacing keep the frequent hubs from piling on top of each other
@@ -91,8 +103,14 @@ def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0
     widths = 0.5 + 5.5 * weights / weights.max() if len(weights) else []
     nx.draw_networkx_edges(graph, position, ax=ax, width=widths, edge_color="#888888", alpha=0.6)
     nx.draw_networkx_nodes(graph, position, ax=ax, node_size=node_sizes, node_color=PALETTE[0], alpha=0.85)
-    nx.draw_networkx_labels(graph, position, ax=ax, font_size=8 if graph.number_of_nodes() <= 25 else 7)
+    texts = [ax.text(x, y, node, fontsize=8 if graph.number_of_nodes() <= 25 else 7, ha="center", va="center")
+             for node, (x, y) in position.items()]
     ax.set_axis_off()
+    ax.margins(0.12)  # room at the edges so no label is clipped
+    if len(texts) > 1:
+        from adjustText import adjust_text  # moves labels apart until none overlaps (maintained library)
+
+        adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.5})
     unit = counts.attrs.get("unit")
     ax.set_title(title or f"Codes that co-occur{f' by {unit}' if unit else ''} (edges: at least {max(threshold, 1)})")
     fig.tight_layout()

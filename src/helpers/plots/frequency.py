@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import PALETTE, SEQUENTIAL, figure_height
 
@@ -44,6 +45,8 @@ def frequency_bars(frequencies, value: str = "participants", level: str | None =
     for y, v in zip(positions, table[value].to_numpy(dtype=float)):
         ax.text(v, y, f" {v:.0f}", va="center", fontsize=8)
     ax.set_xlabel(VALUE_LABELS.get(value, value))
+    if value != "participants_pct":  # counts: whole-number ticks only
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", visible=False)
     level_text = f" ({level})" if level else ""
     ax.set_title(title or f"Codes by {VALUE_LABELS.get(value, value)}{level_text}")
@@ -86,6 +89,7 @@ def word_bars(words: pd.DataFrame, top: int = 25, title: str | None = None) -> F
     ax.barh(positions, table["n"].to_numpy(dtype=float), color=PALETTE[2])
     ax.set_yticks(positions, table["term"].astype(str).tolist())
     ax.set_xlabel("times said by participants")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", visible=False)
     ax.set_title(title or "Most frequent words")
     fig.tight_layout()

@@ -6,12 +6,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
-from . import PALETTE, SEQUENTIAL, figure_height
 from .. import themes
+from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, figure_height
 
 ROLE_STYLE = {  # colour and marker shape, so roles differ without colour too
     "participant": (PALETTE[0], "s"),
@@ -26,6 +28,16 @@ def _width(n_columns: int, per_column: float = 0.35, minimum: float = 6.0, maxim
 
 
 # -- participant x theme heatmap -------------------------------------------------
+
+PRESENT, ABSENT = PALETTE[0], "#EEEEEE"
+
+
+def _presence_legend(ax) -> None:
+    """A two-entry legend (present / absent) outside the cells, right of the plot."""
+    ax.legend(handles=[Patch(facecolor=PRESENT, label="present"), Patch(facecolor=ABSENT, edgecolor="#999999",
+                                                                         label="absent")],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+
 
 def theme_heatmap(study_or_matrix, level: str | None = "theme", value: str = "presence",
                   labels: pd.Series | dict | None = None, cluster: bool = True, title: str | None = None) -> Figure:
@@ -49,27 +61,39 @@ def theme_heatmap(study_or_matrix, level: str | None = "theme", value: str = "pr
     n_rows, n_cols = shown.shape
     integer = value in INTEGER_VALUES and np.allclose(shown.to_numpy(dtype="float64") % 1, 0)
     annotate = n_rows * n_cols <= 300 and n_rows * n_cols > 0
-    options = dict(cmap=SEQUENTIAL, vmin=0, annot=annotate, fmt="d" if integer else ".2f",
+    presence = value == "presence"
+    options = dict(cmap=SEQUENTIAL, vmin=0, annot=annotate and not presence, fmt="d" if integer else ".2f",
                    xticklabels=True, yticklabels=True, linewidths=0.5, linecolor="white")
+    if presence:  # 0/1 is two states, not a scale: two colours and a legend
+        options.update(cmap=ListedColormap([ABSENT, PRESENT]), vmin=0, vmax=1, cbar=False)
     if integer:
         shown = shown.astype("int64")
     else:
         shown = shown.astype("float64")
     size = (_width(n_cols, 0.4), figure_height(n_rows, per_row=0.32) + 1.5)
     heading = title or f"Participants × {level or 'codes'} ({value})"
+    if cluster and max(n_rows, n_cols) > MAX_CLUSTERED_CODES:  # said in the figure, not silently
+        heading += f"\nnot clustered: more than {MAX_CLUSTERED_CODES} rows or columns (table order)"
+        cluster = False
     if cluster and n_rows >= 2 and n_cols >= 2:
         grid = sns.clustermap(shown, method="average", metric="euclidean", figsize=size,
-                              dendrogram_ratio=(0.12, 0.12), **options)
+                              dendrogram_ratio=(0.12, 0.12),
+                              cbar_pos=None if presence else (1.02, 0.3, 0.02, 0.4), **options)
         grid.ax_heatmap.set_xlabel(level or "code")
         grid.ax_heatmap.set_ylabel("participant")
         grid.ax_heatmap.tick_params(axis="x", labelrotation=90)
         grid.ax_heatmap.tick_params(axis="y", labelrotation=0)
-        grid.ax_cbar.set_title(value, fontsize=9)
+        if presence:
+            _presence_legend(grid.ax_heatmap)
+        else:  # the colour bar sits right of the cells, never over them
+            grid.ax_cbar.set_title(value, fontsize=9)
         grid.figure.suptitle(heading, y=1.02, fontweight="bold")
         return grid.figure
     fig, ax = plt.subplots(figsize=size)
     if n_rows and n_cols:
-        sns.heatmap(shown, ax=ax, cbar_kws={"label": value}, **options)
+        sns.heatmap(shown, ax=ax, **({} if presence else {"cbar_kws": {"label": value}}), **options)
+        if presence:
+            _presence_legend(ax)
     ax.set_xlabel(level or "code")
     ax.set_ylabel("participant")
     ax.tick_params(axis="x", labelrotation=90)
@@ -151,6 +175,7 @@ def saturation_curve(result_or_study, title: str | None = None, **saturation_arg
     ax.set_xlim(0.5, max(len(x), 1) + 0.5)
     ax.set_xlabel("interview (in interview order)")
     ax.set_ylabel("codes")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or "Code saturation")
     ax.legend(loc="center right", fontsize=8, frameon=True)
     fig.text(0.01, -0.02, result.sentence, ha="left", va="top", fontsize=8, wrap=True)

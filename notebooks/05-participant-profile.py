@@ -1,0 +1,99 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Participant profile
+#
+# One participant's talk, codes and themes, against the group.
+
+# %% tags=["parameters"]
+study = "demo"
+participant = None     # a participant_id; None: the first participant
+level = None           # theme level for the profile; None: the study's top level
+code_level = None      # level for the codes table and codelines; None: the study's most specific level
+quotes_per_theme = 2
+
+# %%
+import matplotlib
+from IPython.display import Markdown, display
+
+import helpers
+from helpers import plots, present
+from helpers.overview import md_list, md_text
+
+matplotlib.rcParams["text.parse_math"] = False
+study = helpers.load_study(study)
+present.setup()  # every table and figure in the report's presentation (issue 16)
+labels = study.participant_label()
+
+# %%
+from helpers import counting, profile
+
+level = counting.resolve_level(study, level, "top")
+code_level = counting.resolve_level(study, code_level, "specific", "code_level")
+participant = participant or str(study.participants["participant_id"].iloc[0])
+name = labels.get(participant, participant)
+docs = profile.participant_documents(study, participant)
+display(Markdown(f"## {md_text(name)} ({md_text(participant)})\n\nDocuments: {md_list(docs)}. "
+                 "[Back to the index](index.html)"))
+
+# %% [markdown]
+# ## Talk
+
+# %%
+profile.talk_summary(study, participant)
+
+# %% [markdown]
+# ## Themes, against the group
+#
+# Passages at or below each theme held by the participant (their own turns; the primary
+# coder of each interview); the group mean is over the other participants.
+
+# %%
+display(Markdown("**Counting rule.** " + md_text(helpers.theme_matrix(study, level=level, value="count").attrs["rule"])))
+profile.code_profile(study, participant, level=level)
+
+# %%
+relation = profile.shared_and_lacking(study, participant, level=level)
+display(Markdown("\n".join([
+    f"- **Shared with most others:** {md_list(relation['shared'])}",
+    f"- **Distinctive (most others lack it):** {md_list(relation['distinctive'])}",
+    f"- **Lacking (most others have it):** {md_list(relation['lacking'])}",
+])))
+
+# %% [markdown]
+# ## Codes as applied
+
+# %%
+profile.code_profile(study, participant, level=code_level).query('applications > 0')
+
+# %% [markdown]
+# ## Codeline
+
+# %%
+import matplotlib.pyplot as plt
+
+for doc_id in docs:
+    figure = plots.themes.codeline(study, doc_id, level=code_level)
+    display(figure)
+    plt.close(figure)
+
+# %% [markdown]
+# ## Best quotes per theme
+#
+# Chosen as in the framework matrix (most typical turns of moderate length).
+
+# %%
+profile.best_quotes(study, participant, level=level, k=quotes_per_theme)

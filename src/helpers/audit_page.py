@@ -1,0 +1,92 @@
+"""The write-up audit as a readable page: the same sections for notebook 09 and
+for ``python -m helpers audit-draft`` (which writes ``reports/<study>/draft-audit.html``).
+
+Every value from the draft or the study is escaped; nothing here computes.
+"""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from .audit import NOT_SUPPORTED_MEANS, DraftAudit
+
+VERDICT_COLOURS = {"verbatim": "#d9f2e3", "supported": "#d9f2e3", "edited": "#fff1c2",
+                   "misattributed": "#fbd5d5", "interviewer's words": "#fbd5d5", "not found": "#fbd5d5",
+                   "not supported": "#fbd5d5", "not checkable": "#eceff1", "not checked": "#eceff1"}
+
+
+def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "None.") -> str:
+    """An escaped HTML table; a ``verdict`` cell is coloured by its value."""
+    if frame is None or frame.empty:
+        return f"<p>{html.escape(empty)}</p>"
+    columns = columns or list(frame.columns)
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c in columns:
+            value = row[c]
+            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            style = f' style="background:{VERDICT_COLOURS[text]}"' if c == "verdict" and text in VERDICT_COLOURS else ""
+            cells.append(f"<td{style}>{_diff_marks(html.escape(text)) if c == 'differences' else html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _diff_marks(escaped: str) -> str:
+    """[-removed-] struck through, {+added+} marked (on already-escaped text)."""
+    import re
+
+    escaped = re.sub(r"\[-(.*?)-\]", r"<del>\1</del>", escaped)
+    return re.sub(r"\{\+(.*?)\+\}", r"<ins>\1</ins>", escaped)
+
+
+def summary_html(audit: DraftAudit) -> str:
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in audit.summary().items())
+    return (f"<p><strong>Drafts:</strong> {html.escape(', '.join(audit.drafts))}</p>"
+            f"<p class=\"rule\">{html.escape(NOT_SUPPORTED_MEANS)}</p><table>{rows}</table>")
+
+
+def sections(audit: DraftAudit) -> dict[str, str]:
+    """Section title -> HTML, in page order."""
+    quotes = audit.quotes
+    problems = quotes[~quotes["verdict"].isin(["verbatim", "not checked"])]
+    return {
+        "Summary": summary_html(audit),
+        "Quotes needing attention": table(problems, ["draft", "location", "quote", "attribution", "verdict", "similarity",
+                                                     "doc_id", "seg_first", "speaker_name", "differences", "note"],
+                                          "Every quotation was found verbatim in the attributed participant's words."),
+        "All quotations": table(quotes, ["draft", "location", "kind", "quote", "attributed_name", "verdict", "match",
+                                         "similarity", "doc_id", "seg_first", "seg_last", "speaker_name", "note"]),
+        "Consistency": table(audit.consistency, empty="No quotation attributed to two participants, no participant "
+                                                      "named two ways and no leak found."),
+        "Quotes per participant": table(audit.voices) + _never_quoted(audit),
+        "Claims about participants": table(audit.claims, ["draft", "location", "sentence", "claim", "code", "code_from",
+                                                          "n_with", "n_participants", "verdict", "reason",
+                                                          "participants_without"],
+                                           "No quantifying claims about participants found."),
+        "Rules used": "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in audit.notes) + "</ul>",
+    }
+
+
+def _never_quoted(audit: DraftAudit) -> str:
+    voices = audit.voices
+    never = voices[voices["n_quotes"] == 0]["name"].tolist()
+    total = int(voices["n_quotes"].sum())
+    spread = ""
+    if total:
+        top = voices.iloc[0]
+        spread = (f"<p>{total} quotations from {int((voices['n_quotes'] > 0).sum())} of {len(voices)} participants; "
+                  f"the most quoted, {html.escape(str(top['name']))}, has {int(top['n_quotes'])} "
+                  f"({top['n_quotes'] / total:.0%}).</p>")
+    if not never:
+        return spread + "<p>Every participant is quoted at least once.</p>"
+    return spread + f"<p><strong>Never quoted ({len(never)}):</strong> {html.escape(', '.join(never))}</p>"
+
+
+def page_body(audit: DraftAudit, title: str) -> str:
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for name, body in sections(audit).items():
+        parts.append(f"<h2>{html.escape(name)}</h2>{body}")
+    return "".join(parts)

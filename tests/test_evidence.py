@@ -1,0 +1,99 @@
+"""Evidence behind every number (issue 16 point 4): the passages each count
+counts, on static pages that the numbers link to."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from helpers import evidence, present
+from helpers.study import Study
+
+TEXT = "I: How was it?\nP: The group gave me hope and a place.\nI: And then?\nP: Hope again, <b>really</b>.\n"
+
+
+def _study() -> Study:
+    # turns: 1 interviewer, 2 participant, 3 interviewer, 4 participant
+    starts = [0, 15, 54, 67]
+    ends = [14, 53, 66, len(TEXT) - 1]
+    segments = pd.DataFrame({"doc_id": "d1", "seg_no": [1, 2, 3, 4], "participant_id": [None, "P1", None, "P1"],
+                             "speaker_role": ["interviewer", "participant", "interviewer", "participant"],
+                             "start": starts, "end": ends, "text": [TEXT[s:e] for s, e in zip(starts, ends)]})
+    hope_at = TEXT.index("hope and")
+    codings = pd.DataFrame([
+        # two overlapping codings of "hope" by one coder: one passage covering their union
+        {"doc_id": "d1", "code": "hope", "seg_first": 2, "seg_last": 2, "start": hope_at, "end": hope_at + 4},
+        {"doc_id": "d1", "code": "hope", "seg_first": 2, "seg_last": 2, "start": hope_at, "end": hope_at + 10},
+        {"doc_id": "d1", "code": "hope", "seg_first": 4, "seg_last": 4, "start": 70, "end": 95},
+        {"doc_id": "d1", "code": "group", "seg_first": 2, "seg_last": 2, "start": 18, "end": 27},
+    ])
+    codings["participant_id"] = "P1"
+    return Study.from_tables(segments=segments, codings=codings, texts={"d1": TEXT},
+                             participants=pd.DataFrame({"participant_id": ["P1"], "pseudonym": ["Ash"]}))
+
+
+def test_overlapping_codings_are_one_passage_with_their_union_text():
+    found = evidence.passages(_study())
+    hope = found[found["code"] == "hope"].reset_index(drop=True)
+    assert len(hope) == 2
+    assert hope.loc[0, "text"] == "hope and a"   # union of "hope" and "hope and a"
+    assert found[found["code"] == "group"]["text"].tolist() == ["The group"]  # TEXT[18:27]
+
+
+def test_code_page_lists_passages_and_links_resolve(tmp_path):
+    study = _study()
+    page = evidence.write_code_pages(study, folder=tmp_path / "evidence").read_text(encoding="utf-8")
+    assert page.count("<tr>") == 2 + 3  # a header row per code, 2 + 1 passages
+    assert "Ash" in page and "&lt;b&gt;really&lt;/b&gt;" in page and "<b>really" not in page
+    freq = pd.DataFrame({"code": ["group", "hope"], "applications": [1, 2]})
+    shown = present.table(freq, links=evidence.code_links(None)).to_html()
+    for href in re.findall(r'href="evidence/([^"]+)"', shown):
+        name, anchor = href.split("#")
+        assert name == "codes-as-applied.html" and f'id="{anchor}"' in page
+
+
+def test_pair_page_lists_the_passages_on_shared_turns(tmp_path):
+    study = _study()
+    counts = pd.DataFrame([[2, 1], [1, 1]], index=pd.Index(["hope", "group"], name="code"), columns=["hope", "group"])
+    page = evidence.write_pair_pages(study, counts, folder=tmp_path).read_text(encoding="utf-8")
+    section = page.split(f'id="{evidence.anchor("hope", "group")}"')[1]
+    # turn 2 carries both: the hope passage there and the group passage, not the hope passage in turn 4
+    assert "2 passage(s)" in section and "really" not in section
+    link = evidence.pair_links(None, "segment")
+    row = present.table(counts).source.reset_index().iloc[1]
+    assert link(row, "hope") == f"evidence/pairs-as-applied-segment.html#{evidence.anchor('hope', 'group')}"
+
+
+def test_cell_page_and_links_by_pseudonym(tmp_path):
+    study = _study()
+    page = evidence.write_cell_pages(study, level=None, folder=tmp_path).read_text(encoding="utf-8")
+    assert "Ash × hope" in page and f'id="{evidence.anchor("P1", "hope")}"' in page
+    matrix = pd.DataFrame({"group": [1], "hope": [1]}, index=pd.Index(["Ash"], name="participant"))
+    html = present.table(matrix, links=evidence.cell_links(study, None)).to_html()
+    assert f'cells-as-applied.html#{evidence.anchor("P1", "hope")}' in html
+
+
+def test_anchor_keeps_codes_apart():
+    assert evidence.anchor("self-care") != evidence.anchor("self care")
+
+
+def test_codes_as_applied_and_the_unnamed_level_get_different_pages(tmp_path):
+    """Found on the demo: notebook 03 at the unnamed level ('') overwrote notebook 02's
+    page of codes as applied (None), and 02's links led to missing anchors."""
+    study = _study()
+    as_applied = evidence.write_code_pages(study, level=None, folder=tmp_path)
+    unnamed = evidence.write_code_pages(study, level="", folder=tmp_path)
+    assert as_applied != unnamed and as_applied.name == "codes-as-applied.html" and unnamed.name == "codes-code.html"
+    assert evidence.code_links("")(pd.Series({"code": "hope"}), "applications").startswith("evidence/codes-code.html#")
+
+
+def test_a_passage_on_an_interviewer_turn_only_gives_no_participant_and_no_crash(tmp_path):
+    """A code on the interviewer's question has no participant (issue 12 point 7): the code
+    page failed with "'float' object has no attribute 'split'" and stopped the report."""
+    study = _study()
+    question = pd.DataFrame([{"doc_id": "d1", "code": "asking", "seg_first": 1, "seg_last": 1, "start": 3,
+                              "end": 14, "participant_id": None}])
+    study = Study.from_tables(segments=study.segments, codings=pd.concat([study.codings, question]),
+                              texts=study.texts, participants=study.participants)
+    page = evidence.write_code_pages(study, folder=tmp_path / "evidence").read_text(encoding="utf-8")
+    assert "from 0 participant(s)" in page

@@ -1,0 +1,140 @@
+"""The presentation layer: every table as a person reads it (issue 16 point 1),
+small groups suppressed (point 6), figures described (point 3)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import present  # noqa: E402
+
+
+def test_raw_values_become_readable_cells():
+    frame = pd.DataFrame({
+        "code": ["hope", "stigma"],
+        "applications": [3.0, np.nan],            # a count with a gap (pandas made it float)
+        "participants_pct": [78.571429, 25.0],
+        "p": [5.2e-16, 0.04321],
+        "kappa": [0.78412, None],
+        "codes": [["a", "b"], []],
+        "flag": [True, False],
+        "note": [pd.NA, "x"],
+    })
+    shown = present.table(frame).frame
+    assert list(shown.columns) == ["code", "Applications", "Participants (%)", "p", "Cohen's κ", "codes",
+                                   "flag", "note"]
+    assert shown.iloc[0].tolist() == ["hope", "3", "78.6 %", "&lt; 0.001", "0.784", "a; b", "yes", ""]
+    assert shown.iloc[1].tolist() == ["stigma", "", "25 %", "0.043", "", "", "no", "x"]
+
+
+def test_html_has_no_index_column_and_no_raw_missing_markers():
+    frame = pd.DataFrame({"a": [1, None], "b": [None, "y"]}, index=[0, 1])
+    page = present.table(frame, caption="Cap", note="Read it row by row.").to_html()
+    for raw in ("NaN", "&lt;NA&gt;", "None", ">0<"):
+        assert raw not in page
+    assert "<th class=\"blank" not in page  # pandas' index header cell is gone
+    assert "How to read this." in page and "Read it row by row." in page
+    assert 'class="scroll"' in page  # wide tables scroll inside their own box
+
+
+def test_meaningful_index_becomes_first_column():
+    matrix = pd.DataFrame([[0, 2], [2, 0]], index=pd.Index(["x", "y"], name="code"), columns=["x", "y"])
+    shown = present.table(matrix).frame
+    assert list(shown.columns) == ["code", "x", "y"]
+    assert shown["code"].tolist() == ["x", "y"]
+
+
+def test_text_is_escaped_and_never_cut():
+    quote = "I " + "really " * 40 + "<b>needed</b> someone"
+    page = present.table(pd.DataFrame({"quote": [quote]})).to_html()
+    assert "really " * 40 in page  # no "..." truncation at 50 characters
+    assert "&lt;b&gt;needed&lt;/b&gt;" in page and "<b>needed" not in page
+
+
+def test_kwic_left_context_is_right_aligned_next_to_the_keyword():
+    conc = pd.DataFrame({"left": ["and then the peer worker gave me"], "match": ["hope"], "right": ["again"]})
+    table = present.table(conc)
+    assert table.frame["Before"].iloc[0].endswith("gave me")  # the words next to the keyword are kept
+    assert table.classes["Before"].iloc[0] == "left-context"
+    assert 'class="data row0 col0 left-context"' in table.to_html() or "left-context" in table.to_html()
+
+
+def test_share_columns_become_percentages_and_numbers_lose_noise():
+    frame = pd.DataFrame({"share": [0.5, 0.123], "x": [1234567.0, 12.3456], "tiny": [1e-9, -1e-9]})
+    shown = present.table(frame).frame
+    assert shown["Share (%)"].tolist() == ["50 %", "12.3 %"]
+    assert shown["x"].tolist() == ["1,234,567", "12.35"]
+    assert shown["tiny"].tolist() == ["&lt; 0.001", "&gt; −0.001"]
+
+
+def test_links_wrap_numbers_but_not_zeros_or_blanks():
+    frame = pd.DataFrame({"code": ["a", "b"], "applications": [2, 0]})
+    table = present.table(frame, links=lambda row, col: f"evidence/x.html#{row['code']}")
+    assert table.frame["Applications"].tolist() == ['<a href="evidence/x.html#a">2</a>', "0"]
+
+
+def test_small_groups_are_suppressed_and_said():
+    frame = pd.DataFrame({"gender": ["f", "f", "m", "nb"], "code": ["a", "b", "a", "a"]})
+    kept, sentence = present.suppress_small_groups(frame, "gender", {"f": 5, "m": 3, "nb": 1}, 3)
+    assert kept["gender"].tolist() == ["f", "f", "m"]
+    assert "1 group(s)" in sentence and "fewer than 3" in sentence
+    same, nothing = present.suppress_small_groups(frame, "gender", {"f": 5, "m": 3, "nb": 3}, 3)
+    assert len(same) == 4 and nothing == ""
+
+
+def test_headers_are_words_with_units():
+    assert present.header("participants_pct") == "Participants (%)"
+    assert present.header("words_coded") == "Words coded"
+    assert present.header("doc_id") == "Document"
+    assert present.header("Peer_support") == "Peer_support"  # a code's own name is left as written
+
+
+def test_figure_alt_text_says_what_it_shows():
+    fig, ax = plt.subplots()
+    ax.barh(["hope", "stigma", "loss"], [3, 2, 1])
+    ax.set_title("Participants per code")
+    ax.set_xlabel("participants")
+    alt = present.describe(fig)
+    plt.close(fig)
+    assert "Participants per code" in alt and "3 bars" in alt and "participants" in alt
+
+
+@pytest.mark.parametrize("value,text", [(0.0004, "< 0.001"), (0.001, "0.001"), (0.5, "0.500"), (None, "")])
+def test_p_values(value, text):
+    assert present.format_p(value) == text
+
+
+def test_text_read_back_from_csv_loses_pandas_spellings():
+    frame = pd.DataFrame({"strict": ["True", "False"], "note": ["nan", "None of them helped"]}, dtype=str)
+    shown = present.table(frame).frame
+    assert shown["strict"].tolist() == ["yes", "no"]
+    assert shown["note"].tolist() == ["", "None of them helped"]  # a quote keeps its words
+
+
+def test_figures_say_how_to_read_them():
+    from helpers import plots
+
+    matrix = pd.DataFrame([[1, 0], [0, 1]], index=["P1", "P2"], columns=["a", "b"])
+    fig = plots.themes.theme_heatmap(matrix, value="presence", cluster=False)
+    assert "coloured cell means the participant has the code" in present.how_to_read(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.barh(["a", "b"], [2, 1])
+    assert present.how_to_read(fig).startswith("Longer bars mean more")
+    fig.how_to_read = "Own words."
+    assert present.how_to_read(fig) == "Own words."
+    plt.close(fig)
+
+
+def test_figure_files_are_the_same_bytes_every_time():
+    fig, ax = plt.subplots()
+    ax.barh(["a", "b"], [2, 1])
+    assert present.figure_svg(fig) == present.figure_svg(fig)
+    assert "<dc:date>" not in present.figure_svg(fig)
+    data, meta = present.figure_png(fig)
+    plt.close(fig)
+    assert data.startswith(b"\x89PNG") and "2 bars" in meta["alt"] and meta["how_to_read"]

@@ -1,0 +1,114 @@
+"""MAXQDA coded-segment and ATLAS.ti quotation exports (issue 14, point 4), through a study's
+build as ``python -m helpers check`` runs it. The exports are written here with the column
+names those programs use (helpers.interop.qdasheets gives the sources); all text is invented.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from helpers.config import load_config
+from helpers.errors import InputError
+from helpers.ingest import build
+from helpers.interop.qdasheets import is_qda_export, program_of, read_qda_export
+from helpers.study import resolve
+
+TRANSCRIPT = """I: How did the group start for you?
+P: I nearly didn't go. I was scared of meeting people!!!
+
+P: But the worker waited for me at the door... every week.
+I: And later?
+P: Later I ran a session myself. Me! I was scared of meeting people, and I ran it.
+"""
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list], sheet: str = "Sheet1") -> Path:
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+def study(tmp_path: Path, name: str, writer) -> Path:
+    root = tmp_path / "study"
+    (root / "transcripts").mkdir(parents=True)
+    (root / "codings").mkdir()
+    (root / "transcripts" / "P03.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    (root / "study.yml").write_text("title: exports\n", encoding="utf-8")
+    writer(root / "codings" / name)
+    return root
+
+
+def built(root: Path):
+    paths = resolve(root)
+    return build(paths, load_config(paths.raw))
+
+
+ATLAS_HEADER = ["ID", "Quotation Name", "Document", "Document Groups", "Quotation Content", "Codes", "Reference",
+                "Density", "Start", "End", "Extent", "Comment", "Created by", "Modified by", "Created", "Modified"]
+
+
+def test_atlasti_quotation_export(tmp_path):
+    rows = [
+        # 2 codes in one quotation, one per line; the category prefix "Fear: " is the hierarchy
+        ["3:1", "", "D3: P03.txt", "Interviews", "I was scared of meeting people!!!", "Fear: meeting people\nstarting",
+         "2 - 2", 0, 2, 2, 1, "first fear", "Ana", "Ana", "", ""],
+        # the same words again in paragraph 6 (line 6): the paragraph number picks that one
+        ["3:2", "", "D3: P03.txt", "Interviews", "I was scared of meeting people", "Fear: meeting people",
+         "6 - 6", 0, 6, 6, 1, "", "Ben", "Ana", "", ""],
+        ["3:3", "", "D3: P03.txt", "Interviews", "But the worker waited for me at the door... every week.",
+         "Support: worker waiting", "4 - 4", 0, 4, 4, 1, "", "Ben", "", "", ""],
+    ]
+    root = study(tmp_path, "Quotations.xlsx", lambda p: write_xlsx(p, ATLAS_HEADER, rows, "Quotations"))
+    assert program_of(ATLAS_HEADER) == "atlasti" and is_qda_export(root / "codings" / "Quotations.xlsx")
+    b = built(root)
+    text = b.texts["P03"]
+    got = sorted((c.code, c.coder, c.seg_first, c.memo, text[c.start:c.end]) for c in b.codings.itertuples())
+    # Turns: 1 I (line 1), 2 P (line 2), 3 P (line 4), 4 I (line 5), 5 P (line 6).
+    assert got == [
+        ("meeting people", "Ana", 2, "first fear", "I was scared of meeting people!!!"),
+        ("meeting people", "Ben", 5, "", "I was scared of meeting people"),
+        ("starting", "Ana", 2, "first fear", "I was scared of meeting people!!!"),
+        ("worker waiting", "Ben", 3, "", "But the worker waited for me at the door... every week."),
+    ]
+    book = b.codebook.set_index("code")["parent"].to_dict()
+    assert book == {"Fear": "", "meeting people": "Fear", "starting": "", "Support": "", "worker waiting": "Support"}
+    assert any("ATLAS.ti quotations export" in w for w in b.warnings)
+
+
+def test_maxqda_german_headers_csv_and_a_leaf_under_two_parents(tmp_path):
+    csv = ("Farbe,Dokumentgruppe,Dokumentname,Code,Anfang,Ende,Segment,Kommentar,Bearbeitet von,Erstellt von\n"
+           "#ff0000,Interviews,P03,Fear > other,2,2,I nearly didn't go.,,,CK\n"
+           "#ff0000,Interviews,P03,Support > other,4,4,every week.,,,CK\n"
+           "#00ff00,Interviews,P03,Support\\Growth\\Leading,6,6,Later I ran a session myself. Me!,note,,DL\n")
+    root = study(tmp_path, "segments.csv", lambda p: p.write_text(csv, encoding="utf-8"))
+    b = built(root)
+    text = b.texts["P03"]
+    got = sorted((c.code, c.coder, c.memo, text[c.start:c.end]) for c in b.codings.itertuples())
+    assert got == [("Fear/other", "CK", "", "I nearly didn't go."), ("Leading", "DL", "note",
+                                                                     "Later I ran a session myself. Me!"),
+                   ("Support/other", "CK", "", "every week.")]
+    book = b.codebook.set_index("code")["parent"].to_dict()
+    assert book == {"Fear": "", "Support": "", "Fear/other": "Fear", "Support/other": "Support",
+                    "Growth": "Support", "Leading": "Growth"}
+
+
+def test_a_segment_without_a_code_is_a_one_line_error(tmp_path):
+    path = write_xlsx(tmp_path / "x.xlsx", ["Document group", "Document name", "Code", "Begin", "End", "Segment",
+                                            "Created by"], [["G", "P03", None, 2, 2, "I nearly didn't go.", "CK"]])
+    with pytest.raises(InputError) as info:
+        read_qda_export(path)
+    line = str(info.value)
+    assert "\n" not in line and "row 2" in line and "a coded segment with no code" in line
+
+
+def test_ordinary_coding_sheets_and_taguette_tables_are_not_taken_for_these_exports():
+    assert program_of(["participant", "turn", "code"]) is None
+    assert program_of(["id", "document", "tag", "content"]) is None
+    assert program_of(["Document", "Code", "Quote"]) is None
