@@ -1,0 +1,88 @@
+"""Co-occurrence measures from the counts (issue 15 split of :mod:`helpers.analysis.cooccurrence`):
+c-coefficient, conditional share, observed/expected ratio, Fisher p and Benjamini–Hochberg q,
+and the flags (out of range, frequency imbalance); ``cooccurrence_rules.measure_rule`` says each.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from helpers.analysis.cooccurrence_counts import (
+    Counts,
+)
+from helpers.analysis.cooccurrence_rules import (
+    IMBALANCE_FOLD,
+)
+
+
+def _measure(counts: Counts, measure: str) -> np.ndarray:
+    s = counts.matrix.astype("float64")
+    own = counts.own.astype("float64")
+    n1, n2 = own[:, None], own[None, :]
+    diagonal = np.eye(len(own), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "count":
+            return counts.matrix
+        if measure == "c":
+            denominator = n1 + n2 - s
+            out = np.where(denominator > 0, s / denominator, np.nan)
+        elif measure == "conditional":
+            # the share of A units (passages, turns) with a B in range: always <= 1
+            hits = (counts.hits if counts.hits is not None else counts.matrix).astype("float64")
+            out = np.where(n1 > 0, hits / n1, np.nan)
+        elif measure == "ratio":
+            expected = counts.expected if counts.expected is not None else n1 * n2 / max(counts.n_units, 1)
+            out = np.where(expected > 0, s / expected, np.nan)
+            out[diagonal] = np.nan
+        elif measure == "p":
+            out = fisher_greater(s, n1, n2, counts.n_units)
+            out[diagonal] = np.nan
+        else:
+            out = benjamini_hochberg_matrix(fisher_greater(s, n1, n2, counts.n_units))
+        if measure in ("p", "q") and tests_withheld(counts):
+            out = np.full(s.shape, np.nan)
+    return out
+
+
+def tests_withheld(counts: Counts) -> str:
+    """Why p and q are not shown ('' when they are): fewer than
+    ``MIN_TESTED_UNITS`` documents or participants."""
+    if counts.unit in ("document", "participant") and counts.n_units < counts.min_tested_units:
+        return (f"p-values are not shown: {counts.n_units} {counts.unit}s are fewer than the "
+                f"{counts.min_tested_units} an exact test needs (min_tested_units).")
+    return ""
+
+
+def fisher_greater(n12, n1, n2, n_units) -> np.ndarray:
+    """One-sided Fisher exact p (greater) of the 2x2 tables
+    [[n12, n1−n12], [n2−n12, N−n1−n2+n12]]: P(X >= n12) for X hypergeometric
+    (N units, n1 carrying A, n2 drawn)."""
+    n12, n1, n2 = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (n12, n1, n2)))
+    return np.asarray(stats.hypergeom.sf(n12 - 1, n_units, n1, n2), dtype="float64")
+
+
+def benjamini_hochberg_matrix(p: np.ndarray) -> np.ndarray:
+    """BH-adjusted q of the pairs above the diagonal, mirrored below; diagonal NaN."""
+    upper = np.triu_indices(p.shape[0], k=1)
+    q = np.full(p.shape, np.nan)
+    if len(upper[0]):
+        adjusted = stats.false_discovery_control(np.clip(p[upper], 0.0, 1.0), method="bh")
+        q[upper] = adjusted
+        q[(upper[1], upper[0])] = adjusted
+    return q
+
+
+def _flags(counts: Counts) -> tuple[list, list]:
+    """out_of_range: (a, b, count, min) where a cell exceeds min(n1, n2);
+    frequency_imbalance: (a, b, n_a, n_b) co-occurring pairs whose own counts differ more than five-fold."""
+    s, own, codes = counts.matrix, counts.own, np.asarray(counts.codes, dtype=object)
+    i, j = np.triu_indices(len(codes), k=1)
+    cell, na, nb = s[i, j], own[i], own[j]
+    smaller, larger = np.minimum(na, nb), np.maximum(na, nb)
+    beyond = cell > smaller
+    out_of_range = list(zip(codes[i[beyond]].tolist(), codes[j[beyond]].tolist(),
+                            cell[beyond].tolist(), smaller[beyond].tolist()))
+    skewed = (cell > 0) & (larger > IMBALANCE_FOLD * smaller)
+    imbalance = list(zip(codes[i[skewed]].tolist(), codes[j[skewed]].tolist(),
+                         na[skewed].tolist(), nb[skewed].tolist()))
+    return out_of_range, imbalance

@@ -1,0 +1,211 @@
+"""The turn table, coded spans, highlighting and keyword in context behind
+:class:`helpers.analysis.explore.Explorer` (issue 15 split of :mod:`helpers.analysis.explore`; the
+counting rules are in that module's docstring).
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+
+TURN_COLUMNS = ["doc_id", "seg_no", "participant_id", "pseudonym", "speaker_role", "code", "coders", "n_codings",
+                "text", "spans", "coded_text"]
+KWIC_COLUMNS = ["doc_id", "participant_id", "seg_no", "left", "match", "right"]
+MARK_A = "#CCE3F0"   # light tints of PALETTE blue / orange, readable under black text
+MARK_B = "#F8E2B3"
+MARK_BOTH = "#CCEBE2"
+
+
+def _turn_table(study) -> pd.DataFrame:
+    seg = study.segments
+    turns = pd.DataFrame({
+        "doc_id": seg["doc_id"].astype(str).to_numpy(), "seg_no": seg["seg_no"].astype("int64").to_numpy(),
+        "participant_id": seg["participant_id"].astype("string").to_numpy(),
+        "speaker_role": seg["speaker_role"].astype("string").to_numpy(),
+        "start": seg["start"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
+        "text": seg["text"].fillna("").astype(str).to_numpy()})
+    return turns
+
+
+def _relative_spans(touched: pd.DataFrame, turns: pd.DataFrame, turn_row: np.ndarray):
+    """Coding spans as offsets into each touched turn's text, clipped to it;
+    the whole turn where the coding or the segment has no offsets."""
+    length = turns["text"].str.len().to_numpy()[turn_row].astype("float64")
+    seg_start = turns["start"].to_numpy()[turn_row]
+    start = touched["start"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    end = touched["end"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    span_from = np.clip(start - seg_start, 0, length)
+    span_to = np.clip(end - seg_start, 0, length)
+    whole = np.isnan(span_from) | np.isnan(span_to)
+    span_from = np.where(whole, 0, span_from)
+    span_to = np.where(whole, length, span_to)
+    return span_from.astype("int64"), span_to.astype("int64")
+
+
+def _merged_spans(order: np.ndarray, span_from: np.ndarray, span_to: np.ndarray,
+                  turns: np.ndarray) -> list[tuple[tuple[int, int], ...]]:
+    """Per turn of ``turns`` (sorted ranks): its non-empty spans, overlapping or
+    touching ones merged, in text order."""
+    keep = span_to > span_from
+    order, span_from, span_to = order[keep], span_from[keep], span_to[keep]
+    sort = np.lexsort((span_to, span_from, order))
+    order, span_from, span_to = order[sort], span_from[sort], span_to[sort]
+    out: list[tuple] = [()] * len(turns)
+    if not len(order):
+        return out
+    # Running furthest end within each turn: offsetting each turn by a step
+    # larger than any text keeps one cumulative maximum from crossing turns.
+    step = int(span_to.max()) + 1
+    shifted = span_to + order.astype("int64") * step
+    reach = np.maximum.accumulate(shifted) - order.astype("int64") * step
+    first = np.r_[True, order[1:] != order[:-1]]
+    new_run = first | (span_from > np.r_[-1, reach[:-1]])
+    run_starts = np.flatnonzero(new_run)
+    run_turn = order[run_starts]
+    run_from = span_from[run_starts]
+    run_to = np.maximum.reduceat(span_to, run_starts)
+    slot = np.searchsorted(turns, run_turn)
+    bounds = np.r_[np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]]), len(slot)]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        out[slot[a]] = tuple(zip(run_from[a:b].tolist(), run_to[a:b].tolist()))
+    return out
+
+
+def _empty_turns() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("seg_no", "n_codings", "order") else "object")
+                         for c in TURN_COLUMNS + ["order"]})
+
+
+def _level_note(level) -> str:
+    return f" (level {html.escape(str(level))})" if level else ""
+
+
+def highlight(text: str, spans, colour: str | None = None) -> str:
+    """``text`` escaped, each (start, end) span wrapped in ``<mark>``."""
+    style = f" style='background:{colour}'" if colour else ""
+    pieces, position = [], 0
+    for start, end in sorted(spans):
+        start = max(start, position)
+        if end <= start:
+            continue
+        pieces.append(html.escape(text[position:start]))
+        pieces.append(f"<mark{style}>{html.escape(text[start:end])}</mark>")
+        position = end
+    pieces.append(html.escape(text[position:]))
+    return "".join(pieces)
+
+
+def highlight_two(text: str, spans_a, spans_b) -> str:
+    """``text`` escaped, A's spans, B's spans and their overlap marked in three colours."""
+    cuts = sorted({0, len(text)} | {p for s in (*spans_a, *spans_b) for p in s})
+    pieces = []
+    for start, end in zip(cuts[:-1], cuts[1:]):
+        in_a = any(f <= start and end <= t for f, t in spans_a)
+        in_b = any(f <= start and end <= t for f, t in spans_b)
+        piece = html.escape(text[start:end])
+        colour = MARK_BOTH if in_a and in_b else MARK_A if in_a else MARK_B if in_b else None
+        pieces.append(f"<mark style='background:{colour}'>{piece}</mark>" if colour else piece)
+    return "".join(pieces)
+
+
+def _turn_list(found: pd.DataFrame, limit: int | None, two: bool = False, colour: str | None = None) -> str:
+    shown = found if limit is None else found.head(limit)
+    blocks = []
+    for r in shown.to_dict("records"):
+        coders = f"{r['coders_a']} / {r['coders_b']}" if two else r["coders"]
+        body = highlight_two(r["text"], r["spans_a"], r["spans_b"]) if two else highlight(r["text"], r["spans"], colour)
+        blocks.append(
+            "<div class='tt-turn' style='margin:0.6em 0'>"
+            f"<div style='color:#555;font-size:90%'>{html.escape(str(r['pseudonym']))} · "
+            f"{html.escape(str(r['doc_id']))} turn {int(r['seg_no'])} · coder {html.escape(str(coders))}</div>"
+            f"<div style='white-space:pre-wrap'>{body}</div></div>")
+    if len(found) > len(shown):
+        blocks.append(f"<p>… and {len(found) - len(shown)} more</p>")
+    return "".join(blocks)
+
+
+# -- keyword in context (Explorer.kwic with wildcards; helpers.analysis.frequency.kwic otherwise) --
+
+def term_pattern(term: str) -> re.Pattern:
+    """``term`` as a whole word or phrase, any case; ``*`` matches any letters."""
+    body = re.escape(term.strip()).replace(r"\*", r"\w*")
+    return re.compile(r"(?<!\w)" + body + r"(?!\w)", re.IGNORECASE)
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _wordy(text: str, i: int) -> bool:
+    """Whether position ``i`` holds a word character (outside the text: no)."""
+    return 0 <= i < len(text) and _WORD_CHAR.match(text[i]) is not None
+
+
+class _Corpus:
+    """Every turn's text joined once, so a search is one regex pass."""
+
+    SEPARATOR = "\x00"
+
+    def __init__(self, turns: pd.DataFrame):
+        self.turns = turns
+        texts = turns["text"].tolist()
+        lengths = np.array([len(t) for t in texts], dtype="int64")
+        self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype("int64")
+        self.ends = self.starts + lengths
+        self.text = self.SEPARATOR.join(texts)
+        self.folded = pd.Series([t.casefold() for t in texts], dtype="object")
+        lowered = self.text.lower()
+        # Lower-casing keeps offsets unless some character lower-cases to two.
+        self.lower = lowered if len(lowered) == len(self.text) else None
+
+    def candidates(self, term: str) -> np.ndarray:
+        """Positions of turns whose case-folded text contains every word of
+        ``term`` (case-folded): every turn a case-insensitive whole-word
+        search could match, and usually few more."""
+        keep = np.ones(len(self.folded), dtype=bool)
+        for word in term.casefold().split():
+            keep &= self.folded.str.contains(word, regex=False).to_numpy(dtype=bool)
+        return np.flatnonzero(keep)
+
+    def hits(self, term: str) -> list[tuple[int, int]]:
+        """(start, end) of every whole-word match, leftmost first, as ``term_pattern`` finds them.
+
+        Fast path: the term without look-arounds on the lower-cased corpus (a
+        literal prefix the regex engine can skip to), word edges checked per
+        candidate; a rejected candidate resumes one character later, so no
+        match hides another.
+        """
+        if self.lower is None:
+            return [(m.start(), m.end()) for m in term_pattern(term).finditer(self.text)]
+        core = re.compile(re.escape(term.strip().lower()).replace(r"\*", r"\w*"))
+        text, found, position = self.lower, [], 0
+        while (m := core.search(text, position)) is not None:
+            start, end = m.span()
+            if end > start and not _wordy(text, start - 1) and not _wordy(text, end):
+                found.append((start, end))
+                position = end
+            else:
+                position = start + 1
+        return found
+
+    def kwic(self, term: str, width: int = 60) -> pd.DataFrame:
+        if not term or not term.strip():
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in KWIC_COLUMNS})
+        hits = self.hits(term)
+        if not hits:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in KWIC_COLUMNS})
+        where = np.array(hits, dtype="int64")
+        rows = np.searchsorted(self.starts, where[:, 0], side="right") - 1
+        lo, hi = self.starts[rows], self.ends[rows]
+        left = [self.text[max(a, s - width):s] for a, s in zip(lo, where[:, 0])]
+        right = [self.text[e:min(b, e + width)] for b, e in zip(hi, where[:, 1])]
+        chosen = self.turns.iloc[rows]
+        return pd.DataFrame({"doc_id": chosen["doc_id"].to_numpy(),
+                             "participant_id": chosen["participant_id"].to_numpy(),
+                             "seg_no": chosen["seg_no"].to_numpy(), "left": left,
+                             "match": [self.text[s:e] for s, e in hits], "right": right})
+
+
+def kwic_in_segments(study, term: str, width: int = 60) -> pd.DataFrame:
+    """Keyword in context over every turn of ``study`` (see ``Explorer.kwic``
+    for the rule): doc_id, participant_id, seg_no, left, match, right."""
+    return _Corpus(_turn_table(study)).kwic(term, width)
