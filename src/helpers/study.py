@@ -230,10 +230,28 @@ def _fresh_copy(study: "Study") -> "Study":
                                manifest=copy.deepcopy(study.manifest), config=copy.deepcopy(study.config))
 
 
-def load_study(study, *, ingest: bool = True) -> Study:
+def load_study(study: str | os.PathLike | Study, *, ingest: bool = True) -> Study:
     """The study's processed tables, ingesting first when they are missing or
     older than the inputs (the manifest's fingerprint differs). In a kernel
-    of the report batch, the run's snapshot (``from_snapshot``)."""
+    of the report batch, the run's snapshot (``from_snapshot``).
+
+    Parameters
+    ----------
+    study : str, path or Study
+        A study name under data/raw/, a path to a study folder, or a Study (returned as it is).
+    ingest : bool
+        Ingest when the processed tables are missing or out of date; False: refuse instead.
+
+    Returns
+    -------
+    Study
+        The tables (documents, segments, codings, codebook, participants), texts and config.
+
+    Raises
+    ------
+    InputError
+        No such study, bad input files, or (``ingest=False``) tables missing or out of date.
+    """
     from helpers.ingest.config import load_config
     from helpers.ingest.pipeline import fingerprint_inputs, run_ingest
 

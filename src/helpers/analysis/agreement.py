@@ -60,6 +60,7 @@ from helpers.analysis.agreement_stats import (
     verdict,
 )
 from helpers.analysis.agreement_units import TURNS, UNITS, _check_unit, _coded, _compare
+from helpers.study import Study
 
 # The public names, defined here or in agreement_stats (statistics, verdict) and
 # agreement_units (what is compared); importable from this module as before the split.
@@ -84,7 +85,7 @@ UNIT_RULES: dict[str, str] = {
 
 # -- public -----------------------------------------------------------------
 
-def agreement(study, unit: str = "segment", level: str | None = None, coders: list[str] | None = None,
+def agreement(study: Study, unit: str = "segment", level: str | None = None, coders: list[str] | None = None,
               n_boot: int = 1000, seed: int = 0, turns: str = "participant",
               min_units: int = MIN_UNITS) -> pd.DataFrame:
     """Agreement between coders, one row per code plus a final row "overall".
@@ -111,6 +112,39 @@ def agreement(study, unit: str = "segment", level: str | None = None, coders: li
     ``excluded_documents``, ``single_coder_documents`` (coded by only one of
     the compared coders), ``n_units_per_code``, ``unplaced_codings`` and
     ``rule``. ``agreement_by_document`` gives the same per code and document.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    unit : str
+        One of ``UNITS``: segment, document, character.
+    level : str or None
+        Roll codes up to this level first; None: codes as applied.
+    coders : list of str or None
+        The coders compared (at least two); None: every coder of the study.
+    n_boot : int
+        Bootstrap resamples for alpha's 95% interval; 0: no interval.
+    seed : int
+        Seed of the bootstrap (one stream per code).
+    turns : str
+        One of ``TURNS`` (segment unit): "participant" or "all".
+    min_units : int
+        Fewest units for a verdict.
+
+    Returns
+    -------
+    DataFrame
+        One row per code (name order) then "overall" (RangeIndex); the columns above
+        (percent_agreement 0–100, kappa/alpha/alpha_low/alpha_high float64, counts int64).
+        ``attrs["rule"]`` states the rule and the verdict.
+
+    Raises
+    ------
+    ValueError
+        An unknown unit or turns.
+    InputError
+        An unknown level or coder, fewer than two coders, or no document every coder coded.
     """
     comparison = _compare(study, unit, level, coders, turns)
     rows = []
@@ -133,11 +167,16 @@ def agreement(study, unit: str = "segment", level: str | None = None, coders: li
     return table
 
 
-def agreement_by_document(study, unit: str = "segment", level: str | None = None,
+def agreement_by_document(study: Study, unit: str = "segment", level: str | None = None,
                           coders: list[str] | None = None, n_boot: int = 200, seed: int = 0,
                           turns: str = "participant", min_units: int = MIN_UNITS) -> pd.DataFrame:
     """Agreement per code and per document (as NVivo's coding comparison
     reports it, per code and source), beside the pooled ``agreement``.
+
+    Parameters
+    ----------
+    study, unit, level, coders, n_boot, seed, turns, min_units
+        As ``agreement`` (``unit`` segment or character).
 
     Returns
     -------
@@ -151,6 +190,8 @@ def agreement_by_document(study, unit: str = "segment", level: str | None = None
     ------
     ValueError
         ``unit="document"``.
+    InputError
+        As ``agreement``.
     """
     if unit == "document":
         raise ValueError("agreement_by_document needs a unit inside documents: segment or character")

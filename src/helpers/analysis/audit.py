@@ -37,7 +37,9 @@ its placeholder or identifier kind only.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,7 @@ from helpers.analysis.audit_consistency import (
     voices,
 )
 from helpers.ingest.quotes import DocumentIndex, find_quote, word_tokens
+from helpers.study import Study
 
 NOT_SUPPORTED_MEANS = ("Coded evidence can be incomplete. “Not supported” means that your coding does not show "
                        "the claim, not that the claim is false: a participant may have said it in words nobody "
@@ -235,7 +238,8 @@ def check_quote(q: drafts_mod.Quotation, study, indexes, names: Names, redact, f
 
 # -- the audit ----------------------------------------------------------------------------------
 
-def audit_draft(study, drafts, threshold: float | None = None, words: dict | None = None) -> DraftAudit:
+def audit_draft(study: Study, drafts: Iterable[str | os.PathLike], threshold: float | None = None,
+                words: dict | None = None) -> DraftAudit:
     """Audit write-up drafts against a study's evidence.
 
     Parameters

@@ -33,6 +33,8 @@ Speed: every unit is a sparse incidence matrix and one or two sparse products
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -63,6 +65,7 @@ from helpers.analysis.cooccurrence_rules import (
     counting_rule,
     measure_rule,
 )
+from helpers.study import Study
 
 # The public names, defined here or in cooccurrence_rules (units, measures, rules in words),
 # cooccurrence_counts (the counts) and cooccurrence_measures (c, conditional, ratio, p, q);
@@ -75,8 +78,9 @@ __all__ = ["IMBALANCE_FOLD", "MEASURES", "MIN_TESTED_UNITS", "NESTING_CAVEAT", "
 
 # -- public entry points ------------------------------------------------------------
 
-def cooccurrence(study, unit: str = "segment", level: str | None = None, window: int = 1, measure: str = "count",
-                 coder=None, participants=None, where: dict | None = None,
+def cooccurrence(study: Study, unit: str = "segment", level: str | None = None, window: int = 1,
+                 measure: str = "count", coder: str | list[str] | None = None,
+                 participants: Iterable[str] | None = None, where: dict | None = None,
                  min_tested_units: int = MIN_TESTED_UNITS) -> pd.DataFrame:
     """Codes x codes co-occurrence matrix (DESIGN §4).
 
@@ -106,6 +110,40 @@ def cooccurrence(study, unit: str = "segment", level: str | None = None, window:
     ``attrs``: rule, unit, measure, window, level, n_units, n_codings, dropped
     (codings without turn numbers or spans for this unit), out_of_range,
     frequency_imbalance.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    unit : str
+        One of ``UNITS``: segment, overlap, window, document, participant.
+    level : str or None
+        Roll codes up to this level first; None: codes as applied.
+    window : int
+        Turns either side, for ``unit="window"``.
+    measure : str
+        One of ``MEASURES``: count, c, conditional, ratio, p, q.
+    coder : str, list of str or None
+        None: the primary coder per document; "all": every coder merged; a name or names.
+    participants : iterable of str or None
+        Participant ids to keep; None: all.
+    where : dict or None
+        {attribute: value or list of values} on ``study.participants``.
+    min_tested_units : int
+        Fewest documents or participants for which p and q are shown.
+
+    Returns
+    -------
+    DataFrame
+        Square, codes × codes (index named ``code``, columns the same codes); cells per
+        ``measure`` (counts are int64, other measures float64). ``attrs["rule"]`` states the rule.
+
+    Raises
+    ------
+    ValueError
+        An unknown unit or measure, or p/q for an untested unit.
+    InputError
+        An unknown level or coder (``helpers.counting``).
     """
     _check_unit(unit)
     _check_measure(measure, unit)
@@ -138,14 +176,30 @@ def _rule(study, counts: Counts, coder) -> str:
     return " ".join(parts)
 
 
-def cooccurrence_table(study, unit: str = "segment", level: str | None = None, window: int = 1, coder=None,
-                       participants=None, where: dict | None = None, min_count: int = 1,
+def cooccurrence_table(study: Study, unit: str = "segment", level: str | None = None, window: int = 1,
+                       coder: str | list[str] | None = None, participants: Iterable[str] | None = None,
+                       where: dict | None = None, min_count: int = 1,
                        min_tested_units: int = MIN_TESTED_UNITS) -> pd.DataFrame:
     """Long form, one row per pair of codes (a before b in code order) with
     n_ab >= ``min_count``: code_a, code_b, n_a, n_b, n_ab, c, conditional_ab
     (P(b | a)), conditional_ba, ratio, and p, q for segment/document/participant.
     q is adjusted over ALL pairs of codes, before ``min_count`` drops any.
-    Sorted by n_ab descending, then code_a, code_b. attrs as ``cooccurrence``."""
+    Sorted by n_ab descending, then code_a, code_b. attrs as ``cooccurrence``.
+
+    Parameters
+    ----------
+    study, unit, level, window, coder, participants, where, min_tested_units
+        As ``cooccurrence``.
+    min_count : int
+        Fewest co-occurrences (n_ab) a pair needs to be listed.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair (RangeIndex): code_a, code_b (string), n_a, n_b, n_ab (int64), c,
+        conditional_ab, conditional_ba, ratio (float64), and p, q for the tested units.
+        ``attrs["rule"]`` states the rule.
+    """
     counts = count_matrix(study, unit, level, window, coder, participants, where, with_expected=True)
     counts.min_tested_units = int(min_tested_units)
     i, j = np.triu_indices(len(counts.codes), k=1)

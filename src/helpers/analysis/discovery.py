@@ -39,6 +39,7 @@ from helpers.analysis.discovery_topics import TopicModel, topic_number_curve, to
 from helpers.analysis.discovery_turns import MIN_PREDICTED, THEME, UNCOVERED_BELOW, _labels, analyzer
 from helpers.counting import default_level, levels_of
 from helpers.errors import TooFew
+from helpers.study import Study
 
 # The public names, defined here (the participant map) or in discovery_turns (shared building
 # blocks), discovery_topics (1. topic suggestions) and discovery_suggestions (2. code suggestions);
@@ -108,7 +109,7 @@ def jaccard_distances(presence: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(square, index=presence.index.copy(), columns=presence.index.copy())
 
 
-def participant_map(study, level: str | None = THEME, method: str = "mds", seed: int = 0,
+def participant_map(study: Study, level: str | None = THEME, method: str = "mds", seed: int = 0,
                     n_init: int = 4) -> ParticipantMap:
     """Participants placed so that those with similar code sets sit close.
 
@@ -116,6 +117,32 @@ def participant_map(study, level: str | None = THEME, method: str = "mds", seed:
     distance: Jaccard on those sets; placement: metric MDS on the precomputed
     distances (sklearn, ``random_state=seed``, ``n_init`` starts, the best
     kept). Axes have no meaning of their own, only distances do.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    level : str or None
+        Level of the codes profiled (default "theme", or the top level when the study has none).
+    method : str
+        Placement method; only "mds".
+    seed : int
+        MDS's ``random_state``.
+    n_init : int
+        MDS starts (the best kept).
+
+    Returns
+    -------
+    ParticipantMap
+        ``coords`` (one row per participant: participant_id, pseudonym, x, y, n_codes, attributes),
+        ``distances`` (participants × participants Jaccard distances), ``level``, ``stress``.
+
+    Raises
+    ------
+    ValueError
+        Another method.
+    TooFew
+        No participant has a coding at ``level``.
     """
     if method != "mds":
         raise ValueError(f"method must be 'mds', not {method!r}")

@@ -22,6 +22,7 @@ from helpers.analysis.discovery_turns import (
     analyzer,
 )
 from helpers.counting import check_level
+from helpers.study import Study
 
 
 @dataclass
@@ -56,7 +57,7 @@ class CodeSuggestions:
                 "with its probability (≥ 0.5). Nothing is written into the codings: review and code by hand.")
 
 
-def code_suggestions(study, level: str | None = None, min_examples: int = 8, precision_threshold: float = 0.7,
+def code_suggestions(study: Study, level: str | None = None, min_examples: int = 8, precision_threshold: float = 0.7,
                      seed: int = 0, n_splits: int = 5, min_predicted: int = MIN_PREDICTED) -> CodeSuggestions:
     """Cross-validated classifiers that suggest codes for uncoded participant turns.
 
@@ -86,6 +87,34 @@ def code_suggestions(study, level: str | None = None, min_examples: int = 8, pre
     * ``suggested`` is ``precision >= precision_threshold`` with enough
       predicted turns. Such a code is refitted on all labelled turns, and
       every uncoded turn with probability ≥ 0.5 is listed.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    level : str or None
+        Level of the codes suggested; None: codes as applied.
+    min_examples : int
+        Fewest coded turns (positives) a code needs to be scored.
+    precision_threshold : float
+        Cross-validated precision (0–1) a code needs to make suggestions.
+    seed : int
+        Seed of the fold shuffling.
+    n_splits : int
+        Most cross-validation folds.
+    min_predicted : int
+        Fewest predicted turns before any precision is claimed.
+
+    Returns
+    -------
+    CodeSuggestions
+        ``scores`` (one row per code, ``SCORE_COLUMNS``), ``suggestions`` (one row per uncoded
+        turn and suggested code), ``folds`` and ``parameters`` (see ``CodeSuggestions``).
+
+    Raises
+    ------
+    InputError
+        An unknown level.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 

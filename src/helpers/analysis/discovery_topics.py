@@ -19,6 +19,7 @@ from helpers.analysis.discovery_turns import (
     analyzer,
 )
 from helpers.errors import TooFew
+from helpers.study import Study
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _check_k(n_topics: int, matrix) -> None:
                          f"words kept, whichever is smaller), not {n_topics}")
 
 
-def topics(study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_terms: int = 10, typical_turns: int = 3,
+def topics(study: Study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_terms: int = 10, typical_turns: int = 3,
            level: str | None = None, uncovered_below: float = UNCOVERED_BELOW) -> TopicModel:
     """Topics in participant turns (TF-IDF, then NMF), set against the codes.
 
@@ -118,6 +119,39 @@ def topics(study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_terms: 
     turns carrying the code) / (its dominant turns); ``best_code`` has the
     largest share (name order on a tie; '' when no code is carried), and the
     topic is ``uncovered`` when ``best_share < uncovered_below``.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    n_topics : int
+        Number of topics (NMF components).
+    seed : int
+        NMF's ``random_state``.
+    min_df : int
+        Fewest participant turns a word must be used in to count.
+    top_terms : int
+        Terms listed per topic.
+    typical_turns : int
+        Turns quoted per topic (those weighing most on it).
+    level : str or None
+        Level of the codes a topic is set against; None: codes as applied.
+    uncovered_below : float
+        Best code share (0–1) below which a topic is "uncovered".
+
+    Returns
+    -------
+    TopicModel
+        ``summary`` (one row per topic), ``terms``, ``alignment`` (topic × code shares),
+        ``typical`` turns, ``turn_topics``, ``reconstruction_error`` and ``parameters``
+        (see ``TopicModel``).
+
+    Raises
+    ------
+    TooFew
+        No participant turns, or too little text.
+    ValueError
+        ``n_topics`` outside 1 .. the smaller of the turns and the words kept.
     """
     turns, matrix, vocabulary = _tfidf(study, min_df)
     _check_k(n_topics, matrix)

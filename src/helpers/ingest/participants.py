@@ -18,6 +18,26 @@ from helpers.ingest.transcripts import RawDocument
 
 
 def load_participants(config: StudyConfig, redact: Redactor) -> pd.DataFrame:
+    """participants.csv (or .xlsx, its first sheet) as the participants table.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        The study's configuration (``config.participants``, the file, may be None).
+    redact : Redactor
+        The study's redactions, applied to the cells.
+
+    Returns
+    -------
+    DataFrame
+        One row per participant: ``participant_id`` (string) then the file's other columns;
+        no rows (one column) when the study has no participants file.
+
+    Raises
+    ------
+    InputError
+        No participant_id column, or bad rows (each named).
+    """
     from helpers.ingest.sheets import read_table
 
     path = config.participants

@@ -67,6 +67,18 @@ MAX_TRANSCRIPT_BYTES = 20 * 2**20
 
 
 def fingerprint_inputs(config: StudyConfig) -> str:
+    """What the processed tables were built from, as one hash.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        The study's configuration (``config.input_files()`` are hashed, by path and content).
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest of the package and ingest versions and every input file.
+    """
     digest = hashlib.sha256(f"{__version__}/{INGEST_VERSION}".encode())
     for path in config.input_files():
         digest.update(str(path.relative_to(config.root)).encode())
@@ -102,6 +114,26 @@ def read_transcripts(config: StudyConfig, labels: SpeakerLabels, redact: Redacto
 
 
 def build(paths: StudyPaths, config: StudyConfig) -> Built:
+    """Ingest a study in memory: raw files in, the processed tables out (nothing written).
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        Where the study's folders are.
+    config : StudyConfig
+        The study's configuration (``ingest.config.load_config``).
+
+    Returns
+    -------
+    Built
+        The contract tables (documents, segments, codings, codebook, participants), the clean
+        texts, the report tables, warnings, redaction counts and notes.
+
+    Raises
+    ------
+    InputError
+        Every problem found in the inputs, one line each (file, row, fix).
+    """
     from helpers.ingest import coding
 
     check_inputs_inside(config)  # a link in transcripts/ may point at another study's file
@@ -340,7 +372,20 @@ def manifest(built: Built, paths: StudyPaths, redact_name) -> dict:
 
 def write_processed(built: Built, paths: StudyPaths) -> None:
     """Write everything into a staging folder, then swap it into place
-    (``atomic.atomic_folder``: a killed run never leaves a half-written folder)."""
+    (``atomic.atomic_folder``: a killed run never leaves a half-written folder).
+
+    Parameters
+    ----------
+    built : Built
+        What ``build`` returned.
+    paths : StudyPaths
+        Where to write (``paths.processed``).
+
+    Returns
+    -------
+    None
+        The processed folder is replaced as a whole.
+    """
     with atomic.atomic_folder(paths.processed) as staging:
         (staging / "texts").mkdir()
         (staging / "tables").mkdir()
@@ -359,6 +404,25 @@ def write_processed(built: Built, paths: StudyPaths) -> None:
 
 
 def run_ingest(paths: StudyPaths, config: StudyConfig) -> Built:
+    """``build`` then ``write_processed``: the whole of ingestion.
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        Where the study's folders are.
+    config : StudyConfig
+        The study's configuration.
+
+    Returns
+    -------
+    Built
+        What was written.
+
+    Raises
+    ------
+    InputError
+        As ``build``.
+    """
     built = build(paths, config)
     write_processed(built, paths)
     return built
