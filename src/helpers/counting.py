@@ -561,3 +561,32 @@ def check_parameters(study, params: dict) -> None:
         except InputError as exc:
             problems.extend(exc)
     problems.raise_if_any()
+
+
+# -- parameter validation --------------------------------------------------------------
+
+def check_choice(value, choices, parameter: str) -> None:
+    """A parameter that takes one of a few fixed values (unit, measure, turns …), or an error
+    in the one message style of the analyses: ``unit must be one of a, b, c; got 'x'``.
+
+    Parameters
+    ----------
+    value : object
+        The value given.
+    choices : sequence of str
+        The values allowed, in the order the message lists them.
+    parameter : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    None
+        When ``value`` is one of ``choices``.
+
+    Raises
+    ------
+    ValueError
+        Otherwise, naming the parameter, the choices and the value given.
+    """
+    if value not in tuple(choices):
+        raise ValueError(f"{parameter} must be one of {', '.join(map(str, choices))}; got {value!r}")

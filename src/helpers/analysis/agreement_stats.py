@@ -53,11 +53,7 @@ def verdict(alpha: float, alpha_low: float, n_units: int, min_units: int = MIN_U
         return "too few units"
     if alpha_low is None or pd.isna(alpha_low):
         return "no interval"
-    if alpha_low >= RELIABLE:
-        return "reliable"
-    if alpha_low >= TENTATIVE:
-        return "tentative"
-    return "unreliable"
+    return _band(alpha_low)
 
 
 def interpretation(alpha: float) -> str:
@@ -65,10 +61,17 @@ def interpretation(alpha: float) -> str:
     ≥ 0.667 tentative conclusions only, below that unreliable; NaN undefined."""
     if alpha is None or pd.isna(alpha):
         return "undefined"
-    if alpha >= RELIABLE:
+    band = _band(alpha)
+    return "tentative conclusions only" if band == "tentative" else band
+
+
+def _band(value: float) -> str:
+    """Krippendorff's (2004) bands, the one place of the thresholds: "reliable" (≥ ``RELIABLE``),
+    "tentative" (≥ ``TENTATIVE``), else "unreliable"."""
+    if value >= RELIABLE:
         return "reliable"
-    if alpha >= TENTATIVE:
-        return "tentative conclusions only"
+    if value >= TENTATIVE:
+        return "tentative"
     return "unreliable"
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.counting import check_level
+from helpers.counting import check_choice, check_level, coding_spans
 from helpers.errors import InputError
 from helpers.hierarchy import rollup
 
@@ -59,15 +59,13 @@ class _Comparison:
 
 
 def _check_unit(unit: str) -> None:
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {', '.join(UNITS)}; got {unit!r}")
+    check_choice(unit, UNITS, "unit")
 
 
 def _compare(study, unit: str, level: str | None, coders: list[str] | None,
              turns: str = "participant") -> _Comparison:
     _check_unit(unit)
-    if turns not in TURNS:
-        raise ValueError(f"turns must be one of {', '.join(TURNS)}; got {turns!r}")
+    check_choice(turns, TURNS, "turns")
     level = check_level(study, level)
     coders = _chosen_coders(study, coders)
     codings = study.codings[study.codings["coder"].isin(coders)]
@@ -181,29 +179,13 @@ def _character_units(study, codings: pd.DataFrame, documents: list[str]):
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     doc_number = {d: i for i, d in enumerate(documents)}
     number = codings["doc_id"].map(doc_number).to_numpy(dtype=np.int64)
-    start, end = _spans(study, codings)
+    start, end = coding_spans(study, codings)  # counting: a coding's span, once
     limit = lengths[number]
     placed = codings[["code", "coder"]].copy()
     placed["first"] = offsets[number] + np.clip(start, 0, limit)
     placed["last"] = offsets[number] + np.clip(end, 0, limit)
     # units are positions offsets[d] + i; no per-character frame is built
     return pd.DataFrame(index=pd.RangeIndex(int(offsets[-1]))), placed
-
-
-def _spans(study, codings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Character spans of codings; a coding without one takes its turns' span."""
-    start = codings["start"].to_numpy(dtype=float, na_value=np.nan)
-    end = codings["end"].to_numpy(dtype=float, na_value=np.nan)
-    missing = np.isnan(start) | np.isnan(end)
-    if missing.any():
-        turns = study.segments.set_index(["doc_id", "seg_no"])
-        gap = codings[missing]
-        last = gap["seg_last"].fillna(gap["seg_first"])
-        first_keys = pd.MultiIndex.from_arrays([gap["doc_id"], gap["seg_first"]])
-        last_keys = pd.MultiIndex.from_arrays([gap["doc_id"], last])
-        start[missing] = turns["start"].reindex(first_keys).to_numpy(dtype=float, na_value=np.nan)
-        end[missing] = turns["end"].reindex(last_keys).to_numpy(dtype=float, na_value=np.nan)
-    return start, end
 
 
 def _text_length(study, doc_id: str) -> int:

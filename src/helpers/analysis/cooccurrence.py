@@ -49,6 +49,7 @@ from helpers.analysis.cooccurrence_measures import (
     _flags,
     _measure,
     benjamini_hochberg_matrix,
+    c_coefficient,
     fisher_greater,
     tests_withheld,
 )
@@ -71,7 +72,7 @@ from helpers.study import Study
 # cooccurrence_counts (the counts) and cooccurrence_measures (c, conditional, ratio, p, q);
 # importable from this module as before the split.
 __all__ = ["IMBALANCE_FOLD", "MEASURES", "MIN_TESTED_UNITS", "NESTING_CAVEAT", "SAME_BRANCH_RULE", "TESTED_UNITS",
-           "UNITS", "Counts", "benjamini_hochberg_matrix", "cooccurrence", "cooccurrence_table", "count_matrix",
+           "UNITS", "Counts", "benjamini_hochberg_matrix", "c_coefficient", "cooccurrence", "cooccurrence_table", "count_matrix",
            "counting_rule", "fisher_greater", "measure_rule", "overlap_pairs", "positions_in", "same_branch_pairs",
            "tests_withheld"]
 

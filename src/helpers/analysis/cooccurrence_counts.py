@@ -15,7 +15,7 @@ from helpers.analysis.cooccurrence_rules import (
     _check_unit,
 )
 from helpers.analysis.frequency import code_order, kept_participants, select_codings, select_segments
-from helpers.counting import check_level, holders
+from helpers.counting import check_level, coding_spans, holders
 
 _PAIR_CHUNK = 20_000_000   # overlap pairs materialised at once (bounds memory)
 
@@ -271,26 +271,6 @@ def _holder_counts(study, codings, code_idx, n_codes, unit, participants, where)
     return _gram(x), max(n_all, len(names)), int(not_held)
 
 
-def _coding_spans(study, codings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """[start, end) of each coding; a coding without offsets covers its turns."""
-    start = codings["start"].to_numpy(dtype="float64", na_value=np.nan)
-    end = codings["end"].to_numpy(dtype="float64", na_value=np.nan)
-    missing = np.isnan(start) | np.isnan(end)
-    if missing.any() and len(study.segments):
-        seg = study.segments
-        index = pd.MultiIndex.from_arrays([seg["doc_id"].astype(str), seg["seg_no"].astype("float64")])
-        sub = codings[missing]
-        at_first = index.get_indexer(pd.MultiIndex.from_arrays(
-            [sub["doc_id"].astype(str), sub["seg_first"].astype("float64")]))
-        at_last = index.get_indexer(pd.MultiIndex.from_arrays(
-            [sub["doc_id"].astype(str), sub["seg_last"].fillna(sub["seg_first"]).astype("float64")]))
-        seg_start = seg["start"].to_numpy(dtype="float64", na_value=np.nan)
-        seg_end = seg["end"].to_numpy(dtype="float64", na_value=np.nan)
-        start[missing] = np.where(at_first >= 0, seg_start[np.maximum(at_first, 0)], np.nan)
-        end[missing] = np.where(at_last >= 0, seg_end[np.maximum(at_last, 0)], np.nan)
-    return start, end
-
-
 def overlap_pairs(doc: np.ndarray, start: np.ndarray, end: np.ndarray):
     """Yield (i, j) index arrays of every pair of spans sharing a character, in chunks.
 
@@ -325,7 +305,7 @@ def overlap_pairs(doc: np.ndarray, start: np.ndarray, end: np.ndarray):
 
 
 def _overlap_counts(study, codings, code_idx, n_codes, with_expected):
-    start, end = _coding_spans(study, codings)
+    start, end = coding_spans(study, codings)
     doc, _ = pd.factorize(codings["doc_id"])
     usable = ~np.isnan(start) & ~np.isnan(end) & (end > start) & (doc >= 0)
     doc, start, end, codes = doc[usable], start[usable].astype(np.int64), end[usable].astype(np.int64), code_idx[usable]

@@ -15,6 +15,28 @@ from helpers.analysis.cooccurrence_rules import (
 )
 
 
+def c_coefficient(n12: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """The c-coefficient, the one definition (the measure and the figures use it).
+
+    Parameters
+    ----------
+    n12 : array
+        Units carrying both codes.
+    n1, n2 : array
+        Units carrying each code (broadcast against ``n12``).
+
+    Returns
+    -------
+    ndarray
+        float64, ``n12 / (n1 + n2 − n12)`` (ATLAS.ti's c-coefficient; Jaccard on unit sets):
+        0 never together, 1 always together; NaN where the denominator is not positive.
+    """
+    n12 = np.asarray(n12, dtype="float64")
+    denominator = np.asarray(n1, dtype="float64") + np.asarray(n2, dtype="float64") - n12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, n12 / denominator, np.nan)
+
+
 def _measure(counts: Counts, measure: str) -> np.ndarray:
     s = counts.matrix.astype("float64")
     own = counts.own.astype("float64")
@@ -24,8 +46,7 @@ def _measure(counts: Counts, measure: str) -> np.ndarray:
         if measure == "count":
             return counts.matrix
         if measure == "c":
-            denominator = n1 + n2 - s
-            out = np.where(denominator > 0, s / denominator, np.nan)
+            out = c_coefficient(s, n1, n2)
         elif measure == "conditional":
             # the share of A units (passages, turns) with a B in range: always <= 1
             hits = (counts.hits if counts.hits is not None else counts.matrix).astype("float64")

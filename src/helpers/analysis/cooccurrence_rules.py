@@ -4,6 +4,8 @@ checks of ``unit`` and ``measure``.
 """
 from __future__ import annotations
 
+from helpers.counting import check_choice
+
 UNITS = ("segment", "overlap", "window", "document", "participant")
 MEASURES = ("count", "c", "conditional", "ratio", "p", "q")
 TESTED_UNITS = ("segment", "document", "participant")
@@ -67,13 +69,11 @@ def measure_rule(measure: str, unit: str) -> str:
 
 
 def _check_unit(unit: str) -> None:
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {', '.join(UNITS)}; got {unit!r}")
+    check_choice(unit, UNITS, "unit")
 
 
 def _check_measure(measure: str, unit: str) -> None:
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {measure!r}")
+    check_choice(measure, MEASURES, "measure")
     if measure in ("p", "q") and unit not in TESTED_UNITS:
         raise ValueError(f"measure {measure!r} (exact test) is defined for units {', '.join(TESTED_UNITS)} only; "
                          f"got unit {unit!r}")

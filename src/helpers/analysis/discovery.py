@@ -37,7 +37,7 @@ from helpers.analysis.discovery_suggestions import (
 )
 from helpers.analysis.discovery_topics import TopicModel, topic_number_curve, topics
 from helpers.analysis.discovery_turns import MIN_PREDICTED, THEME, UNCOVERED_BELOW, _labels, analyzer
-from helpers.counting import default_level, levels_of
+from helpers.counting import check_choice, default_level, levels_of
 from helpers.errors import TooFew
 from helpers.study import Study
 
@@ -144,8 +144,7 @@ def participant_map(study: Study, level: str | None = THEME, method: str = "mds"
     TooFew
         No participant has a coding at ``level``.
     """
-    if method != "mds":
-        raise ValueError(f"method must be 'mds', not {method!r}")
+    check_choice(method, ("mds",), "method")
     presence, used = code_profiles(study, level)
     distances = jaccard_distances(presence)
     xy, stress = _mds(distances.to_numpy(), seed, n_init)

@@ -408,10 +408,8 @@ def run_ingest(paths: StudyPaths, config: StudyConfig) -> Built:
 
     Parameters
     ----------
-    paths : StudyPaths
-        Where the study's folders are.
-    config : StudyConfig
-        The study's configuration.
+    paths, config : StudyPaths, StudyConfig
+        As ``build``.
 
     Returns
     -------

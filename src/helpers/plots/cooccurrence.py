@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
+from helpers.analysis.cooccurrence_measures import c_coefficient
+
 from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL
 
 
@@ -16,9 +18,7 @@ def c_coefficients(counts: pd.DataFrame) -> pd.DataFrame:
     """c = n12 / (n1 + n2 - n12) from a count matrix (diagonal = own counts); NaN where undefined."""
     values = counts.to_numpy(dtype="float64")
     own = np.diag(values)
-    denominator = own[:, None] + own[None, :] - values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(denominator > 0, values / denominator, np.nan)
+    c = c_coefficient(values, own[:, None], own[None, :])
     return pd.DataFrame(c, index=counts.index, columns=counts.columns)
 
 
