@@ -65,7 +65,7 @@ from helpers.study import Study
 # The public names, defined here or in agreement_stats (statistics, verdict) and
 # agreement_units (what is compared); importable from this module as before the split.
 __all__ = ["FORMULAS", "MIN_UNITS", "PACKAGE_ALPHA_MAX_UNITS", "RELIABLE", "TENTATIVE", "TURNS", "UNITS", "UNIT_RULES",
-           "VERDICT_RULE", "agreement", "agreement_by_document", "coder_code_usage", "coder_summary", "describe",
+           "VERDICT_RULE", "CODER_RULE", "agreement", "agreement_by_document", "coder_code_usage", "coder_summary", "describe",
            "disagreements", "interpretation", "krippendorff_alpha", "verdict", "write_disagreements"]
 
 UNIT_RULES: dict[str, str] = {
@@ -213,7 +213,7 @@ def agreement_by_document(study: Study, unit: str = "segment", level: str | None
     return table
 
 
-def disagreements(study, level: str | None = None, coders: list[str] | None = None) -> pd.DataFrame:
+def disagreements(study: Study, level: str | None = None, coders: list[str] | None = None) -> pd.DataFrame:
     """The turns where coders differ about a code, for a consensus meeting.
 
     Same documents and codes as ``agreement(unit="segment")``: one row per
@@ -221,6 +221,22 @@ def disagreements(study, level: str | None = None, coders: list[str] | None = No
     Columns ``doc_id, seg_no, participant_id, code, applied_by,
     not_applied_by`` (comma-separated coder names), ``text`` (the turn),
     ``speaker``; sorted by code, doc_id, seg_no.
+
+    Parameters
+    ----------
+    study, level, coders
+        As ``agreement``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (code, turn) in dispute (RangeIndex), the columns above (``seg_no`` Int64, the
+        others string). ``attrs["rule"]`` states the rule.
+
+    Raises
+    ------
+    InputError
+        As ``agreement``.
     """
     comparison = _compare(study, "segment", level, coders)
     units = comparison.units
@@ -239,12 +255,18 @@ def disagreements(study, level: str | None = None, coders: list[str] | None = No
         frame["not_applied_by"] = [", ".join(names[~row]) for row in picked]
         frames.append(frame)
     columns = ["doc_id", "seg_no", "participant_id", "code", "applied_by", "not_applied_by", "text", "speaker"]
+    rule = ("Turns where some but not all compared coders applied the code; units: "
+            + UNIT_RULES["segment"] + ". Only documents every compared coder coded are compared.")
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "seg_no" else "string") for c in columns})
+        empty = pd.DataFrame({c: pd.Series(dtype="Int64" if c == "seg_no" else "string") for c in columns})
+        empty.attrs["rule"] = rule
+        return empty
     out = pd.concat(frames, ignore_index=True)[columns]
     for col in ["doc_id", "participant_id", "code", "applied_by", "not_applied_by", "text", "speaker"]:
         out[col] = out[col].astype("string")
-    return out.sort_values(["code", "doc_id", "seg_no"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["code", "doc_id", "seg_no"], kind="stable").reset_index(drop=True)
+    out.attrs["rule"] = rule
+    return out
 
 
 def write_disagreements(study, path, level: str | None = None, coders: list[str] | None = None,
@@ -258,11 +280,30 @@ def write_disagreements(study, path, level: str | None = None, coders: list[str]
     return path
 
 
-def coder_summary(study, level: str | None = None) -> pd.DataFrame:
+CODER_RULE = ("Codings without a coder are left out; with a level, codes are rolled up to it first (codings with "
+              "no ancestor at that level drop out). Every coding counts, reliability coders' included (no passage "
+              "merging, no primary coder).")
+
+
+def coder_summary(study: Study, level: str | None = None) -> pd.DataFrame:
     """Per coder: ``n_codings`` (applications), ``n_codes`` (distinct codes),
     ``n_documents`` (documents with at least one of their codings). Codings
     without a coder are left out; ``level`` rolls codes up first (codings
-    with no ancestor at that level drop out)."""
+    with no ancestor at that level drop out).
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    level : str or None
+        Roll codes up to this level first; None: codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        One row per coder of the study (RangeIndex, name order): ``coder`` (string), ``n_codings``,
+        ``n_codes``, ``n_documents`` (int64). ``attrs["rule"]`` states the rule.
+    """
     codings = _coded(study, level)
     grouped = codings.groupby("coder", sort=True)
     out = pd.DataFrame({
@@ -271,17 +312,35 @@ def coder_summary(study, level: str | None = None) -> pd.DataFrame:
         "n_documents": grouped["doc_id"].nunique(),
     }).reindex(study.coders(), fill_value=0)  # a coder whose codings all drop out at `level` shows 0
     out.index.name = "coder"
-    return out.reset_index().astype({"coder": "string", "n_codings": "int64", "n_codes": "int64",
-                                     "n_documents": "int64"})
+    out = out.reset_index().astype({"coder": "string", "n_codings": "int64", "n_codes": "int64",
+                                    "n_documents": "int64"})
+    out.attrs["rule"] = ("Per coder: n_codings = their codings (applications), n_codes = distinct codes, "
+                         "n_documents = documents with at least one of their codings. " + CODER_RULE)
+    return out
 
 
-def coder_code_usage(study, level: str | None = None) -> pd.DataFrame:
+def coder_code_usage(study: Study, level: str | None = None) -> pd.DataFrame:
     """Coder × code table: how many codings each coder made of each code
-    (rows coders, columns codes, both in name order; 0 where unused)."""
+    (rows coders, columns codes, both in name order; 0 where unused).
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    level : str or None
+        Roll codes up to this level first; None: codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        Coders × codes (index named ``coder``, columns named ``code``), int64 counts of codings.
+        ``attrs["rule"]`` states the rule.
+    """
     codings = _coded(study, level)
     usage = pd.crosstab(codings["coder"], codings["code"]).astype("int64")
     usage = usage.sort_index(axis=0).sort_index(axis=1)
     usage.index.name, usage.columns.name = "coder", "code"
+    usage.attrs["rule"] = "Cells: codings (applications) of the code by the coder. " + CODER_RULE
     return usage
 
 

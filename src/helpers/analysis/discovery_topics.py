@@ -257,6 +257,26 @@ def topic_number_curve(study, k_values=range(2, 11), seed: int = 0, min_df: int 
 
     k values larger than the number of participant turns or of words kept are
     skipped.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    k_values : iterable of int
+        The numbers of topics tried.
+    seed, min_df, top_terms : int
+        As ``topics``.
+
+    Returns
+    -------
+    DataFrame
+        One row per k tried (RangeIndex): ``k`` (int), ``reconstruction_error``,
+        ``coherence_umass`` (float64). ``attrs["rule"]`` states both measures.
+
+    Raises
+    ------
+    TooFew
+        No k fits, or too little text (as ``topics``).
     """
     turns, matrix, vocabulary = _tfidf(study, min_df)
     present = (matrix > 0).astype(np.float64).tocsc()
@@ -272,7 +292,13 @@ def topic_number_curve(study, k_values=range(2, 11), seed: int = 0, min_df: int 
                      "coherence_umass": float(np.nanmean(coherence)) if coherence else np.nan})
     if not rows:
         raise TooFew(f"no k in {list(k_values)} fits {min(matrix.shape)} turns/words")
-    return pd.DataFrame(rows)
+    curve = pd.DataFrame(rows)
+    curve.attrs["rule"] = (
+        f"One NMF per number of topics k, fitted as the topics are (TF-IDF of participant turns, words in at least "
+        f"{min_df} turns, seed {seed}). reconstruction_error: the Frobenius norm of TF-IDF − W·H; it always falls "
+        f"as k grows. coherence_umass: UMass coherence (Mimno et al. 2011) of each topic's top {top_terms} words, "
+        "a document being one participant turn, averaged over topics; nearer 0 is more coherent.")
+    return curve
 
 
 def _umass(component: np.ndarray, present, doc_freq: np.ndarray, top_terms: int) -> float:

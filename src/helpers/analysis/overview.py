@@ -12,10 +12,28 @@ from helpers import atomic, textutil
 from helpers.study import Study
 
 
+def _ruled(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    frame.attrs["rule"] = rule
+    return frame
+
+
 def words_by_role(study: Study, remove_fillers: bool = False) -> pd.DataFrame:
     """Turns and words per document and speaker role.
 
     Words exclude annotations; with ``remove_fillers`` also the study's fillers.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    remove_fillers : bool
+        Leave the study's fillers out of the word counts.
+
+    Returns
+    -------
+    DataFrame
+        One row per document (RangeIndex, doc_id order): ``doc_id``, then ``turns <role>`` and
+        ``words <role>`` (int) per speaker role present. ``attrs["rule"]`` states the rule.
     """
     seg = study.segments.copy()
     if remove_fillers:
@@ -24,11 +42,26 @@ def words_by_role(study: Study, remove_fillers: bool = False) -> pd.DataFrame:
     table = seg.pivot_table(index="doc_id", columns="speaker_role", values="n_words",
                             aggfunc=["count", "sum"], fill_value=0, observed=True)
     table.columns = [f"{'turns' if a == 'count' else 'words'} {role}" for a, role in table.columns]
-    return table.reset_index().sort_values("doc_id").reset_index(drop=True)
+    fillers = " and the study's fillers" if remove_fillers else " (fillers counted)"
+    return _ruled(table.reset_index().sort_values("doc_id").reset_index(drop=True),
+                  "Turns: segments of each speaker role in the document. Words: the segments' words, annotations "
+                  f"(\"[laughs]\") left out{fillers}.")
 
 
 def talk_share(study: Study) -> pd.DataFrame:
-    """Share of words spoken by interviewer and participants, per document."""
+    """Share of words spoken by interviewer and participants, per document.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+
+    Returns
+    -------
+    DataFrame
+        One row per document (RangeIndex, doc_id order): ``doc_id``, ``interviewer``,
+        ``participant``, ``other`` (shares 0–1, rounded to 3 places). ``attrs["rule"]`` states the rule.
+    """
     seg = study.segments
     words = seg.groupby(["doc_id", "speaker_role"], observed=True)["n_words"].sum().unstack(fill_value=0)
     for role in ("interviewer", "participant", "other"):
@@ -36,12 +69,28 @@ def talk_share(study: Study) -> pd.DataFrame:
             words[role] = 0
     total = words.sum(axis=1).replace(0, 1)
     out = (words[["interviewer", "participant", "other"]].div(total, axis=0)).round(3)
-    return out.reset_index().sort_values("doc_id").reset_index(drop=True)
+    return _ruled(out.reset_index().sort_values("doc_id").reset_index(drop=True),
+                  "Share of the document's words (annotations left out) in turns of each speaker role; "
+                  "0 for every role in a document without words.")
 
 
 def annotation_counts(study: Study) -> pd.DataFrame:
     """Transcriber annotations per document, e.g. [laughs] 4, (inaudible) 2.
-    A redaction placeholder written in brackets ("[sister]") is not an annotation."""
+    A redaction placeholder written in brackets ("[sister]") is not an annotation.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+
+    Returns
+    -------
+    DataFrame
+        One row per annotation (lower-cased; RangeIndex): ``annotation``, then one int column per
+        document with any. ``attrs["rule"]`` states the rule.
+    """
+    rule = ("Annotations: bracketed transcriber notes in the turns (textutil.annotations), lower-cased, counted "
+            "per document; redaction placeholders are not annotations.")
     summary = report_table(study, "redaction_summary")
     placeholders = set(summary["placeholder"]) if "placeholder" in summary else set()
     rows = []
@@ -51,8 +100,9 @@ def annotation_counts(study: Study) -> pd.DataFrame:
                 rows.append((doc_id, note.lower()))
     frame = pd.DataFrame(rows, columns=["doc_id", "annotation"])
     if frame.empty:
-        return pd.DataFrame(columns=["annotation"])
-    return frame.pivot_table(index="annotation", columns="doc_id", aggfunc="size", fill_value=0).reset_index()
+        return _ruled(pd.DataFrame(columns=["annotation"]), rule)
+    return _ruled(frame.pivot_table(index="annotation", columns="doc_id", aggfunc="size", fill_value=0).reset_index(),
+                  rule)
 
 
 def report_table(study: Study, name: str) -> pd.DataFrame:
@@ -76,7 +126,19 @@ MAX_TREE_INDENT = 12
 
 def codebook_tree(study: Study) -> pd.DataFrame:
     """The codebook as an indented tree with applications of each code and of
-    everything below it."""
+    everything below it.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+
+    Returns
+    -------
+    DataFrame
+        One row per codebook code, parents before children (RangeIndex): ``code`` (indented by
+        depth), ``level``, ``applied`` and ``with_children`` (int). ``attrs["rule"]`` states the rule.
+    """
     book = study.codebook.fillna({"parent": "", "level": ""})
     hierarchy = study.hierarchy
     own = study.codings.groupby(["code", "level"], observed=True).size()
@@ -112,7 +174,9 @@ def codebook_tree(study: Study) -> pd.DataFrame:
         rows.append({"code": indent + node[0], "level": node[1], "applied": own.get(node, 0),
                      "with_children": totals.get(node, own.get(node, 0))})
         stack.extend((child, depth + 1) for child in reversed(children.get(node, [])))
-    return pd.DataFrame(rows, columns=["code", "level", "applied", "with_children"])
+    return _ruled(pd.DataFrame(rows, columns=["code", "level", "applied", "with_children"]),
+                  "applied: codings (applications, every coder) of the code at its level; with_children: those "
+                  "plus the codings of every code below it in the codebook.")
 
 
 
