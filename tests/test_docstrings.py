@@ -89,10 +89,6 @@ def public_functions() -> dict[str, object]:
 
 # Not converted yet (issue 15, item 6): strike a name when its docstring is done.
 PENDING = set("""
-helpers.analysis.agreement.coder_code_usage helpers.analysis.agreement.coder_summary
-helpers.analysis.agreement.describe helpers.analysis.agreement.disagreements
-helpers.analysis.agreement.interpretation helpers.analysis.agreement.krippendorff_alpha
-helpers.analysis.agreement.verdict helpers.analysis.agreement.write_disagreements
 helpers.analysis.audit.check_quote helpers.analysis.audit.differences helpers.analysis.audit.index_of
 helpers.analysis.audit.write_tables helpers.analysis.audit_consistency.consistency
 helpers.analysis.audit_consistency.prose_mentions helpers.analysis.audit_consistency.voices
@@ -102,10 +98,7 @@ helpers.analysis.cooccurrence.benjamini_hochberg_matrix helpers.analysis.cooccur
 helpers.analysis.cooccurrence.counting_rule helpers.analysis.cooccurrence.fisher_greater
 helpers.analysis.cooccurrence.measure_rule helpers.analysis.cooccurrence.overlap_pairs
 helpers.analysis.cooccurrence.positions_in helpers.analysis.cooccurrence.same_branch_pairs
-helpers.analysis.cooccurrence.tests_withheld helpers.analysis.discovery.analyzer
-helpers.analysis.discovery.code_profiles helpers.analysis.discovery.jaccard_distances
-helpers.analysis.discovery.participant_clusters helpers.analysis.discovery.topic_number_curve
-helpers.analysis.discovery.write_suggestions helpers.analysis.drafts.attribution_after
+helpers.analysis.cooccurrence.tests_withheld helpers.analysis.drafts.attribution_after
 helpers.analysis.drafts.attribution_line helpers.analysis.drafts.quotations
 helpers.analysis.drafts.read_drafts_or_raise helpers.analysis.drafts.sentences
 helpers.analysis.drafts.split_trailing_attribution helpers.analysis.explore.explorer_widgets
@@ -117,11 +110,9 @@ helpers.analysis.frequency.keyness helpers.analysis.frequency.kwic helpers.analy
 helpers.analysis.frequency.log_ratio helpers.analysis.frequency.select_codings
 helpers.analysis.frequency.select_segments helpers.analysis.frequency.stopwords
 helpers.analysis.frequency.turns_touched helpers.analysis.frequency.word_frequencies
-helpers.analysis.frequency.words_coded helpers.analysis.overview.annotation_counts
-helpers.analysis.overview.codebook_tree helpers.analysis.overview.default_attribute
+helpers.analysis.frequency.words_coded helpers.analysis.overview.default_attribute
 helpers.analysis.overview.file_part helpers.analysis.overview.md_list helpers.analysis.overview.md_text
-helpers.analysis.overview.report_table helpers.analysis.overview.talk_share
-helpers.analysis.overview.words_by_role helpers.analysis.profile.best_quotes
+helpers.analysis.overview.report_table helpers.analysis.profile.best_quotes
 helpers.analysis.profile.code_profile helpers.analysis.profile.participant_documents
 helpers.analysis.profile.shared_and_lacking helpers.analysis.profile.talk_summary
 helpers.analysis.themes.codeline helpers.analysis.themes.framework_html

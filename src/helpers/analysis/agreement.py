@@ -37,6 +37,7 @@ Counting rule (the same for every statistic and every table here)
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -269,10 +270,28 @@ def disagreements(study: Study, level: str | None = None, coders: list[str] | No
     return out
 
 
-def write_disagreements(study, path, level: str | None = None, coders: list[str] | None = None,
-                        n_boot: int = 1000, seed: int = 0) -> Path:
+def write_disagreements(study: Study, path: str | os.PathLike, level: str | None = None,
+                        coders: list[str] | None = None, n_boot: int = 1000, seed: int = 0) -> Path:
     """Write the consensus-meeting workbook: sheet "disagreements" (the turns
-    where coders differ) and sheet "agreement" (the segment-level table)."""
+    where coders differ) and sheet "agreement" (the segment-level table).
+
+    Parameters
+    ----------
+    study, level, coders, n_boot, seed
+        As ``agreement`` (unit segment).
+    path : str or path
+        The .xlsx to write (atomically; never inside a study folder).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        As ``agreement``.
+    """
     path = Path(path)
     table = agreement(study, unit="segment", level=level, coders=coders, n_boot=n_boot, seed=seed)
     atomic.write_excel(path, {"disagreements": disagreements(study, level=level, coders=coders),
@@ -345,7 +364,23 @@ def coder_code_usage(study: Study, level: str | None = None) -> pd.DataFrame:
 
 
 def describe(unit: str = "segment") -> str:
-    """The counting rule and formulas, as Markdown, for a report."""
+    """The counting rule and formulas, as Markdown, for a report.
+
+    Parameters
+    ----------
+    unit : str
+        One of ``UNITS``.
+
+    Returns
+    -------
+    str
+        Markdown: the unit's rule, which documents are compared, the formulas.
+
+    Raises
+    ------
+    ValueError
+        An unknown unit.
+    """
     _check_unit(unit)
     lines = [f"**Unit: {unit}** — {UNIT_RULES[unit]}.",
              "Only documents that every compared coder coded (at least one coding) are compared; documents "

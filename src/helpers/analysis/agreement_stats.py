@@ -46,7 +46,22 @@ def verdict(alpha: float, alpha_low: float, n_units: int, min_units: int = MIN_U
     """The reading of an agreement row (``VERDICT_RULE``): "undefined" without
     alpha; "too few units" below ``min_units``; "no interval" without a
     bootstrap; else from the LOWER end of alpha's 95% interval: "reliable"
-    (≥ 0.800), "tentative" (≥ 0.667), "unreliable" (Krippendorff 2004)."""
+    (≥ 0.800), "tentative" (≥ 0.667), "unreliable" (Krippendorff 2004).
+
+    Parameters
+    ----------
+    alpha, alpha_low : float
+        Alpha and the lower end of its 95% interval (NaN or None when not computed).
+    n_units : int
+        Units behind alpha.
+    min_units : int
+        Fewest units for a verdict.
+
+    Returns
+    -------
+    str
+        "reliable", "tentative", "unreliable", "undefined", "too few units" or "no interval".
+    """
     if alpha is None or pd.isna(alpha):
         return "undefined"
     if n_units < min_units:
@@ -58,7 +73,18 @@ def verdict(alpha: float, alpha_low: float, n_units: int, min_units: int = MIN_U
 
 def interpretation(alpha: float) -> str:
     """Krippendorff's (2004) conventional reading of alpha: ≥ 0.800 reliable,
-    ≥ 0.667 tentative conclusions only, below that unreliable; NaN undefined."""
+    ≥ 0.667 tentative conclusions only, below that unreliable; NaN undefined.
+
+    Parameters
+    ----------
+    alpha : float
+        Krippendorff's alpha (NaN or None when undefined).
+
+    Returns
+    -------
+    str
+        "reliable", "tentative conclusions only", "unreliable" or "undefined".
+    """
     if alpha is None or pd.isna(alpha):
         return "undefined"
     band = _band(alpha)
@@ -78,7 +104,18 @@ def _band(value: float) -> str:
 def krippendorff_alpha(reliability_data) -> float:
     """Krippendorff's alpha (nominal) of a coders × units array, NaN for
     missing values; NaN when undefined (fewer than two distinct values, or no
-    unit with two values), without warnings."""
+    unit with two values), without warnings.
+
+    Parameters
+    ----------
+    reliability_data : array-like
+        Coders × units values (numbers; NaN where a coder gave none).
+
+    Returns
+    -------
+    float
+        Nominal alpha (Krippendorff 2011), or NaN when undefined.
+    """
     data = np.asarray(reliability_data, dtype=float)
     present = data[~np.isnan(data)]
     pairable = (~np.isnan(data)).sum(axis=0) >= 2

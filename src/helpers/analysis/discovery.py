@@ -77,12 +77,29 @@ class ParticipantClusters:
     level: str | None
 
 
-def code_profiles(study, level: str | None = THEME) -> tuple[pd.DataFrame, str | None]:
+def code_profiles(study: Study, level: str | None = THEME) -> tuple[pd.DataFrame, str | None]:
     """Participants x codes presence (0/1, as ``themes.theme_matrix``), for
     participants with at least one code; and the level used.
 
     The default level 'theme' falls back to codes as applied (None) when no
     coding rolls up to a theme, so any study can be mapped.
+
+    Parameters
+    ----------
+    study : Study
+        The study (``helpers.load_study``).
+    level : str or None
+        Level of the codes (default "theme", or the study's top level when it has no "theme").
+
+    Returns
+    -------
+    tuple of (DataFrame, str or None)
+        Participants × codes presence (0/1, index participant_id), and the level used.
+
+    Raises
+    ------
+    TooFew
+        No participant has a coding at the level.
     """
     from helpers.analysis.themes import theme_matrix
 
@@ -101,7 +118,18 @@ def code_profiles(study, level: str | None = THEME) -> tuple[pd.DataFrame, str |
 
 def jaccard_distances(presence: pd.DataFrame) -> pd.DataFrame:
     """Jaccard distance between participants' code sets:
-    1 − |A ∩ B| / |A ∪ B| (scipy.spatial.distance, 'jaccard')."""
+    1 − |A ∩ B| / |A ∪ B| (scipy.spatial.distance, 'jaccard').
+
+    Parameters
+    ----------
+    presence : DataFrame
+        Participants × codes, 0/1 (``code_profiles``).
+
+    Returns
+    -------
+    DataFrame
+        Square, participants × participants (both indexed as ``presence``), distances 0–1.
+    """
     from scipy.spatial.distance import pdist, squareform
 
     values = presence.to_numpy().astype(bool)
@@ -184,10 +212,26 @@ def _mds(distances: np.ndarray, seed: int, n_init: int) -> tuple[np.ndarray, flo
     return xy, float(model.stress_)
 
 
-def participant_clusters(study, level: str | None = THEME) -> ParticipantClusters:
+def participant_clusters(study: Study, level: str | None = THEME) -> ParticipantClusters:
     """Hierarchical clustering of participants: average linkage (UPGMA) on
     the Jaccard distances of their code sets (see ``participant_map``);
-    leaves in scipy's optimal order (neighbours most alike)."""
+    leaves in scipy's optimal order (neighbours most alike).
+
+    Parameters
+    ----------
+    study, level
+        As ``code_profiles``.
+
+    Returns
+    -------
+    ParticipantClusters
+        The linkage, the participants in leaf order with their labels, the distances and the level used.
+
+    Raises
+    ------
+    TooFew
+        As ``code_profiles``.
+    """
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 

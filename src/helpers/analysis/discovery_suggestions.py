@@ -5,6 +5,7 @@ precision holds; the review workbook. Counting rules: :mod:`helpers.analysis.dis
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,9 +273,22 @@ def _suggestion_table(parts: list[pd.DataFrame], codes: list[str], labels: dict)
     return out[columns].reset_index(drop=True)
 
 
-def write_suggestions(result: CodeSuggestions, path) -> Path:
+def write_suggestions(result: CodeSuggestions, path: str | os.PathLike) -> Path:
     """An .xlsx for review: 'suggestions' (with an empty 'decision' column to
-    fill in), 'scores' and 'about' (the counting rule)."""
+    fill in), 'scores' and 'about' (the counting rule).
+
+    Parameters
+    ----------
+    result : CodeSuggestions
+        What ``code_suggestions`` returned.
+    path : str or path
+        The .xlsx to write (atomically).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     review = result.suggestions.assign(decision="")
     about = pd.DataFrame({"about": [result.describe()]})

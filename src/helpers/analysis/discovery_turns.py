@@ -9,6 +9,7 @@ import pandas as pd
 
 from helpers.counting import passages
 from helpers.hierarchy import codes_at, rollup
+from helpers.study import Study
 from helpers.tables import coding_turns
 from helpers.textutil import study_analyzer
 
@@ -17,8 +18,19 @@ THEME = "theme"
 MIN_PREDICTED = 5   # predicted turns needed before any precision claim (issue 12, point 9)
 
 
-def analyzer(study):
-    """The tokenizer every analysis here uses (see the module's rules)."""
+def analyzer(study: Study):
+    """The tokenizer every analysis here uses (see the module's rules).
+
+    Parameters
+    ----------
+    study : Study
+        The study (its fillers and stop words).
+
+    Returns
+    -------
+    callable
+        text -> list of words (``textutil.study_analyzer``).
+    """
     return study_analyzer(study)
 
 
