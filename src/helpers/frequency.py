@@ -59,12 +59,14 @@ def kept_participants(study, participants=None, where: dict | None = None) -> li
 
 
 def select_codings(study, level: str | None = None, coder=None, participants=None,
-                   where: dict | None = None) -> pd.DataFrame:
+                   where: dict | None = None, at_or_below: bool = False) -> pd.DataFrame:
     """The passages counted (``counting.passages``: rolled up to ``level``, the
     chosen coder(s), overlapping codings of one code merged), kept when a
     kept participant holds them (``counting.holders``) or, for passages on
-    interviewer turns only, when their document is a kept participant's."""
-    out = passages(study, level, coder)
+    interviewer turns only, when their document is a kept participant's.
+    ``at_or_below``: a code's passages include its descendants' (theme
+    prevalence, ``counting.passages``)."""
+    out = passages(study, level, coder, at_or_below=at_or_below)
     kept = kept_participants(study, participants, where)
     if kept is not None:
         held = holders(study, out)
