@@ -318,7 +318,8 @@ def _turn_counts_cache(study, texts: pd.Series, analyzer) -> Path | None:
         return None
     digest = hashlib.sha256()
     for part in (sklearn.__version__, tokenizer_source, "\x00".join(sorted(analyzer.keywords["stopwords"])),
-                 "\x00".join(sorted(analyzer.keywords["fillers"]))):
+                 "\x00".join(sorted(analyzer.keywords["fillers"])),
+                 "\x00".join(sorted(analyzer.keywords.get("placeholders") or ()))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\x01")
     for text in texts:
         encoded = text.encode("utf-8", "surrogatepass")
