@@ -364,3 +364,30 @@ def test_theme_matrix_default_level_is_the_studys_top_level():
     assert matrix.to_dict("index") == {"P1": {"f1": 1, "f2": 1}, "P2": {"f1": 1, "f2": 0}}
     assert matrix.equals(helpers.theme_matrix(study, level=counting.resolve_level(study, None, "top")))
     assert helpers.themes.negative_cases(study).set_index("code").loc["f2", "n_without"] == 1
+
+
+def test_index_counts_passages_and_labels_coding_rows(project_home):
+    # A1: t2 support coded twice by AK (an exact duplicate), t4 cost by AK; RB's t2 support is
+    # agreement only. Rows imported 4 = 1 agreement + 1 merged (the duplicate) + 2 passages counted.
+    from conftest import make_study
+
+    from helpers import pages
+
+    root = make_study(project_home / "data" / "raw", {
+        "study.yml": "title: Index\ncodings:\n  - {path: codings/main.csv}\n"
+                     "  - {path: codings/rel.csv, use: agreement}\n",
+        "transcripts/A1.txt": "I: How was it?\nP: It was hard but my sister helped.\nI: Anything else?\n"
+                              "P: Money was tight.\n",
+        "codings/main.csv": "document,turn,code,coder\nA1,2,support,AK\nA1,2,support,AK\nA1,4,cost,AK\n",
+        "codings/rel.csv": "document,turn,code,coder\nA1,2,support,RB\n",
+    }, name="index")
+    study = helpers.load_study(root)
+    assert counting.coding_counts(study) == {"rows": 4, "agreement": 1, "other_coder": 0, "merged": 1,
+                                             "passages": 2}
+    study.paths.reports.mkdir(parents=True, exist_ok=True)
+    text = pages.write_index(study, [], study.paths).read_text(encoding="utf-8")
+    assert "<th>Coding rows imported</th><td class=\"num\">4</td>" in text
+    assert "<th>Passages counted</th><td class=\"num\">2</td>" in text
+    assert "<th>Codings</th>" not in text
+    assert ("1 for agreement only (use: agreement); 1 merged with another coding of the same code on "
+            "overlapping text (exact duplicates included)") in text

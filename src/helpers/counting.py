@@ -498,6 +498,40 @@ def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.Dat
     return merged
 
 
+def coding_counts(study) -> dict[str, int]:
+    """How the codings table's rows become the passages counted (codes as
+    applied, the default coder selection): for the index and the import summary.
+
+    Returns
+    -------
+    dict
+        ``rows`` coding rows imported (every row of ``codings``);
+        ``agreement`` rows from ``use: agreement`` entries (agreement only);
+        ``other_coder`` rows of an analysis coder not counted where the primary
+        coder coded the document; ``merged`` rows merged into another passage
+        (overlapping codings of one code, exact duplicates);
+        ``passages`` passages counted (``passages(study)``: codes as applied).
+        ``rows == agreement + other_coder + merged + passages``.
+    """
+    codings = study.codings
+    agreement = int((_use(codings) == AGREEMENT_USE).sum())
+    counted = select_coders(study, None)
+    found = len(merge_passages(study, counted))
+    return {"rows": len(codings), "agreement": agreement, "other_coder": len(codings) - agreement - len(counted),
+            "merged": len(counted) - found, "passages": found}
+
+
+def coding_counts_sentence(counts: dict[str, int]) -> str:
+    """``coding_counts`` in words, the counting rule stated (DESIGN §4)."""
+    left = [(counts["agreement"], "for agreement only (use: agreement)"),
+            (counts["other_coder"], "by a coder other than the document's primary coder"),
+            (counts["merged"], "merged with another coding of the same code on overlapping text "
+                               "(exact duplicates included)")]
+    parts = [f"{n:,} {why}" for n, why in left if n]
+    return (f"Coding rows imported: {counts['rows']:,}; passages counted: {counts['passages']:,} (codes as "
+            f"applied; one passage counts once)." + (f" Not counted separately: {'; '.join(parts)}." if parts else ""))
+
+
 def holders(study, passages_: pd.DataFrame) -> pd.DataFrame:
     """Who has each passage (DESIGN §4 "Who has a code").
 

@@ -291,10 +291,15 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
     from .deliverables import LISTED
 
     manifest = study.manifest
+    from .counting import coding_counts, coding_counts_sentence
+
+    counted = coding_counts(study)  # DESIGN §4: one passage counts once; rows and passages both shown
     numbers = [("Documents", len(study.documents)), ("Participants", len(study.participants)),
-               ("Turns", len(study.segments)), ("Codes", len(study.codebook)), ("Codings", len(study.codings)),
+               ("Turns", len(study.segments)), ("Codes", len(study.codebook)),
+               ("Coding rows imported", counted["rows"]), ("Passages counted", counted["passages"]),
                ("Coders", len(study.coders()))]
     headline = "".join(f"<tr><th>{n}</th><td class=\"num\">{v:,}</td></tr>" for n, v in numbers)
+    counting_note = f"<p class=\"note\">{html.escape(coding_counts_sentence(counted))}</p>"
     main = [r for r in runs if not r.notebook.startswith(profile_stem)]
     profiles = [r for r in runs if r.notebook.startswith(profile_stem)]
     report_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a> — "
@@ -323,7 +328,7 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
                      f"<td class=\"num\">{i['bytes']:,}</td></tr>" for i in manifest.get("inputs", []))
     rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
     body = f"""
-<h2 id="headline">Headline numbers</h2><table>{headline}</table>
+<h2 id="headline">Headline numbers</h2><table>{headline}</table>{counting_note}
 <h2 id="reports">Reports</h2><ul>{report_list}</ul>
 <h2 id="files">Files to send</h2><ul>{file_list}</ul>
 <h2 id="profiles">Participant profiles</h2><ul>{profile_list}</ul>
