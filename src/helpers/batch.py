@@ -434,14 +434,15 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                 runner.run_all(to_run)
                 summary.executed = [r.stem for r in to_run]
                 summary.kernels = runner.kernels
-                bundle_paths = dataclasses.replace(paths, reports=bundle)
+                bundle_paths = dataclasses.replace(study.paths, reports=bundle)  # this run's processed tables
                 from . import deliverables
 
                 deliverables.write_all(study, bundle)  # summary.docx, codebooks, tables.xlsx (issue 16 item 5)
                 write_index(study, [r for r in runs if (bundle / f"{r.stem}.html").is_file()], bundle_paths)
                 scan = scan_outputs(bundle_paths, load_redactions(config.redactions))
                 if scan.leaks or scan.unreadable:  # each leak with its place; unreadable outputs listed
-                    raise scan.as_error(lambda p: paths.reports / p.relative_to(bundle) if bundle in p.parents else p)
+                    raise scan.as_error(lambda p: paths.reports / p.relative_to(bundle) if bundle in p.parents else
+                                        paths.processed / p.relative_to(staged) if staged and staged in p.parents else p)
                 if zip_bundle:  # only after the scan passed, inside the bundle swapped in whole
                     summary.notes.append(f"bundle: {deliverables.bundle_zip(bundle, paths.name).name}")
                 summary.removed = stale_pages(paths.reports, bundle)

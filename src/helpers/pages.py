@@ -167,10 +167,10 @@ def _param_text(name: str, value) -> str:
 def _study_title(params: dict) -> str:
     """The study's title from its manifest (the page must never fail for it)."""
     try:
-        from .study import resolve
+        from .study import processed_folder, resolve
 
         study = str(params.get("study", "")).strip("'\"")
-        manifest = resolve(study).processed / "manifest.json"
+        manifest = processed_folder(resolve(study)) / "manifest.json"  # a report run's own ingest
         return str(json.loads(manifest.read_text(encoding="utf-8")).get("title", ""))
     except Exception:  # noqa: BLE001 - a title is a nicety; the page still renders
         return ""

@@ -211,6 +211,20 @@ def read_processed(paths: StudyPaths, config=None) -> Study:
 SNAPSHOT_VARIABLE = "TRANSCRIPT_THEMES_SNAPSHOT"
 
 
+def processed_folder(paths: StudyPaths) -> Path:
+    """Where the study's processed tables are read from: in a report run, the
+    run's own (its ingest, staged until the run ends: helpers.batch); else
+    data/processed/<study>/."""
+    import pickle
+
+    record_file = os.environ.get(SNAPSHOT_VARIABLE)
+    if record_file and Path(record_file).is_file():
+        record = pickle.loads(Path(record_file).read_bytes())  # written by this user's batch, in a 0700 folder
+        if Path(record["processed"]) == paths.processed.resolve():
+            return Path(record.get("tables", paths.processed))
+    return paths.processed
+
+
 def from_snapshot(paths: StudyPaths) -> Study | None:
     """In a kernel of the report batch: the study as the run's snapshot holds
     it (processed tables ingested at the start of the run, the configuration
