@@ -8,10 +8,10 @@ import pytest
 from conftest import REPO, TRANSCRIPTS
 
 from helpers import textutil
-from helpers.cleaning import Redactor, clean_document, load_redactions, normalise, scan_identifiers
-from helpers.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS
 from helpers.errors import InputError
-from helpers.transcripts import RawDocument, SpeakerLabels, Turn, read_transcript
+from helpers.ingest.cleaning import Redactor, clean_document, load_redactions, normalise, scan_identifiers
+from helpers.ingest.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn, read_transcript
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)
 DEMO_TERMS = [("Mary Jones", "(PSW)"), ("Mary", "(PSW)"), ("Dev", "(PSW)"), ("Ashcombe", "(Town)"),
@@ -210,7 +210,7 @@ def test_scan_of_the_demo_flags_few_names(project_home):
     import shutil
 
     import helpers
-    from helpers.overview import report_table
+    from helpers.analysis.overview import report_table
 
     shutil.copytree(REPO / "data" / "raw" / "demo", project_home / "data" / "raw" / "demo")
     review = report_table(helpers.load_study("demo"), "identifier_review")

@@ -14,6 +14,7 @@ from conftest import REPO, run_cli
 
 import helpers
 from helpers import counting
+from helpers.analysis import themes
 from helpers.errors import InputError
 from helpers.study import Study
 
@@ -269,7 +270,7 @@ def test_report_refuses_a_misspelt_level_before_running(project_home):
 
 
 def test_command_line_none_means_none():
-    from helpers.reports import parse_params
+    from helpers.report.reports import parse_params
     assert parse_params(["level=None", "coder=null", "unit=segment", "window=2"]) == \
         {"level": None, "coder": None, "unit": "segment", "window": 2}
 
@@ -335,7 +336,7 @@ def test_parent_code_is_present_where_only_its_child_was_applied():
         counts = helpers.theme_matrix(study, level=level, value="count")
         assert counts["Feelings"].to_dict() == {"P1": 1, "P2": 1, "P3": 1}
     assert "below it" in helpers.theme_matrix(study, level=None).attrs["rule"]
-    recurrence = helpers.themes.recurrence(study, level=None).set_index("code")
+    recurrence = themes.recurrence(study, level=None).set_index("code")
     assert recurrence.loc["Feelings", "n"] == 3 and recurrence.loc["Hope", "n"] == 1
     # frequencies count codes as applied: Feelings was applied twice (d1, d3)
     assert helpers.code_frequencies(study).set_index("code").loc["Feelings", "applications"] == 2
@@ -363,7 +364,7 @@ def test_theme_matrix_default_level_is_the_studys_top_level():
     # P1: i1 (f1) and i3 (f2); P2: i2 (f1)
     assert matrix.to_dict("index") == {"P1": {"f1": 1, "f2": 1}, "P2": {"f1": 1, "f2": 0}}
     assert matrix.equals(helpers.theme_matrix(study, level=counting.resolve_level(study, None, "top")))
-    assert helpers.themes.negative_cases(study).set_index("code").loc["f2", "n_without"] == 1
+    assert themes.negative_cases(study).set_index("code").loc["f2", "n_without"] == 1
 
 
 def test_index_counts_passages_and_labels_coding_rows(project_home):
@@ -371,7 +372,7 @@ def test_index_counts_passages_and_labels_coding_rows(project_home):
     # agreement only. Rows imported 4 = 1 agreement + 1 merged (the duplicate) + 2 passages counted.
     from conftest import make_study
 
-    from helpers import pages
+    from helpers.report import pages
 
     root = make_study(project_home / "data" / "raw", {
         "study.yml": "title: Index\ncodings:\n  - {path: codings/main.csv}\n"
