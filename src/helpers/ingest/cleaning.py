@@ -467,7 +467,7 @@ _SUFFIXES = ("ily", "ly", "ing", "ed", "es", "s", "er", "est")
 def _english_word(word: str) -> bool:
     """An English word (``english_words``), a filler (config.DEFAULT_FILLERS) or a regular
     inflection of one ("Texting", "Weirdly", "Stopped")."""
-    from helpers.ingest.config import DEFAULT_FILLERS
+    from helpers.textutil import DEFAULT_FILLERS
 
     words = english_words()
     low = word.lower()
