@@ -110,12 +110,12 @@ helpers.analysis.frequency.keyness helpers.analysis.frequency.kwic helpers.analy
 helpers.analysis.frequency.log_ratio helpers.analysis.frequency.select_codings
 helpers.analysis.frequency.select_segments helpers.analysis.frequency.stopwords
 helpers.analysis.frequency.turns_touched helpers.analysis.frequency.word_frequencies
-helpers.analysis.frequency.words_coded helpers.analysis.overview.default_attribute
-helpers.analysis.overview.file_part helpers.analysis.overview.md_list helpers.analysis.overview.md_text
-helpers.analysis.overview.report_table helpers.analysis.profile.best_quotes
-helpers.analysis.profile.code_profile helpers.analysis.profile.participant_documents
-helpers.analysis.profile.shared_and_lacking helpers.analysis.profile.talk_summary
-helpers.analysis.themes.codeline helpers.analysis.themes.framework_html
+helpers.analysis.frequency.word_rule helpers.analysis.frequency.words_coded
+helpers.analysis.overview.default_attribute helpers.analysis.overview.file_part
+helpers.analysis.overview.md_list helpers.analysis.overview.md_text helpers.analysis.overview.report_table
+helpers.analysis.profile.best_quotes helpers.analysis.profile.code_profile
+helpers.analysis.profile.participant_documents helpers.analysis.profile.shared_and_lacking
+helpers.analysis.profile.talk_summary helpers.analysis.themes.codeline helpers.analysis.themes.framework_html
 helpers.analysis.themes.framework_matrix helpers.analysis.themes.interview_order
 helpers.analysis.themes.missing_themes helpers.analysis.themes.negative_cases
 helpers.analysis.themes.recurrence helpers.analysis.themes.theme_levels helpers.analysis.themes.theme_matrix
