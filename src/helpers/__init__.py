@@ -81,7 +81,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")
 
 
-_LAYOUT = ["analysis", "atomic", "counting", "errors", "hierarchy", "ids", "ingest", "interop", "leakscan", "matching",
+_LAYOUT = ["analysis", "atomic", "counting", "counting_coders", "counting_levels", "errors", "hierarchy", "ids", "ingest", "interop", "leakscan", "matching",
            "paths", "plots", "report", "safety", "safezip", "study", "tables", "textmap", "textutil"]
 
 

@@ -29,18 +29,35 @@ Rules (the source of each is DESIGN §4 and issue 12):
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, ProblemList
-from .hierarchy import DEFAULT_LEVELS, Hierarchy, normalise_level, rollup
+from helpers.counting_coders import (
+    AGREEMENT_USE,
+    ALL_CODERS,
+    _use,
+    agreement_only_coders,
+    check_coder,
+    coder_documents,
+    coder_ranking,
+    coder_sentence,
+    primary_coder,
+    primary_coder_setting,
+    select_coders,
+)
+from helpers.counting_levels import (
+    CODE_LEVEL,
+    TOP,
+    check_level,
+    default_level,
+    level_label,
+    levels_of,
+    resolve_level,
+    study_levels,
+)
 
-CODE_LEVEL = "code"          # the name of the unnamed level
-TOP = "top"                  # a level parameter meaning the study's top level (its themes)
-ALL_CODERS = "all"
-AGREEMENT_USE = "agreement"
+from .errors import InputError, ProblemList
+from .hierarchy import Hierarchy, rollup
 
 PASSAGE_RULE = ("One passage, one application: codings of one document and one code whose coded text "
                 "overlaps (after roll-up to the level) count once, as one passage covering their union; "
@@ -50,284 +67,15 @@ AT_OR_BELOW_RULE = ("A code's passages include those of the codes below it in th
 HOLDER_RULE = ("A passage counts for every participant whose turn it touches; a passage only on "
                "interviewer turns gives no participant the code (it still counts in turn units).")
 
-
-# -- levels ------------------------------------------------------------------------
-
-def _configured(study) -> list[str]:
-    config = getattr(study, "config", None)
-    levels = getattr(config, "levels", None) or getattr(study, "configured_levels", None)
-    return [str(lv) for lv in (levels or DEFAULT_LEVELS)]
-
-
-def study_levels(codebook: pd.DataFrame, codings: pd.DataFrame, configured: list[str] | None = None) -> list[str]:
-    """The levels a study has, most specific first, named as users write them.
-
-    Parameters
-    ----------
-    codebook, codings : DataFrame
-        The processed tables (their ``level`` columns; '' is the unnamed level).
-    configured : list of str, optional
-        ``levels:`` of study.yml (default ``DEFAULT_LEVELS``): the ranking.
-
-    Returns
-    -------
-    list of str
-        Every level used by the codebook or the codings, '' given as ``code``.
-        Levels ``configured`` names rank as it says; a level it does not name
-        is placed by the depth of its codes in the hierarchy (deeper = more
-        specific), after the named ones of the same depth.
-    """
-    configured = [normalise_level(lv) or CODE_LEVEL for lv in (configured or DEFAULT_LEVELS)]
-    # a coding without a level whose code the codebook names at one level is at that level
-    # (a second coder's sheet with a plain "Codes" column), not at an unnamed level of its own
-    hierarchy = Hierarchy(codebook, configured)
-    pairs = codings[["code", "level"]].fillna("").astype(str).drop_duplicates()
-    applied = [hierarchy.node(code, level)[1] for code, level in zip(pairs["code"], pairs["level"])]
-    used = pd.concat([codebook["level"].fillna("").astype(str), pd.Series(applied, dtype=object)])
-    present = list(dict.fromkeys(lv or CODE_LEVEL for lv in used))
-    if not present:
-        return []
-    if all(lv in configured for lv in present):
-        return sorted(present, key=configured.index)
-    depth = _level_depths(codebook, configured)
-    if CODE_LEVEL in present and CODE_LEVEL not in configured and not _unnamed_codes_are_parents(codebook):
-        # codes at no named level that sit above nothing (a code applied but missing from the
-        # codebook, a typo) are codes as applied: the most specific level, never the top one,
-        # which would make them the study's "themes"
-        depth[CODE_LEVEL] = float("inf")
-    def key(lv):
-        rank = configured.index(lv) if lv in configured else len(configured)
-        return (-depth.get(lv, 0.0), rank, lv)
-    return sorted(present, key=key)
-
-
-def _unnamed_codes_are_parents(codebook: pd.DataFrame) -> bool:
-    """Whether a code at the unnamed level is the parent of a code at a named level."""
-    if codebook.empty:
-        return False
-    level = codebook["level"].fillna("").astype(str)
-    unnamed = set(codebook.loc[level == "", "code"].astype(str))
-    return bool(unnamed & set(codebook.loc[level != "", "parent"].fillna("").astype(str)))
-
-
-def _level_depths(codebook: pd.DataFrame, configured: list[str]) -> dict[str, float]:
-    """Mean number of ancestors of each level's codes."""
-    hierarchy = Hierarchy(codebook, configured)
-    depths: dict[str, list[int]] = {}
-    for code, level in hierarchy.nodes:
-        depths.setdefault(level or CODE_LEVEL, []).append(len(hierarchy.chain(code, level)) - 1)
-    return {lv: float(np.mean(d)) for lv, d in depths.items()}
-
-
-def levels_of(study) -> list[str]:
-    """``study_levels`` of a Study (its codebook, codings and study.yml levels)."""
-    return study_levels(study.codebook, study.codings, _configured(study))
-
-
-def check_level(study, level, parameter: str = "level") -> str | None:
-    """A level parameter as the codings spell it, or an error.
-
-    Parameters
-    ----------
-    study : Study
-    level : str or None
-        None (codes as applied), ``"code"`` (the unnamed level) or a level
-        name; case and the words "code"/"coding" are ignored ("Focused coding"
-        is ``focused``). The string "None" (a command-line parameter) is None.
-        ``"top"`` (``TOP``) is the study's top level (``default_level(study,
-        "top")``), unless the study has a level named "top".
-    parameter : str
-        The parameter's name, for the message.
-
-    Returns
-    -------
-    str or None
-        None, '' for the unnamed level, or the level's name.
-
-    Raises
-    ------
-    InputError
-        The level is not one of the study's levels; the message lists them.
-    """
-    if level is None or (isinstance(level, str) and level.strip().lower() in ("none", "null")):
-        return None
-    if not isinstance(level, str):
-        raise InputError.one(f"parameter {parameter}", f"level {level!r} is not a level name",
-                             f"use None or one of the study's levels: {', '.join(levels_of(study)) or '(none)'}")
-    levels = levels_of(study)
-    name = normalise_level(level)
-    wanted = name or CODE_LEVEL
-    if wanted == TOP and TOP not in levels:
-        return default_level(study, "top")
-    if wanted not in levels:
-        raise InputError.one(f"parameter {parameter}", f"unknown level '{level}'",
-                             f"use None (codes as applied) or one of the study's levels: "
-                             f"{', '.join(levels) or '(the study has no codes)'}")
-    return "" if wanted == CODE_LEVEL else name
-
-
-def level_label(level: str | None) -> str:
-    """How a level is named in reports: 'codes as applied', 'code', 'theme'."""
-    if level is None:
-        return "codes as applied"
-    return level or CODE_LEVEL
-
-
-def default_level(study, which: str) -> str | None:
-    """The study's own choice of level: ``"specific"`` the most specific level,
-    ``"top"`` the most general; None when the study has no codes."""
-    levels = levels_of(study)
-    if not levels:
-        return None
-    chosen = levels[0] if which == "specific" else levels[-1]
-    return "" if chosen == CODE_LEVEL else chosen
-
-
-def resolve_level(study, level, which: str = "specific", parameter: str = "level") -> str | None:
-    """A notebook's level parameter: None means the study's own choice
-    (``default_level(study, which)``), anything else is ``check_level``'d."""
-    if level is None or (isinstance(level, str) and level.strip().lower() in ("none", "null")):
-        return default_level(study, which)
-    return check_level(study, level, parameter)
-
-
-# -- coders ------------------------------------------------------------------------
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        return [value]
-    return list(value)
-
-
-def _use(codings: pd.DataFrame) -> pd.Series:
-    if "use" in codings.columns:
-        return codings["use"].fillna("analysis").astype(str)
-    return pd.Series("analysis", index=codings.index)
-
-
-def agreement_only_coders(study) -> list[str]:
-    """Coders all of whose codings come from ``use: agreement`` entries."""
-    codings = study.codings
-    use = _use(codings)
-    analysis = set(codings.loc[use != AGREEMENT_USE, "coder"].dropna().astype(str))
-    return sorted(set(codings.loc[use == AGREEMENT_USE, "coder"].dropna().astype(str)) - analysis)
-
-
-def coder_ranking(study) -> list[str]:
-    """Analysis coders, the primary first: ``primary_coder:`` of study.yml, then
-    by number of coded documents (most first), ties by name."""
-    codings = study.codings.loc[_use(study.codings) != AGREEMENT_USE]
-    codings = codings.loc[codings["coder"].notna()]
-    n_docs = codings.groupby(codings["coder"].astype(str))["doc_id"].nunique()
-    ranked = sorted(n_docs.index, key=lambda c: (-int(n_docs[c]), c))
-    named = primary_coder_setting(study)
-    if named is not None and named in ranked:
-        ranked.remove(named)
-        ranked.insert(0, named)
-    return ranked
-
-
-def primary_coder_setting(study) -> str | None:
-    config = getattr(study, "config", None)
-    named = getattr(config, "primary_coder", None)
-    if named is None:
-        named = (getattr(study, "manifest", None) or {}).get("parameters", {}).get("primary_coder")
-    return None if named is None else str(named)
-
-
-def primary_coder(study) -> str | None:
-    """The coder counted where several analysis coders coded a document."""
-    ranked = coder_ranking(study)
-    return ranked[0] if ranked else None
-
-
-def check_coder(study, coder) -> list[str] | None:
-    """A coder parameter: None (the primary coder per document), ``"all"``, a
-    name or a list of names. Returns None for per-document primary, else the
-    coders to merge.
-
-    Raises
-    ------
-    InputError
-        A coder named who has no codings; the message lists the study's coders.
-    """
-    if coder is None or (isinstance(coder, str) and coder.strip().lower() in ("none", "null", "")):
-        return None
-    known = sorted(study.codings["coder"].dropna().astype(str).unique())
-    if isinstance(coder, str) and coder.strip().lower() == ALL_CODERS:
-        return coder_ranking(study)
-    names = [str(c) for c in _as_list(coder)]
-    unknown = [c for c in names if c not in known]
-    if unknown:
-        raise InputError.one("parameter coder", f"coder(s) {', '.join(unknown)} have no codings",
-                             f"use None (the primary coder), \"all\", or among the study's coders: "
-                             f"{', '.join(known) or '(none)'}")
-    return list(dict.fromkeys(names))
-
-
-def select_coders(study, coder=None) -> pd.DataFrame:
-    """The codings counted for ``coder`` (see ``check_coder``), before roll-up.
-
-    ``coder=None``: in each document, the codings of the highest-ranked
-    analysis coder who coded it (``coder_ranking``); agreement-only codings
-    never count unless their coder is named.
-    """
-    codings = study.codings
-    chosen = check_coder(study, coder)
-    if chosen is not None:
-        named = coder is not None and not (isinstance(coder, str) and coder.strip().lower() == ALL_CODERS)
-        keep = codings["coder"].astype("string").isin(chosen).fillna(False)
-        if not named:
-            keep &= _use(codings) != AGREEMENT_USE
-        return codings.loc[keep]
-    codings = codings.loc[_use(codings) != AGREEMENT_USE]
-    ranked = coder_ranking(study)
-    if len(ranked) <= 1:
-        return codings
-    rank = {c: i for i, c in enumerate(ranked)}
-    coder_rank = codings["coder"].astype("string").map(rank).astype("float64").fillna(len(ranked))
-    best = coder_rank.groupby(codings["doc_id"].astype(str)).transform("min")
-    return codings.loc[coder_rank == best]
-
-
-def coder_sentence(study, coder=None) -> str:
-    """Which coders' codings are counted, in words, for every report."""
-    chosen = check_coder(study, coder)
-    ranked = coder_ranking(study)
-    reliability = agreement_only_coders(study)
-    tail = (f" {', '.join(reliability)} coded for agreement only (use: agreement) and "
-            f"{'is' if len(reliability) == 1 else 'are'} not counted here." if reliability else "")
-    if chosen is not None:
-        if len(chosen) == 1:
-            return f"Coder: {chosen[0]}'s codings only."
-        return (f"Coders: {', '.join(chosen)} merged (a passage any of them coded counts once).")
-    if not ranked:
-        return "Coder: no coder named."
-    if len(ranked) == 1:
-        return f"Coder: {ranked[0]} (the only analysis coder).{tail}"
-    why = "named primary_coder in study.yml" if primary_coder_setting(study) == ranked[0] else \
-        "the coder with most coded documents"
-    return (f"Coder: where several coders coded a document, only the primary coder {ranked[0]} ({why}) is "
-            f"counted; other coders count only in documents {ranked[0]} did not code "
-            f"(coder=\"all\" merges every coder).{tail}")
-
-
-def coder_documents(study) -> pd.DataFrame:
-    """Per coder: use (analysis / agreement), documents coded (names), and
-    whether they are the primary coder. For ``check`` and the reports."""
-    codings = study.codings.loc[study.codings["coder"].notna()]
-    use = _use(codings)
-    ranked = coder_ranking(study)
-    rows = []
-    for name in sorted(codings["coder"].astype(str).unique()):
-        mine = codings["coder"].astype(str) == name
-        docs = sorted(codings.loc[mine, "doc_id"].astype(str).unique())
-        kind = AGREEMENT_USE if (use[mine] == AGREEMENT_USE).all() else "analysis"
-        rows.append({"coder": name, "use": kind, "primary": bool(ranked and ranked[0] == name),
-                     "n_documents": len(docs), "documents": ", ".join(docs)})
-    return pd.DataFrame(rows, columns=["coder", "use", "primary", "n_documents", "documents"])
+# The public names, defined here (passages, holders, rule texts, parameter checks) or in counting_levels
+# (level parameters) and counting_coders (coder parameters); importable from here as before the split.
+__all__ = ["agreement_only_coders", "AGREEMENT_USE", "ALL_CODERS", "AT_OR_BELOW_RULE", "check_choice", "check_coder",
+           "check_level", "check_parameters", "CODE_LEVEL", "coder_documents", "coder_lines",
+           "coder_ranking", "coder_sentence", "coding_counts", "coding_counts_sentence", "coding_spans",
+           "default_level", "HOLDER_RULE", "holders", "level_label", "levels_of", "merge_passages",
+           "PASSAGE_RULE", "passages", "primary_coder", "primary_coder_setting", "resolve_level",
+           "rule_text", "select_coders", "study_levels", "TOP", "uncounted_coder_warnings",
+           "with_descendants"]
 
 
 # -- passages ------------------------------------------------------------------------

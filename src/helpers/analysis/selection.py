@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.counting import _as_list, check_level, holders, passages
+from helpers.counting import check_level, holders, passages
+from helpers.counting_coders import _as_list
 from helpers.hierarchy import codes_at, rollup
 
 MISSING_GROUP = "(missing)"
