@@ -1,39 +1,24 @@
-"""Shared test fixtures: paths, a tiny-study writer and a throw-away project home."""
+"""The one conftest of the suite: fixtures shared by tests/unit and
+tests/integration. Plain helpers (paths, make_study, make_root, run_cli,
+run_in, tree_hashes) live in tests/support.py, imported as ``support``.
+
+tests/unit: no kernel, no subprocess, fast (`make test-unit`).
+tests/integration: the command line, notebooks under papermill, the batch,
+headless Chromium. Each test is marked ``unit`` or ``integration`` by its folder.
+"""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
-TRANSCRIPTS = FIXTURES / "transcripts"
-MINI = FIXTURES / "studies" / "mini"
-DEMO = REPO / "data" / "raw" / "demo"
-PEERS = REPO.parent / "shared" / "peers"
-
-DEFAULT_YML = "title: Test study\n"
+from support import MINI, make_root
 
 
-def make_study(tmp_path: Path, files: dict[str, str | bytes | None], name: str = "study") -> Path:
-    """Write a study folder ``tmp_path/name`` holding ``files`` (relative path ->
-    text or bytes) and return it. ``study.yml`` defaults to a bare title unless
-    given; give ``"study.yml": None`` for a study without one."""
-    root = tmp_path / name
-    root.mkdir(parents=True, exist_ok=True)
-    files = {"study.yml": DEFAULT_YML, **files}
-    for rel, content in files.items():
-        if content is None:
-            continue
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = Path(str(item.fspath)).parent.name
+        if folder in ("unit", "integration"):
+            item.add_marker(getattr(pytest.mark, folder))
 
 
 @pytest.fixture
@@ -47,13 +32,12 @@ def project_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-def run_cli(*args: str, home: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """``python -m helpers ARGS`` in a subprocess, with the project home set."""
-    import os
-
-    env = dict(os.environ)
-    env.pop("TT_DEBUG", None)
-    if home is not None:
-        env["TRANSCRIPT_THEMES_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or REPO, timeout=120)
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    """A throwaway project root holding a copy of the study under test:
+    ``home(study=MINI, name=None) -> (root, raw)``, the project home set to root."""
+    def make(study: Path = MINI, name: str | None = None):
+        root, raw = make_root(tmp_path, study, name)
+        monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(root))
+        return root, raw
+    return make
