@@ -68,8 +68,9 @@ def make_root(tmp_path: Path, study: Path = MINI, name: str | None = None) -> tu
 
 def run_in(root: Path, *args: str, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
     """``python -m helpers ARGS`` in a subprocess run in the project ``root``
-    (its home), with ``env`` added to the environment."""
+    (its home), with ``env`` added to the environment (a variable given None: removed)."""
     env = {**os.environ, "TRANSCRIPT_THEMES_HOME": str(root), **(env or {})}
+    env = {name: value for name, value in env.items() if value is not None}
     return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -77,3 +78,12 @@ def run_in(root: Path, *args: str, timeout: int = 900, env: dict | None = None) 
 def tree_hashes(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def copy_root(root: Path, tmp_path: Path) -> Path:
+    """A copy of the project ``root`` (raw study, processed tables, reports,
+    file times kept) under ``tmp_path``, for a test that changes what a shared
+    run left: the shared run itself stays read-only."""
+    copy = tmp_path / "project"
+    shutil.copytree(root, copy, symlinks=True)
+    return copy

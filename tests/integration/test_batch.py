@@ -9,19 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import make_root, run_in, tree_hashes
+from support import copy_root, run_in, tree_hashes
 
 pytestmark = pytest.mark.notebook
 TERMS = ["Zara", "07700 900123", "07700900123"]
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    root, raw = make_root(tmp_path_factory.mktemp("batch"))
-    before = tree_hashes(raw)
-    first = run_in(root, "report", str(raw), "--jobs", "2")
-    assert first.returncode == 0, first.stderr[-2000:]
-    return root, raw, before
+@pytest.fixture
+def batch(mini_report):
+    """The fixture study's run, `report <its path> --jobs 2` in a fresh project
+    (tests/conftest.py: mini_report, shared with other tests and left as it is)."""
+    return mini_report.root, mini_report.raw, mini_report.raw_before
 
 
 def reports_dir(root: Path, raw: Path) -> Path:
@@ -94,6 +92,8 @@ def test_second_run_reexecutes_nothing(batch):
 
 def test_ingest_is_deterministic(batch, tmp_path):
     root, raw, _ = batch
+    root = copy_root(root, tmp_path)  # ingest replaces processed/, tables/ with it: not in the shared run
+    raw = root / "data" / "raw" / raw.name
     processed = root / "data" / "processed" / raw.name
     first = {p.name: p.read_bytes() for p in processed.glob("*.parquet")}
     result = run_in(root, "ingest", str(raw))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import REPO, make_root, run_in, tree_hashes
+from support import REPO, copy_root, make_root, run_in, tree_hashes
 
 pytestmark = pytest.mark.notebook
 CASES = REPO.parent / "shared" / "cases"
@@ -97,11 +97,10 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def test_ctrl_c_stops_within_seconds_and_leaves_the_previous_bundle(tmp_path):
+def test_ctrl_c_stops_within_seconds_and_leaves_the_previous_bundle(mini_report, tmp_path):
     import psutil
 
-    root, raw = make_root(tmp_path)
-    assert run_in(root, "report", "mini", "--jobs", "2").returncode == 0
+    root = copy_root(mini_report.root, tmp_path)  # a complete previous bundle: a copy of the shared run
     out = root / "reports" / "mini"
     before = tree_hashes(out)
     env = {**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)}
@@ -204,9 +203,9 @@ def test_a_kernel_of_the_batch_reads_the_snapshot_not_the_raw_folder(tmp_path, m
 
 # -- a quiet, honest terminal (issue 16 item 8) ------------------------------------------------
 
-def test_terminal_has_no_transport_warning_and_ends_with_a_summary(tmp_path):
-    root, raw = make_root(tmp_path)
-    result = run_in(root, "report", "mini", "--jobs", "2")
+def test_terminal_has_no_transport_warning_and_ends_with_a_summary(mini_report):
+    # the first run in a fresh project: the fixture study's shared run (tests/conftest.py)
+    root, result = mini_report.root, mini_report.result
     assert result.returncode == 0, result.stderr[-2000:]
     assert "TCP" not in result.stderr and "eavesdropping" not in result.stderr
     assert "warning" not in result.stderr.lower()
@@ -243,7 +242,7 @@ def test_progress_bar_counts_notebooks_and_shows_an_estimate_only_after_three(ca
 DEMO = REPO / "data" / "raw" / "demo"
 
 
-def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(tmp_path, monkeypatch):
+def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(demo_report, tmp_path, monkeypatch):
     """Today's way (papermill, a fresh kernel per participant, then the same
     HTML rendering) against the batch's (one kernel per job, reused): every
     profile page of the demo byte-identical."""
@@ -254,9 +253,8 @@ def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(tmp
     from helpers import reports
     from helpers.study import load_study
 
-    root, raw = make_root(tmp_path, DEMO)
-    result = run_in(root, "report", "demo", "--jobs", "2", "--only", "05-participant-profile")
-    assert result.returncode == 0, result.stderr[-2000:]
+    # the batch's pages: the demo's shared run (tests/conftest.py), copied since the kernels here load the study
+    root = copy_root(demo_report.root, tmp_path)
     monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(root))
     study = load_study("demo", ingest=False)
     runs = [r for r in reports.plan(study, {}) if r.notebook == reports.PROFILE[0]]
@@ -310,9 +308,9 @@ def test_declarations_match_what_the_notebooks_read():
         assert "paths.tables" not in source.read_text(encoding="utf-8")
 
 
-def test_a_reingest_that_changes_no_table_reruns_only_the_notebooks_that_write_tables(tmp_path):
-    root, raw = make_root(tmp_path)
-    assert run_in(root, "report", "mini", "--jobs", "2").returncode == 0
+def test_a_reingest_that_changes_no_table_reruns_only_the_notebooks_that_write_tables(mini_report, tmp_path):
+    root = copy_root(mini_report.root, tmp_path)  # a first complete run: a copy of the shared run
+    raw = root / "data" / "raw" / "mini"
     executed = root / "reports" / "mini" / "executed"
     stamps = {p.stem: p.stat().st_mtime_ns for p in executed.glob("*.ipynb")}
     yml = raw / "study.yml"

@@ -37,13 +37,18 @@ def run_report(root: Path, hash_seed: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[Path, Path]:
-    first, _ = make_root(tmp_path_factory.mktemp("first"))
+@pytest.fixture(scope="session")
+def second_mini_report(tmp_path_factory) -> Path:
     second, _ = make_root(tmp_path_factory.mktemp("second"))
-    run_report(first, "1")
     run_report(second, "2")
-    return first, second
+    return second
+
+
+@pytest.fixture
+def runs(mini_report, second_mini_report) -> tuple[Path, Path]:
+    """The first run: the fixture study's shared run (tests/conftest.py, PYTHONHASHSEED=1,
+    in a project of its own, made before this one); the second: here, PYTHONHASHSEED=2."""
+    return mini_report.root, second_mini_report
 
 
 def files(root: Path, folder: str) -> dict[str, Path]:

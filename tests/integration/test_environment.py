@@ -11,7 +11,7 @@ import pytest
 import yaml
 from support import REPO
 
-TARGETS = ["help", "setup", "report", "lab", "notebooks", "lint", "test", "bench", "clean"]
+TARGETS = ["help", "setup", "report", "lab", "notebooks", "lint", "test", "test-unit", "bench", "clean"]
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
@@ -43,7 +43,7 @@ def test_make_help_lists_every_target_with_a_description():
     result = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
-    described = dict(re.findall(r"^\s+([a-z]+)\s+(\S.*)$", plain, re.M))
+    described = dict(re.findall(r"^\s+([a-z-]+)\s+(\S.*)$", plain, re.M))
     for target in TARGETS:
         assert len(described.get(target, "")) > 10, target
     # and the Makefile declares exactly these as phony targets

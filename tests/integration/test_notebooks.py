@@ -2,8 +2,6 @@
 own test style: execute into a temp dir, assert on the output notebook)."""
 from __future__ import annotations
 
-import os
-
 import nbformat
 import papermill
 import pytest
@@ -18,16 +16,13 @@ SMALL = {  # parameters that fit a two-interview study
 }
 
 
-@pytest.fixture(scope="module")
-def mini_root(tmp_path_factory):
-    root, raw = make_root(tmp_path_factory.mktemp("nb"))
-    old = os.environ.get("TRANSCRIPT_THEMES_HOME")
-    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)  # the kernels inherit it
-    yield root, raw
-    if old is None:
-        del os.environ["TRANSCRIPT_THEMES_HOME"]
-    else:
-        os.environ["TRANSCRIPT_THEMES_HOME"] = old
+@pytest.fixture
+def mini_root(tmp_path, monkeypatch):
+    """A project of its own for each notebook, so that the notebooks run on
+    any worker (`make test`: --dist loadgroup)."""
+    root, raw = make_root(tmp_path / "nb")
+    monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(root))  # the kernels inherit it
+    return root, raw
 
 
 def outputs_text(nb) -> str:

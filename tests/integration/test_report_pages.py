@@ -15,7 +15,7 @@ import zipfile
 
 import docx
 import pytest
-from support import REPO, make_root, run_in
+from support import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 STUDIES = {"categories": REPO / "tests" / "fixtures" / "studies" / "categories", "demo": REPO / "data" / "raw" / "demo"}
@@ -26,15 +26,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.notebook,
                                                           "to run the browser tests)")]
 
 
-@pytest.fixture(scope="module", params=sorted(STUDIES))
-def report(request, tmp_path_factory):
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.xdist_group(f"{name}_report")) for name in sorted(STUDIES)])
+def report(request):
+    """`report <study> --jobs 2 --zip` in a fresh project: the shared runs of
+    tests/conftest.py (demo_report, categories_report); its reports folder."""
     source = STUDIES[request.param]
     if not source.is_dir():
         pytest.skip(f"{source} not present")
-    root, raw = make_root(tmp_path_factory.mktemp(request.param), study=source)
-    result = run_in(root, "report", str(raw), "--jobs", "2", "--zip", timeout=3000)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root / "reports" / raw.name
+    return request.getfixturevalue(f"{request.param}_report").reports
 
 
 def _pages(folder):
