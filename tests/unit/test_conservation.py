@@ -59,7 +59,7 @@ def test_every_fixture_and_demo_transcript_loses_no_word(path):
     try:
         raw = read_transcript(path, LABELS)
     except InputError:
-        pytest.skip("a bad-input fixture: refused with its one-line error (tests/test_transcripts.py)")
+        pytest.skip("a bad-input fixture: refused with its one-line error (tests/unit/test_transcripts.py)")
     doc = clean_document(raw, LABELS, Redactor([]), raw.doc_id)
     assert raw.seen_text, "the reader reported no source text"
     assert check_document(raw.seen_text, doc.text, raw.removed) is None
