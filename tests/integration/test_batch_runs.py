@@ -334,7 +334,7 @@ def test_ctrl_c_after_the_ingest_leaves_data_processed_as_it_was(tmp_path):
     """The run's ingest of changed inputs is swapped into data/processed/ only with the
     report, at the end: Ctrl-C while the notebooks run leaves both as they were, and says so."""
     root, raw = make_root(tmp_path)
-    assert run_cli(root, "ingest", "mini").returncode == 0
+    assert run_in(root, "ingest", "mini").returncode == 0
     processed = root / "data" / "processed" / "mini"
     before = tree_hashes(processed)
     transcript = sorted((raw / "transcripts").glob("*.txt"))[0]
@@ -365,6 +365,6 @@ def test_ctrl_c_after_the_ingest_leaves_data_processed_as_it_was(tmp_path):
     assert not (root / "reports" / "mini").exists()  # there was no report before
     assert sorted(p.name for p in (root / "data" / "processed").iterdir()) == ["mini"]  # no staging left
     # the next run ingests and finishes: both swapped in
-    done = run_cli(root, "report", "mini", "--jobs", "2")
+    done = run_in(root, "report", "mini", "--jobs", "2")
     assert done.returncode == 0, done.stderr[-2000:]
     assert tree_hashes(processed) != before and (root / "reports" / "mini" / "index.html").is_file()

@@ -370,7 +370,7 @@ def test_theme_matrix_default_level_is_the_studys_top_level():
 def test_index_counts_passages_and_labels_coding_rows(project_home):
     # A1: t2 support coded twice by AK (an exact duplicate), t4 cost by AK; RB's t2 support is
     # agreement only. Rows imported 4 = 1 agreement + 1 merged (the duplicate) + 2 passages counted.
-    from conftest import make_study
+    from support import make_study
 
     from helpers.report import pages
 

@@ -228,7 +228,7 @@ def test_redaction_placeholders_are_not_words(project_home):
     # words (stop words "i", "and" out): told, yesterday, laughed, felt, far — no "name", no "(town)";
     # bigrams only inside runs between placeholders: "told" | "yesterday and" | "laughed" | "felt far"
     #   -> "felt far" only ("yesterday and" has a stop word; "told yesterday" would span [NAME])
-    from conftest import make_study
+    from support import make_study
 
     import helpers
 
