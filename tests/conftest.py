@@ -18,6 +18,15 @@ from support import DEMO, FIXTURES, MINI, make_root, run_in, tree_hashes
 from helpers import atomic
 
 
+def pytest_sessionstart(session):
+    """A test file left directly under tests/ would never run (testpaths: tests/unit,
+    tests/integration): say so instead of skipping it silently."""
+    stray = sorted(p.name for p in Path(__file__).parent.glob("test_*.py"))
+    if stray:
+        raise pytest.UsageError(f"tests/{stray[0]}: a test file outside tests/unit and tests/integration is never run "
+                                "— git mv it into tests/unit (no kernel, no subprocess) or tests/integration")
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark each test ``unit`` or ``integration`` by its folder, and give xdist
     groups (``--dist loadgroup``, `make test`) so that what is built once is built
