@@ -15,7 +15,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES
+from support import MINI
 
 from helpers.study import load_study
 
@@ -51,7 +51,7 @@ def table_functions() -> dict[str, object]:
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
     root = tmp_path_factory.mktemp("rules") / "mini"
-    shutil.copytree(FIXTURES / "studies" / "mini", root)
+    shutil.copytree(MINI, root)
     return load_study(root)
 
 
