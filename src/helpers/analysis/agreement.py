@@ -344,10 +344,8 @@ def coder_code_usage(study: Study, level: str | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    study : Study
-        The study (``helpers.load_study``).
-    level : str or None
-        Roll codes up to this level first; None: codes as applied.
+    study, level
+        As ``coder_summary``.
 
     Returns
     -------

@@ -56,7 +56,7 @@ def talk_share(study: Study) -> pd.DataFrame:
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
+        The study whose turns are measured.
 
     Returns
     -------
@@ -83,7 +83,7 @@ def annotation_counts(study: Study) -> pd.DataFrame:
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
+        The study; its redaction summary (``report_table``) names the placeholders.
 
     Returns
     -------
