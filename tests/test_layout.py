@@ -5,7 +5,8 @@ importable for one release, with a DeprecationWarning.
 
 The import graph is read from the source (AST) of every module under src/helpers: module-level
 and function-level imports both count, and so does ``importlib.import_module("helpers.…")`` with
-a literal (or f-string) name. Importing ``helpers.a.b`` runs ``helpers/a/__init__.py`` too, so an
+a literal (or f-string) name; imports under ``if TYPE_CHECKING:`` (annotations only, never
+run) do not. Importing ``helpers.a.b`` runs ``helpers/a/__init__.py`` too, so an
 edge to a module is also an edge to the packages above it (except ``helpers`` itself, whose
 ``__init__`` imports no helpers module, and the importer's own packages, which are initialised
 before it runs; an explicit import from its own package still counts).
@@ -79,12 +80,26 @@ def _literal_prefix(node) -> str | None:
     return None
 
 
+def _run_time_nodes(tree):
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never run: an
+    annotation's type only)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and getattr(child.test, "id", getattr(child.test, "attr", None)) == "TYPE_CHECKING":
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
 def import_graph() -> dict[str, set[str]]:
     known = modules()
     graph = {}
     for module, (path, is_package) in known.items():
         edges = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _run_time_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.split(".")[0] == "helpers":
@@ -146,6 +161,8 @@ def test_find_cycle_reports_the_cycle():
 
 def test_the_graph_sees_function_level_and_importlib_imports():
     graph = import_graph()
+    # helpers.interop.refi names Study in an annotation only (under TYPE_CHECKING)
+    assert "helpers.study" not in graph["helpers.interop.refi"]
     # helpers.study imports ingest only inside a function (auto-ingest)
     assert "helpers.ingest.pipeline" in graph["helpers.study"]
     # the coding sources reach the interop readers through importlib
