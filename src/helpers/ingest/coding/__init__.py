@@ -45,7 +45,7 @@ Their public names are importable from ``helpers.ingest.coding``.
 """
 from __future__ import annotations
 
-from helpers.ingest.coding.common import (  # noqa: F401
+from helpers.ingest.coding.common import (
     CASE_HEADERS,
     CODER_HEADERS,
     DOC_HEADERS,
@@ -67,16 +67,16 @@ from helpers.ingest.coding.common import (  # noqa: F401
     source_name,
     split_codes,
 )
-from helpers.ingest.coding.importer import (  # noqa: F401
+from helpers.ingest.coding.importer import (
     code_key,
     complete_codebook,
     import_codings,
     infer_parents,
 )
-from helpers.ingest.coding.quote_banks import (  # noqa: F401
+from helpers.ingest.coding.quote_banks import (
     stand_in_documents,
 )
-from helpers.ingest.coding.sheet import (  # noqa: F401
+from helpers.ingest.coding.sheet import (
     HIDDEN_NOTE,
     SheetColumns,
     SheetInfo,
@@ -85,11 +85,52 @@ from helpers.ingest.coding.sheet import (  # noqa: F401
     read_sheets,
     sheet_columns,
 )
-from helpers.ingest.coding.word import (  # noqa: F401
+from helpers.ingest.coding.word import (
     TableColumns,
     TableTurn,
     coding_table_document,
     read_word_table_turns,
     table_columns,
 )
-from helpers.interop import ExternalCodings  # noqa: F401  (the readers' result type; defined with the readers)
+from helpers.interop import ExternalCodings  # the readers' result type, defined with the readers
+
+__all__ = [
+    "CASE_HEADERS",
+    "CODER_HEADERS",
+    "CodingImport",
+    "DOC_HEADERS",
+    "EXTERNAL_READERS",
+    "ExternalCodings",
+    "HIDDEN_NOTE",
+    "MEMO_HEADERS",
+    "PLAIN_CODE_HEADERS",
+    "SHEET_SUFFIXES",
+    "SPEAKER_HEADERS",
+    "SheetColumns",
+    "SheetInfo",
+    "SheetRow",
+    "TEXT_HEADERS",
+    "TURN_HEADERS",
+    "TableColumns",
+    "TableTurn",
+    "UTTERANCE_HEADERS",
+    "code_column_level",
+    "code_key",
+    "coding_table_document",
+    "complete_codebook",
+    "docx_doc_id",
+    "excel_date_range",
+    "import_codings",
+    "infer_parents",
+    "parse_turns",
+    "quote_bank_key",
+    "read_sheets",
+    "read_word_table_turns",
+    "sheet_columns",
+    "source_files",
+    "source_kind",
+    "source_name",
+    "split_codes",
+    "stand_in_documents",
+    "table_columns",
+]

@@ -16,7 +16,7 @@ suffix). Their public names are importable from ``helpers.ingest.transcripts``.
 """
 from __future__ import annotations
 
-from helpers.ingest.transcripts.captions import (  # noqa: F401
+from helpers.ingest.transcripts.captions import (
     CUE_TIMING_ATTEMPT_RE,
     CUE_TIMING_RE,
     Cue,
@@ -25,13 +25,13 @@ from helpers.ingest.transcripts.captions import (  # noqa: F401
     read_captions,
     vtt_cues,
 )
-from helpers.ingest.transcripts.encoding import (  # noqa: F401
+from helpers.ingest.transcripts.encoding import (
     MAX_STRAY_BYTES,
     Decoded,
     decode,
     decode_text,
 )
-from helpers.ingest.transcripts.model import (  # noqa: F401
+from helpers.ingest.transcripts.model import (
     STAMP_ONLY,
     TIMESTAMP,
     TRANSCRIPT_SUFFIXES,
@@ -41,26 +41,26 @@ from helpers.ingest.transcripts.model import (  # noqa: F401
     seconds,
     sha256_file,
 )
-from helpers.ingest.transcripts.readers import (  # noqa: F401
+from helpers.ingest.transcripts.readers import (
     IGNORED_FILES,
     READERS,
     REFUSED,
     read_transcript,
     transcript_files,
 )
-from helpers.ingest.transcripts.speakers import (  # noqa: F401
+from helpers.ingest.transcripts.speakers import (
     LineTurns,
     SpeakerLabels,
     read_lines,
     turns_from_lines,
     unknown_labels,
 )
-from helpers.ingest.transcripts.text import (  # noqa: F401
+from helpers.ingest.transcripts.text import (
     read_odt,
     read_rtf,
     read_text,
 )
-from helpers.ingest.transcripts.word import (  # noqa: F401
+from helpers.ingest.transcripts.word import (
     W,
     docx_blocks,
     docx_body_text,
@@ -71,3 +71,47 @@ from helpers.ingest.transcripts.word import (  # noqa: F401
     read_docx,
     transcript_table_columns,
 )
+
+__all__ = [
+    "CUE_TIMING_ATTEMPT_RE",
+    "CUE_TIMING_RE",
+    "Cue",
+    "Decoded",
+    "IGNORED_FILES",
+    "LineTurns",
+    "MAX_STRAY_BYTES",
+    "READERS",
+    "REFUSED",
+    "RawDocument",
+    "Reading",
+    "STAMP_ONLY",
+    "SpeakerLabels",
+    "TIMESTAMP",
+    "TRANSCRIPT_SUFFIXES",
+    "Turn",
+    "W",
+    "check_cue_timings",
+    "decode",
+    "decode_text",
+    "docx_blocks",
+    "docx_body_text",
+    "docx_paragraph_text",
+    "docx_side_text",
+    "docx_table_rows",
+    "open_docx",
+    "parse_cues",
+    "read_captions",
+    "read_docx",
+    "read_lines",
+    "read_odt",
+    "read_rtf",
+    "read_text",
+    "read_transcript",
+    "seconds",
+    "sha256_file",
+    "transcript_files",
+    "transcript_table_columns",
+    "turns_from_lines",
+    "unknown_labels",
+    "vtt_cues",
+]
