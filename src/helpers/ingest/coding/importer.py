@@ -123,7 +123,8 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
                                                              "quotes_elided", "quotes_fuzzy", "quotes_unmatched",
                                                              "warnings", "note"]),
         "quotes_fuzzy": pd.DataFrame(ctx.fuzzy, columns=["source", "row", "doc_id", "quote", "matched_text", "score"]),
-        "quotes_unmatched": pd.DataFrame(ctx.unmatched, columns=["source", "row", "doc_id", "quote", "best_score"]),
+        "quotes_unmatched": pd.DataFrame(ctx.unmatched, columns=["source", "row", "doc_id", "quote", "best_score",
+                                                                  "closest_doc", "closest_turn", "threshold", "note"]),
         "codebook_near_duplicates": dups,
         "codebook_added": added,
     }
