@@ -325,7 +325,7 @@ FAULT_VARIABLE = "TT_FAULT"
 def fault_point(point: str, detail: str = "") -> None:
     """TEST-ONLY crash hook: when the environment variable TT_FAULT is
     ``<point>`` or ``<point>:<detail>``, kill this process with SIGKILL right
-    here, as a power cut or the OOM killer would. tests/test_crash_safety.py
+    here, as a power cut or the OOM killer would. tests/integration/test_crash_safety.py
     uses it to stop a run at a known point; it is never set in normal use.
 
     Points (``<detail>`` is a file or folder name, e.g. ``replace:index.html``):
