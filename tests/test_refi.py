@@ -440,3 +440,49 @@ def test_bad_selections_among_good_ones_are_warnings_naming_them(tmp_path):
     assert left_out[2] == ("selection 50000000-0000-4000-8000-000000000004 in 'P1.txt' left out: it has no text "
                            "(zero length at position 5); its 1 coding(s) (c) not imported; its memo: "
                            "\"ask the second coder\"")
+
+
+def group_project(variables: str = "", values: tuple[str, str] = ("", "")) -> str:
+    """A focus group from another program: Cases P21 and P22 (ids), each referring to the
+    selections of the turns it speaks; the turns are labelled with names, not ids."""
+    text = "Facilitator: Welcome.\nMaya: I came for the tea.\nTom: Me too.\nMaya: And the people.\n"
+    spans = [(text.index(t), text.index(t) + len(t)) for t in ("I came for the tea.", "Me too.", "And the people.")]
+    selections = "".join(f'<PlainTextSelection guid="00000000-0000-0000-0000-00000000000{i}" '
+                         f'startPosition="{s}" endPosition="{e}"/>' for i, (s, e) in enumerate(spans, start=1))
+    coded = (f'<PlainTextSelection guid="00000000-0000-0000-0000-000000000009" startPosition="{spans[1][0]}" '
+             f'endPosition="{spans[1][1]}"><Coding guid="00000000-0000-0000-0000-000000000010">'
+             '<CodeRef targetGUID="00000000-0000-0000-0000-0000000000c1"/></Coding></PlainTextSelection>')
+    cases = "".join(
+        f'<Case guid="00000000-0000-0000-0000-0000000000a{n}" name="{pid}">{value}'
+        + "".join(f'<SelectionRef targetGUID="00000000-0000-0000-0000-00000000000{i}"/>' for i in refs) + "</Case>"
+        for n, (pid, refs, value) in enumerate([("P21", (1, 3), values[0]), ("P22", (2,), values[1])]))
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="g">
+<CodeBook><Codes><Code guid="00000000-0000-0000-0000-0000000000c1" name="together" isCodable="true"/></Codes></CodeBook>
+{variables}<Cases>{cases}</Cases>
+<Sources><TextSource guid="00000000-0000-0000-0000-0000000000f1" name="FG05.txt">
+<PlainTextContent>{text}</PlainTextContent>{selections}{coded}</TextSource></Sources></Project>"""
+
+
+def test_focus_group_labelled_with_names_gives_each_turn_its_case(tmp_path):
+    # The names stand before the turns each case's selections cover: read as that case's labels,
+    # and said; the label leaves the turn's text (it used to stay in it, "Maya: I came …").
+    ext = read_qdpx(write_qdpx(tmp_path / "g.qdpx", group_project()), LABELS)
+    [doc] = ext.documents
+    assert [(t.speaker, t.participant_id, t.text) for t in doc.turns] == [
+        ("Facilitator", None, "Welcome."), ("Maya", "P21", "I came for the tea."), ("Tom", "P22", "Me too."),
+        ("Maya", "P21", "And the people.")]
+    assert doc.kind == "focus_group" and doc.participant_id is None
+    assert any("speaker label 'Maya' read as case P21" in n for n in ext.notes)
+
+
+def test_focus_group_names_from_a_pseudonym_variable_are_not_a_guess(tmp_path):
+    variables = ('<Variables><Variable guid="00000000-0000-0000-0000-0000000000b1" name="pseudonym" '
+                 'typeOfVariable="Text"/></Variables>')
+    value = ('<VariableValue><VariableRef targetGUID="00000000-0000-0000-0000-0000000000b1"/>'
+             '<TextValue>{}</TextValue></VariableValue>')
+    ext = read_qdpx(write_qdpx(tmp_path / "g.qdpx", group_project(variables, (value.format("Maya"),
+                                                                              value.format("Tom")))), LABELS)
+    assert [t.participant_id for t in ext.documents[0].turns] == [None, "P21", "P22", "P21"]
+    assert not any("read as case" in n for n in ext.notes)
+    assert ext.participants.set_index("participant_id")["pseudonym"].to_dict() == {"P21": "Maya", "P22": "Tom"}

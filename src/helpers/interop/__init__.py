@@ -66,16 +66,19 @@ def study_labels(config=None) -> SpeakerLabels:
     return SpeakerLabels(getattr(config, "speakers", None) or DEFAULT_SPEAKERS)
 
 
-def with_participants(labels: SpeakerLabels, ids: set[str]) -> SpeakerLabels:
+def with_participants(labels: SpeakerLabels, ids: set[str], names: dict[str, str] | None = None) -> SpeakerLabels:
     """``labels`` that also know ``ids`` as participant labels (a project's Cases: in a focus
-    group exported by us, a turn "P12: …" is spoken by case P12)."""
+    group exported by us, a turn "P12: …" is spoken by case P12) and ``names`` (pseudonym or
+    name -> participant id: a turn "Maya: …" is spoken by the case whose pseudonym is Maya).
+    The pseudonyms ``labels`` already knows are kept."""
     ids = {i for i in ids if i} - set(labels.participant_ids.values())
-    if not ids:
+    names = {n: p for n, p in (names or {}).items() if n and p}
+    if not ids and not names:
         return labels
     speakers: dict[str, list[str]] = {}
     for label, role in labels.role.items():
         speakers.setdefault(role, []).append(label)
-    return SpeakerLabels(speakers, set(labels.participant_ids.values()) | ids)
+    return SpeakerLabels(speakers, set(labels.participant_ids.values()) | ids, {**labels.pseudonyms, **names})
 
 
 def source_name_of(path: Path, root: Path | None) -> str:
@@ -106,14 +109,16 @@ def lines_with_offsets(text: str) -> list[tuple[int, str]]:
 
 
 def paragraph_turns(paragraphs: list[tuple[int, str]], labels: SpeakerLabels, participant: str | None,
-                    participant_at=None) -> list[Turn]:
+                    participant_at=None, start_time_at=None) -> list[Turn]:
     """One turn per non-empty line or paragraph (offset, text).
 
     A paragraph that starts with a speaker label is that speaker's turn; any
     other is its own turn, spoken by the document's participant (role
     "participant"), since a coded source without labels is the participant's
     account. ``participant_at(offset, length)`` may name who speaks there
-    (REFI cases attached to selections).
+    (REFI cases attached to selections); ``start_time_at(start, end)`` may give the start time
+    of the turn whose text lies at ``start``–``end`` when its line has none (our REFI export
+    writes it in a selection's Description, since cleaning took it out of the text).
     """
     turns: list[Turn] = []
     for number, (offset, paragraph) in enumerate(paragraphs, start=1):
@@ -128,6 +133,8 @@ def paragraph_turns(paragraphs: list[tuple[int, str]], labels: SpeakerLabels, pa
         else:
             turn = Turn("", rest.strip(), stamp, number, role="participant", participant_id=speaker or participant)
         turn.source_span, turn.line_start = _text_span(offset, paragraph, rest, turn.text), offset
+        if turn.start_time is None and start_time_at is not None and turn.source_span is not None:
+            turn.start_time = start_time_at(*turn.source_span)
         turns.append(turn)
     return turns
 

@@ -50,7 +50,7 @@ The code is in ``refi_import`` (projects in), ``refi_codebook`` (code trees and 
 from __future__ import annotations
 
 from .refi_codebook import alias_codes, code_levels, read_qdc
-from .refi_export import export_qdpx, project_xml
+from .refi_export import export_qdpx, export_summary, project_xml
 from .refi_import import read_qdpx
 from .refi_xml import (
     ALIAS_SET_DESCRIPTION,
@@ -69,4 +69,4 @@ from .refi_xml import (
 
 __all__ = ["ALIAS_SET_DESCRIPTION", "ALIAS_SET_NAME", "GUID_NAMESPACE", "LEVEL_SET_DESCRIPTION", "LEVEL_SET_PREFIX",
            "MEMO_JOIN", "NON_TEXT_SOURCES", "PROJECT_NS", "SOURCES_FOLDER", "VALUE_TAGS", "alias_codes", "code_guid",
-           "code_levels", "export_qdpx", "make_guid", "project_xml", "read_qdc", "read_qdpx"]
+           "code_levels", "export_qdpx", "export_summary", "make_guid", "project_xml", "read_qdc", "read_qdpx"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
+import numpy as np
 import pandas as pd
 
 from .. import atomic
@@ -19,7 +20,9 @@ from .refi_xml import (
     PROJECT_NS,
     SOURCES_FOLDER,
     code_guid,
+    document_description,
     make_guid,
+    turn_description,
 )
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -101,6 +104,15 @@ def _codebook_tree(codebook: pd.DataFrame, codings: pd.DataFrame, levels: list[s
     return list(rows), parent, rows
 
 
+def _document_kinds(documents: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """doc_id -> (kind, format) of the study's documents, written into each TextSource's
+    Description so that import gives them back (REFI-QDA has no element for them)."""
+    if "kind" not in documents or "format" not in documents:
+        return {}
+    return {str(d): (_str(k), _str(f)) for d, k, f in zip(documents["doc_id"], documents["kind"], documents["format"])
+            if _str(k)}
+
+
 def _group_documents(study) -> set[str]:
     """Documents spoken by several participants (no participant of their own): focus groups."""
     documents = study.documents
@@ -110,13 +122,27 @@ def _group_documents(study) -> set[str]:
 
 
 def _turn_selections(study, doc_ids) -> pd.DataFrame:
-    """Turns of the group documents that a participant speaks: doc_id, seg_no, start, end,
-    participant_id (each becomes an uncoded PlainTextSelection its Case refers to)."""
+    """Turns that get a selection of their own (uncoded): doc_id, seg_no, start, end,
+    participant_id, start_time, speaks.
+
+    A turn a participant speaks in a group document (``speaks``: its Case refers to it with a
+    SelectionRef, so that import knows who speaks there), and any turn with a start time (its
+    Description carries the time, which cleaning took out of the text). Empty turns are left out:
+    a selection of nothing cannot be placed.
+    """
     segments = study.segments
+    if "start_time" not in segments:
+        segments = segments.assign(start_time=np.nan)
     groups = _group_documents(study) & set(doc_ids)
-    turns = segments.loc[segments["doc_id"].astype(str).isin(groups) & segments["participant_id"].notna()]
-    return turns[["doc_id", "seg_no", "start", "end", "participant_id"]].astype(
-        {"doc_id": str, "seg_no": int, "start": int, "end": int, "participant_id": str})
+    in_study = segments["doc_id"].astype(str).isin(set(doc_ids))
+    speaks = segments["doc_id"].astype(str).isin(groups) & segments["participant_id"].notna()
+    timed = pd.to_numeric(segments["start_time"], errors="coerce").notna()
+    keep = (in_study & (speaks | timed) & (segments["end"] > segments["start"])).fillna(False).astype(bool)
+    turns = segments.loc[keep].assign(speaks=speaks.loc[keep].to_numpy(dtype=bool))
+    turns = turns[["doc_id", "seg_no", "start", "end", "participant_id", "start_time", "speaks"]]
+    return turns.astype({"doc_id": str, "seg_no": int, "start": int, "end": int, "speaks": bool,
+                         "start_time": float}).assign(
+        participant_id=turns["participant_id"].where(turns["participant_id"].notna(), None))
 
 
 def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, int]]:
@@ -176,7 +202,8 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
     docs_of = study.documents.dropna(subset=["participant_id"]).groupby("participant_id", sort=True)["doc_id"] \
         .apply(sorted).to_dict()
     turns = _turn_selections(study, source_guids)
-    turns_of = {pid: group for pid, group in turns.groupby("participant_id", sort=True)}
+    speaking = turns.loc[turns["speaks"]].astype({"participant_id": str})
+    turns_of = {pid: group for pid, group in speaking.groupby("participant_id", sort=True)}
     if len(participants):
         cases = _sub(project, "Cases")
         for row in participants.sort_values("participant_id", kind="stable").to_dict("records"):
@@ -195,15 +222,18 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
                 if doc_id in source_guids:
                     _sub(case, "SourceRef", targetGUID=source_guids[doc_id])
             # In a focus group the case speaks its turns: one SelectionRef per turn.
-            for turn in turns_of.get(pid, turns.iloc[:0]).itertuples(index=False):
+            for turn in turns_of.get(pid, speaking.iloc[:0]).itertuples(index=False):
                 _sub(case, "SelectionRef", targetGUID=make_guid("turn", turn.doc_id, turn.seg_no))
 
     memos = sorted(set(m for m in codings["memo"] if m.strip()))
+    kinds = _document_kinds(study.documents)
     if source_guids:
         sources = _sub(project, "Sources")
         for doc_id, guid in source_guids.items():
             source = _sub(sources, "TextSource", guid=guid, name=f"{doc_id}.txt",
                           plainTextPath=f"internal://{guid}.txt")
+            if doc_id in kinds:
+                _sub(source, "Description", document_description(*kinds[doc_id]))
             mine = codings.loc[codings["doc_id"] == doc_id].sort_values(
                 ["start", "end", "code", "level", "coder", "repeat"], kind="stable")
             spans = {(s, e): g for (s, e), g in mine.groupby(["start", "end"], sort=True)}
@@ -214,8 +244,10 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
                 group = spans[(start, end)]
                 if (start, end) in turn_at:   # the turn a case refers to: its own, uncoded selection
                     t = turn_at[(start, end)]
-                    _sub(source, "PlainTextSelection", guid=make_guid("turn", doc_id, t.seg_no),
-                         name=f"{doc_id} turn {t.seg_no}", startPosition=str(start), endPosition=str(end))
+                    turn = _sub(source, "PlainTextSelection", guid=make_guid("turn", doc_id, t.seg_no),
+                                name=f"{doc_id} turn {t.seg_no}", startPosition=str(start), endPosition=str(end))
+                    if not np.isnan(t.start_time):
+                        _sub(turn, "Description", turn_description(t.start_time))
                 if group is None:
                     continue
                 selection = _sub(source, "PlainTextSelection", guid=make_guid("selection", doc_id, start, end),
@@ -254,10 +286,12 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
                 _sub(found, "MemberCode", targetGUID=code_guid(*key))
     ET.indent(project, space="  ")
     data = ET.tostring(project, encoding="utf-8", xml_declaration=True)
-    counts = {"sources": len(source_guids), "codes": len(order) - len(aliases), "selections":
-              int(codings.drop_duplicates(["doc_id", "start", "end"]).shape[0]), "codings": len(codings),
-              "codings_skipped": int(skipped), "cases": len(participants), "notes": len(memos),
-              "turn_selections": len(turns), "levels": len(levels)}
+    coded = int(codings.drop_duplicates(["doc_id", "start", "end"]).shape[0])
+    counts = {"sources": len(source_guids), "codes": len(order) - len(aliases), "selections": coded,
+              "coded_selections": coded, "codings": len(codings), "codings_skipped": int(skipped),
+              "cases": len(participants), "notes": len(memos), "turn_selections": len(turns),
+              "speaker_turn_selections": int(turns["speaks"].sum()),
+              "timed_turn_selections": int(turns["start_time"].notna().sum()), "levels": len(levels)}
     return data, counts
 
 
@@ -283,9 +317,12 @@ def export_qdpx(study, path: Path | str) -> dict[str, int]:
     and level, coder; exact duplicates kept); memos become Notes referenced
     from their codings; levels become Sets "Level: <level>"; participants become
     Cases with Variables, SourceRefs to their documents and, in focus groups,
-    SelectionRefs to their turns. Codings without a position (quotes that were
-    not found) cannot be placed and are left out: the returned counts say how
-    many. Nothing from redactions.csv is read.
+    SelectionRefs to their turns (uncoded selections of their own); a turn with a start
+    time gets such a selection too, its Description giving the time, and each TextSource's
+    Description gives the document's kind and format, so that import gives back the same
+    documents and segments. Codings without a position (quotes that were not found)
+    cannot be placed and are left out: the returned counts say how many. Nothing from
+    redactions.csv is read.
 
     Parameters
     ----------
@@ -297,8 +334,11 @@ def export_qdpx(study, path: Path | str) -> dict[str, int]:
     Returns
     -------
     dict of str to int
-        sources, codes (codebook entries), selections, codings, codings_skipped, cases, notes,
-        turn_selections (focus-group turns referred to by cases), levels.
+        sources, codes (codebook entries), coded_selections (spans with codings; also as
+        ``selections``), codings, codings_skipped, cases, notes, turn_selections (uncoded
+        selections of whole turns, not codings), of which speaker_turn_selections (turns of
+        focus-group participants, referred to by their Cases) and timed_turn_selections (turns
+        with a start time; a turn may be both), levels.
     """
     path = Path(path)
     doc_ids = sorted(str(d) for d in study.documents["doc_id"].dropna().unique())
@@ -310,3 +350,21 @@ def export_qdpx(study, path: Path | str) -> dict[str, int]:
     atomic.write_bytes(path, _zip(members))
     return counts
 
+
+
+def export_summary(counts: dict[str, int]) -> str:
+    """What ``export_qdpx`` wrote, each number said for what it is (``python -m helpers export``).
+
+    Coded selections hold the codings; turn selections are uncoded and carry no coding (a focus
+    group's turns, for the Cases that speak them; turns' start times).
+    """
+    line = (f"{counts['sources']} documents, {counts['cases']} participants, {counts['codes']} codes, "
+            f"{counts['codings']} codings in {counts['coded_selections']} coded selections")
+    turns = counts.get("turn_selections", 0)
+    if turns:
+        speakers, timed = counts.get("speaker_turn_selections", 0), counts.get("timed_turn_selections", 0)
+        parts = ([f"{speakers} for focus-group cases (who speaks each turn)"] if speakers else []) + \
+                ([f"{timed} carrying turns' start times"] if timed else [])
+        both = " (a turn may be both)" if speakers + timed > turns else ""
+        line += f"; {turns} uncoded turn selections: {', '.join(parts)}{both}"
+    return line

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -24,7 +25,15 @@ from . import (
 from . import positions as pos
 from .refi_codebook import _check_code_names, _code_rows, alias_codes, code_levels
 from .refi_project import _decode_source, _internal_name, _opened, _Project
-from .refi_xml import MEMO_JOIN, NON_TEXT_SOURCES, VALUE_TAGS, _guid, _text
+from .refi_xml import (
+    MEMO_JOIN,
+    NON_TEXT_SOURCES,
+    VALUE_TAGS,
+    _guid,
+    _text,
+    read_document_description,
+    read_turn_description,
+)
 from .safezip import DEFAULT_LIMITS, Limits
 
 # -- project -----------------------------------------------------------------------
@@ -192,7 +201,8 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
         texts[key] = text
         attrs = dict(v for v in (_variable_value(x, variables) for x in source.findall("VariableValue"))
                      if v is not None and v[0])
-        meta[key] = {"name": name, "attributes": attrs}
+        meta[key] = {"name": name, "attributes": attrs, "described": read_document_description(
+            _text(source, "Description"))}
         rows += source_rows
     if skipped_sources:
         notes.append(f"{skipped_sources} text source(s) without their text in {path.name} skipped (no codings on them)")
@@ -204,7 +214,8 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
 
     records, selection_spans = _records(rows, texts, meta, code_names, users, note_texts, linked, path,
                                         project.xml_name, problems, notes, levels_of)
-    labels = with_participants(labels, {redact(c.name) for c in cases})
+    labels = with_participants(labels, {redact(c.name) for c in cases},
+                               _case_names(cases, texts, selection_spans, labels, redact, notes))
     documents, participants = _documents(texts, meta, cases, selection_spans, labels, redact, path, problems)
     problems.raise_if_any()
     doc_of_source = {key: redact(document_id(meta[key]["name"])) for key in texts}
@@ -218,6 +229,61 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
     records = records.astype({c: "string" for c in RECORD_COLUMNS if c != "hint_offset"})
     return external_codings(documents=documents, records=records.reset_index(drop=True),
                             codebook=codebook, participants=participants, notes=notes)
+
+
+PSEUDONYM_ATTRIBUTES = ("pseudonym", "name", "alias")   # as participants.csv names them (helpers.ingest)
+_LABEL_BEFORE = re.compile(r"^\s*(?:\*\*|__)?(?P<label>[^\s:*_][^:\n]{0,60}?)(?:\*\*|__)?\s*:\s*$")
+
+
+def _case_names(cases: list[_Case], texts: dict[str, str], selection_spans: dict, labels: SpeakerLabels, redact,
+                notes: list[str]) -> dict[str, str]:
+    """Speaker labels that name a case: its pseudonym (a Variable "pseudonym", "name" or
+    "alias", as in participants.csv) and the label written before the turns it speaks.
+
+    A focus group's turns may be labelled with pseudonyms ("Maya: …") while its Cases are the
+    participant ids (P21); each case refers to the selections of the turns it speaks. A label
+    is read off the start of the selection's line ("Maya: " before a selection of the turn's
+    text); one that names two cases, or is already a label of another role (Facilitator), is
+    not taken, and said.
+    """
+    out: dict[str, tuple[str, str, str]] = {}   # folded label -> (label, case, where read)
+    clash: set[str] = set()
+
+    def add(name: str, case: str, where: str) -> None:
+        name = name.strip()
+        key = name.casefold()
+        if not name or key in clash or key == case.casefold():
+            return
+        if labels.role_of(name) != "other" and labels.canonical_participant(name) is None:
+            return   # a label of another role (Facilitator)
+        known = labels.canonical_participant(name)
+        if (known is not None and known != case) or out.get(key, (name, case, where))[1] != case:
+            clash.add(key)
+            return
+        out.setdefault(key, (name, case, where))
+
+    for case in cases:
+        pid = redact(case.name)
+        for attribute, value in case.attributes.items():
+            if str(attribute).strip().lower() in PSEUDONYM_ATTRIBUTES and isinstance(value, str):
+                add(value, pid, "attribute")
+        for selection in sorted(case.selections):
+            if selection not in selection_spans:
+                continue
+            key, start, _ = selection_spans[selection]
+            text = texts[key]
+            line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+            found = _LABEL_BEFORE.match(text[line_start:start])
+            if found:
+                add(found.group("label"), pid, "text")
+    for key in sorted(clash):
+        notes.append(f"speaker label '{key}' names more than one case: not read as a case's label")
+    taken = {key: v for key, v in out.items() if key not in clash}
+    for name, case, where in sorted(taken.values()):
+        if where == "text":
+            notes.append(f"speaker label '{name}' read as case {case}: it stands before the turns the case's "
+                         "selections cover")
+    return {name: case for name, case, _ in taken.values()}
 
 
 def _records(rows, texts, meta, code_names, users, note_texts, linked, path, xml_name,
@@ -263,6 +329,11 @@ def _records(rows, texts, meta, code_names, users, note_texts, linked, path, xml
     spans = frame.loc[~frame["start_raw"].isna()].drop_duplicates("selection")
     selection_spans = dict(zip(spans["selection"], zip(spans["source_key"], spans["start"].astype(int),
                                                        spans["end"].astype(int))))
+    # turns' start times, which our export writes in the Description of a turn's own selection
+    for key, s, e, description in zip(spans["source_key"], spans["start"], spans["end"], spans["description"]):
+        seconds = read_turn_description(description)
+        if seconds is not None:
+            meta[key].setdefault("times", {})[(int(s), int(e))] = seconds
     frame = frame.loc[~frame["uncoded"]]
     unknown = ~frame["code_guid"].isin(code_names)
     for row in frame.loc[unknown].itertuples(index=False):
@@ -355,7 +426,12 @@ def _documents(texts, meta, cases: list[_Case], selection_span: dict, labels: Sp
             hits = sorted({p for p, (_, s, e) in speakers if s < offset + max(length, 1) and offset < e})
             return hits[0] if len(hits) == 1 else None
 
-        turns = paragraph_turns(lines_with_offsets(text), labels, participant, participant_at)
+        described = meta[key].get("described")   # (kind, format) as our export wrote them
+        group = group or (described is not None and described[0] == "focus_group")
+        participant = None if group else participant
+        times = meta[key].get("times", {})
+        turns = paragraph_turns(lines_with_offsets(text), labels, participant, participant_at,
+                                lambda s, e, times=times: times.get((s, e)))
         if not turns:
             continue
         attributes = {redact(k): v for k, v in meta[key]["attributes"].items()}
@@ -365,8 +441,9 @@ def _documents(texts, meta, cases: list[_Case], selection_span: dict, labels: Sp
                 participants[participant] = merged
             attributes = merged
         documents.append(RawDocument(
-            doc_id=doc_id, source_file=path, format="qdpx" if path.suffix.lower() != ".qde" else "qde",
-            kind="focus_group" if group else "refi", turns=turns, encoding="utf-8",
+            doc_id=doc_id, source_file=path,
+            format=described[1] if described else "qdpx" if path.suffix.lower() != ".qde" else "qde",
+            kind=described[0] if described else "focus_group" if group else "refi", turns=turns, encoding="utf-8",
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), participant_id=participant,
             attributes=attributes, source_text=text))
     if not participants:

@@ -2,6 +2,7 @@
 the Sets our export writes (levels, codes as applied) and how elements' text is read."""
 from __future__ import annotations
 
+import re
 import uuid
 from xml.etree.ElementTree import Element
 
@@ -45,3 +46,36 @@ def code_guid(code: str, level: str) -> str:
     """A code's GUID: from its level and name, so "hope" at two levels is two codes."""
     return make_guid("code", level, code) if level else make_guid("code", code)
 
+
+
+# What our export writes into Descriptions so that import gives back what REFI-QDA has no
+# element for: a document's kind and format (interview, focus_group … read from a .txt …) and a
+# turn's start time (the timestamp cleaning took out of the text). Other programs show them as
+# the source's or selection's description; only text of exactly this form is read back.
+DOCUMENT_DESCRIPTION = "Transcript Themes document: kind={kind}; format={format}"
+TURN_DESCRIPTION = "Transcript Themes turn: start_time={seconds!r} s"
+_DOCUMENT_RE = re.compile(r"^Transcript Themes document: kind=([^;\s]+); format=([^;\s]*)$")
+_TURN_RE = re.compile(r"^Transcript Themes turn: start_time=(\S+) s$")
+
+
+def document_description(kind: str, fmt: str) -> str:
+    return DOCUMENT_DESCRIPTION.format(kind=kind, format=fmt)
+
+
+def read_document_description(text: str) -> tuple[str, str] | None:
+    """(kind, format) from a TextSource Description our export wrote, else None."""
+    found = _DOCUMENT_RE.match((text or "").strip())
+    return (found.group(1), found.group(2)) if found else None
+
+
+def turn_description(seconds: float) -> str:
+    return TURN_DESCRIPTION.format(seconds=float(seconds))
+
+
+def read_turn_description(text: str) -> float | None:
+    """A turn's start time (seconds) from a PlainTextSelection Description our export wrote."""
+    found = _TURN_RE.match((text or "").strip())
+    try:
+        return float(found.group(1)) if found else None
+    except ValueError:
+        return None
