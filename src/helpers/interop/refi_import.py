@@ -18,8 +18,10 @@ from . import (
     external_codings,
     lines_with_offsets,
     paragraph_turns,
+    participant_note,
     source_name_of,
     study_labels,
+    study_participant,
     with_participants,
 )
 from . import positions as pos
@@ -65,6 +67,7 @@ class _Case:
     attributes: dict
     sources: set[str]
     selections: set[str]
+    pid: str = ""    # the participant it is: its name redacted, or the study's participant it matches
 
 
 def _note_texts(project: _Project) -> dict[str, str]:
@@ -169,6 +172,13 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
     variables = {_guid(v.get("guid")): ((v.get("name") or "").strip(), v.get("typeOfVariable") or "")
                  for v in xml.findall("Variables/Variable")}
     cases = _cases(xml, variables)
+    for case in cases:   # the study's participant each case is (helpers.ids), said when loosely
+        written = redact(case.name)
+        pid, how = study_participant(written, labels)
+        case.pid = pid if pid is not None else written
+        note = participant_note("case", written, pid, how, path.name)
+        if note:
+            notes.append(note)
     note_texts = _note_texts(project)
     linked = _linked_notes(xml, note_texts)
 
@@ -214,9 +224,11 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
 
     records, selection_spans = _records(rows, texts, meta, code_names, users, note_texts, linked, path,
                                         project.xml_name, problems, notes, levels_of)
-    labels = with_participants(labels, {redact(c.name) for c in cases},
+    own_labels = labels
+    labels = with_participants(labels, {c.pid for c in cases},
                                _case_names(cases, texts, selection_spans, labels, redact, notes))
-    documents, participants = _documents(texts, meta, cases, selection_spans, labels, redact, path, problems)
+    documents, participants = _documents(texts, meta, cases, selection_spans, labels, redact, path, problems,
+                                         own_labels, notes)
     problems.raise_if_any()
     doc_of_source = {key: redact(document_id(meta[key]["name"])) for key in texts}
     if len(records):
@@ -263,7 +275,7 @@ def _case_names(cases: list[_Case], texts: dict[str, str], selection_spans: dict
         out.setdefault(key, (name, case, where))
 
     for case in cases:
-        pid = redact(case.name)
+        pid = case.pid
         for attribute, value in case.attributes.items():
             if str(attribute).strip().lower() in PSEUDONYM_ATTRIBUTES and isinstance(value, str):
                 add(value, pid, "attribute")
@@ -397,11 +409,15 @@ def _drop_unplaceable(frame, meta, lengths, convention, code_names, note_texts, 
 
 
 def _documents(texts, meta, cases: list[_Case], selection_span: dict, labels: SpeakerLabels, redact,
-               path: Path, problems: ProblemList) -> tuple[list[RawDocument], pd.DataFrame | None]:
-    """One RawDocument per text source (one turn per line), and the participants."""
+               path: Path, problems: ProblemList, study: SpeakerLabels, notes: list[str]
+               ) -> tuple[list[RawDocument], pd.DataFrame | None]:
+    """One RawDocument per text source (one turn per line), and the participants.
+
+    ``study`` holds the study's own participants (before the project's cases were added to
+    ``labels``): a source no case refers to is the participant its name matches, if any."""
     participants: dict[str, dict] = {}
     for case in cases:
-        participants.setdefault(redact(case.name), {}).update(
+        participants.setdefault(case.pid, {}).update(
             {redact(k): v for k, v in case.attributes.items()})
     documents, seen = [], {}
     for key, text in texts.items():
@@ -412,8 +428,8 @@ def _documents(texts, meta, cases: list[_Case], selection_span: dict, labels: Sp
                          "rename one of them in the QDA program so that each document has its own name")
             continue
         seen[doc_id] = key
-        owners = sorted(redact(c.name) for c in cases if key in c.sources)
-        speakers = [(redact(c.name), selection_span[s]) for c in cases for s in sorted(c.selections)
+        owners = sorted(c.pid for c in cases if key in c.sources)
+        speakers = [(c.pid, selection_span[s]) for c in cases for s in sorted(c.selections)
                     if s in selection_span and selection_span[s][0] == key]
         speaking = sorted({p for p, _ in speakers})
         if not owners and len(speaking) == 1:
@@ -421,6 +437,12 @@ def _documents(texts, meta, cases: list[_Case], selection_span: dict, labels: Sp
         # Several cases on one source (by SourceRef, or by selections) make it a group.
         group = len(owners) > 1 or (not owners and len(speaking) > 1)
         participant = owners[0] if len(owners) == 1 else (None if group else doc_id)
+        if participant == doc_id and not group:   # no case: the document's name may be a participant's id
+            pid, how = study_participant(doc_id, study)
+            participant = pid if pid is not None else doc_id
+            note = participant_note("document", doc_id, pid, how, path.name)
+            if note:
+                notes.append(note)
 
         def participant_at(offset: int, length: int, speakers=speakers) -> str | None:
             hits = sorted({p for p, (_, s, e) in speakers if s < offset + max(length, 1) and offset < e})
