@@ -218,6 +218,19 @@ def test_bad_projects_are_one_line_errors(tmp_path, xml, members, message):
     assert message in one_line(info.value)
 
 
+def test_project_xml_named_after_the_project_is_found(tmp_path):
+    # ATLAS.ti 26 names the XML after the project ("Trial.qde", peers' SOURCES.md), with the text
+    # in a lower-case sources/ folder; a second .qde deeper in the archive is not read, and said.
+    path = tmp_path / "trial.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Trial.qde", project(where='plainTextPath="internal://t.txt"', content=""))
+        archive.writestr("sources/t.txt", "P: hello there")
+        archive.writestr("backup/Old.qde", "<Project/>")
+    ext = read_qdpx(path)
+    assert ext.records[["doc_id", "quote", "code"]].values.tolist() == [["P1", "hello", "c"]]
+    assert any("several .qde files in the archive; read Trial.qde" in n for n in ext.notes)
+
+
 def test_archive_without_qde_and_qdpx_that_is_not_a_zip(tmp_path):
     path = tmp_path / "empty.qdpx"
     with zipfile.ZipFile(path, "w") as archive:
