@@ -177,6 +177,7 @@ def test_focus_group_labelled_with_pseudonyms_round_trips(tmp_path):
     assert counts["codings"] == 3 and counts["turn_selections"] == 5   # 4 speakers' turns + the timed turn 4
     assert_same_study(original, again)
     assert not any("Maya:" in text for text in again.segments["text"])
+    assert any("the kind and format of 1 document(s), the start times of 4 turn(s)" in w for w in again.warnings)
     assert export_summary(counts) == (
         "1 documents, 2 participants, 2 codes, 3 codings in 3 coded selections; 5 uncoded turn selections: "
         "4 for focus-group cases (who speaks each turn), 4 carrying turns' start times (a turn may be both)")

@@ -355,8 +355,18 @@ def export_qdpx(study, path: Path | str) -> dict[str, int]:
 def export_summary(counts: dict[str, int]) -> str:
     """What ``export_qdpx`` wrote, each number said for what it is (``python -m helpers export``).
 
-    Coded selections hold the codings; turn selections are uncoded and carry no coding (a focus
-    group's turns, for the Cases that speak them; turns' start times).
+    Parameters
+    ----------
+    counts : dict of str to int
+        As returned by ``export_qdpx``.
+
+    Returns
+    -------
+    str
+        One line: documents, participants, codes, codings in their coded selections, then the
+        uncoded turn selections by what they are for (a focus group's turns, for the Cases that
+        speak them; turns' start times), e.g. "1 documents, 2 participants, 4 codes, 7 codings in
+        5 coded selections; 4 uncoded turn selections: 4 for focus-group cases (who speaks each turn)".
     """
     line = (f"{counts['sources']} documents, {counts['cases']} participants, {counts['codes']} codes, "
             f"{counts['codings']} codings in {counts['coded_selections']} coded selections")

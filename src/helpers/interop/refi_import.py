@@ -230,6 +230,11 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
     documents, participants = _documents(texts, meta, cases, selection_spans, labels, redact, path, problems,
                                          own_labels, notes)
     problems.raise_if_any()
+    described = sum(1 for key in texts if meta[key].get("described"))
+    timed = sum(len(meta[key].get("times", {})) for key in texts)
+    if described or timed:
+        notes.append(f"read back from the Descriptions Transcript Themes writes: the kind and format of {described} "
+                     f"document(s), the start times of {timed} turn(s)")
     doc_of_source = {key: redact(document_id(meta[key]["name"])) for key in texts}
     if len(records):
         records["doc_id"] = records.pop("source_key").map(doc_of_source)
