@@ -11,6 +11,10 @@ Importers return ``ExternalCodings`` (defined by ``helpers.coding``). A record w
 ``start``/``end`` (code points of its document's source text, kept as
 ``RawDocument.source_text`` with each turn's ``source_span``) is carried through cleaning
 exactly (``helpers.spanmap``); any other record's quote is found in the study's clean text.
+
+Document and case names are the study's documents and participants by the id matching used
+everywhere else (``helpers.ids``; ``study_participant``, ``match_document_ids``): a name
+matched loosely, or a document matching no transcript, is said in the import report.
 """
 from __future__ import annotations
 
