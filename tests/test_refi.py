@@ -499,3 +499,18 @@ def test_focus_group_names_from_a_pseudonym_variable_are_not_a_guess(tmp_path):
     assert [t.participant_id for t in ext.documents[0].turns] == [None, "P21", "P22", "P21"]
     assert not any("read as case" in n for n in ext.notes)
     assert ext.participants.set_index("participant_id")["pseudonym"].to_dict() == {"P21": "Maya", "P22": "Tom"}
+
+
+def test_the_studys_pseudonyms_stay_labels_when_a_project_has_cases(tmp_path):
+    # participants.csv gives Maya -> P21; the project has a case of its own (P23). Adding the
+    # project's cases to the labels used to drop the study's pseudonyms, so "Maya:" stayed in
+    # the turn's text. "I: Hello.\n" is 10 characters and "Maya: " 6: "hello" is 16-21.
+    labels = SpeakerLabels(DEFAULT_SPEAKERS, {"P21", "P22"}, {"Maya": "P21"})
+    xml = project(name="FG9.txt", content="<PlainTextContent>I: Hello.\nMaya: hello there</PlainTextContent>",
+                  start=16, end=21).replace(
+        "<Sources>", '<Cases><Case guid="E0000000-0000-4000-8000-000000000001" name="P23"/></Cases><Sources>', 1)
+    ext = read_qdpx(write_qdpx(tmp_path / "p.qdpx", xml), labels)
+    [doc] = ext.documents
+    assert [(t.speaker, t.participant_id, t.text) for t in doc.turns] == [("I", None, "Hello."),
+                                                                          ("Maya", "P21", "hello there")]
+    assert ext.records["quote"].tolist() == ["hello"]
