@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import load_config
-from helpers.ingest import build
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.study import resolve
 
 PEERS = Path(__file__).resolve().parents[1].parent / "shared" / "peers"
