@@ -487,6 +487,10 @@ def test_focus_group_labelled_with_names_gives_each_turn_its_case(tmp_path):
         ("Maya", "P21", "And the people.")]
     assert doc.kind == "focus_group" and doc.participant_id is None
     assert any("speaker label 'Maya' read as case P21" in n for n in ext.notes)
+    # the note names the label as the study's redactions leave it (a label may be a real name)
+    ext = read_qdpx(tmp_path / "g.qdpx", LABELS, redact=lambda text: text.replace("Maya", "(PSW)"))
+    assert any("speaker label '(PSW)' read as case P21" in n for n in ext.notes)
+    assert not any("Maya" in n for n in ext.notes)
 
 
 def test_focus_group_names_from_a_pseudonym_variable_are_not_a_guess(tmp_path):

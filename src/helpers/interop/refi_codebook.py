@@ -7,10 +7,11 @@ from xml.etree.ElementTree import Element
 
 import pandas as pd
 
+from helpers.safezip import DEFAULT_LIMITS, Limits, parse_xml, read_capped_file
+
 from ..errors import InputError
 from . import CODEBOOK_COLUMNS
 from .refi_xml import ALIAS_SET_NAME, LEVEL_SET_PREFIX, _guid, _text
-from .safezip import DEFAULT_LIMITS, Limits, parse_xml, read_capped_file
 
 
 def alias_codes(root: Element | None) -> set[str]:

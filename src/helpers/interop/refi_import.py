@@ -10,8 +10,10 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels
+from helpers.safezip import DEFAULT_LIMITS, Limits
+
 from ..errors import InputError, ProblemList
-from ..transcripts import RawDocument, SpeakerLabels
 from . import (
     RECORD_COLUMNS,
     document_id,
@@ -36,7 +38,6 @@ from .refi_xml import (
     read_document_description,
     read_turn_description,
 )
-from .safezip import DEFAULT_LIMITS, Limits
 
 # -- project -----------------------------------------------------------------------
 
@@ -294,11 +295,11 @@ def _case_names(cases: list[_Case], texts: dict[str, str], selection_spans: dict
             if found:
                 add(found.group("label"), pid, "text")
     for key in sorted(clash):
-        notes.append(f"speaker label '{key}' names more than one case: not read as a case's label")
+        notes.append(f"speaker label '{redact(key)}' names more than one case: not read as a case's label")
     taken = {key: v for key, v in out.items() if key not in clash}
     for name, case, where in sorted(taken.values()):
         if where == "text":
-            notes.append(f"speaker label '{name}' read as case {case}: it stands before the turns the case's "
+            notes.append(f"speaker label '{redact(name)}' read as case {case}: it stands before the turns the case's "
                          "selections cover")
     return {name: case for name, case, _ in taken.values()}
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Callable
 from xml.etree.ElementTree import Element
 
+from helpers.safezip import Limits, SafeZip, parse_xml, read_capped_file, unsafe_member_reason
+
 from ..errors import InputError
-from .safezip import Limits, SafeZip, parse_xml, read_capped_file, unsafe_member_reason
 
 
 @dataclass
