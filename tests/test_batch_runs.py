@@ -330,3 +330,43 @@ def test_a_reingest_that_changes_no_table_reruns_only_the_notebooks_that_write_t
     third = run_cli(root, "report", "mini", "--jobs", "2")
     assert third.returncode == 0, third.stderr[-2000:]
     assert third.stdout.startswith("report mini: 9 pages (9 run, 0 unchanged)")
+
+
+def test_ctrl_c_after_the_ingest_leaves_data_processed_as_it_was(tmp_path):
+    """The run's ingest of changed inputs is swapped into data/processed/ only with the
+    report, at the end: Ctrl-C while the notebooks run leaves both as they were, and says so."""
+    root, raw = make_root(tmp_path)
+    assert run_cli(root, "ingest", "mini").returncode == 0
+    processed = root / "data" / "processed" / "mini"
+    before = tree_hashes(processed)
+    transcript = sorted((raw / "transcripts").glob("*.txt"))[0]
+    transcript.write_text(transcript.read_text(encoding="utf-8") + "I: One more thing?\nP: No, that's all.\n",
+                          encoding="utf-8")
+    env = {**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "helpers", "report", "mini", "--jobs", "2"],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the inputs re-ingested (staged) and notebooks running
+            if list((root / "reports").glob(".mini.staging-*/executed/.*.ipynb.*.tmp")):
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        else:
+            pytest.fail("no notebook started within 120 s")
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (proc.returncode, stderr[-2000:])
+    assert "Traceback" not in stderr
+    assert tree_hashes(processed) == before          # the previous ingest, untouched
+    assert (f"error: interrupted — stopped; {processed} and {root / 'reports' / 'mini'} are as they were before "
+            "the run (this run's ingest of the changed inputs was discarded) — run report again") in stderr
+    assert not (root / "reports" / "mini").exists()  # there was no report before
+    assert sorted(p.name for p in (root / "data" / "processed").iterdir()) == ["mini"]  # no staging left
+    # the next run ingests and finishes: both swapped in
+    done = run_cli(root, "report", "mini", "--jobs", "2")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert tree_hashes(processed) != before and (root / "reports" / "mini" / "index.html").is_file()

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import TRANSCRIPTS
+from conftest import REPO, TRANSCRIPTS
 
 from helpers import textutil
 from helpers.errors import InputError
@@ -149,7 +149,9 @@ def test_placeholder_counts_as_one_word():
     clean = clean_document(raw_doc(("P", "Mary Jones rang me.")), LABELS, Redactor(DEMO_TERMS), "D1")
     # "(PSW) rang me." -> (PSW), rang, me = 3
     assert clean.segments.iloc[0]["n_words"] == 3
-    assert textutil.tokens("(PSW) rang", lower=False) == ["(PSW)", "rang"]
+    assert textutil.tokens("(PSW) rang", lower=False, placeholders=None) == ["(PSW)", "rang"]
+    # word analyses (textutil.PLACEHOLDER_RULE) drop it
+    assert textutil.tokens("(PSW) rang", lower=False) == ["rang"]
 
 
 def test_fillers_leave_word_analyses_but_stay_in_the_text():
@@ -188,6 +190,32 @@ def test_scan_never_flags_placeholders_or_known_words():
     # "Hope" starts a sentence; "hope" also appears lower-cased in the corpus.
     _, review = scan("Mary and Dev met on Tuesday at the NHS clinic.", "Hope. I had hope then.")
     assert review.empty
+
+
+def test_scan_flags_a_name_said_once_at_a_sentence_start():
+    # "Marta" starts turn 1 and sentence 2 of turn 2 ("Gregor's"), each said once and never
+    # lower-cased: not English words, so possible names. "Honestly", "Weirdly" (weird + ly) and
+    # "Texting" (text + ing) start sentences too but are English words; "Hmm" is a filler.
+    _, review = scan("Marta said I should go.", "Honestly it was fine. Gregor's driving me.",
+                     "Weirdly that helped. Texting, mostly. Hmm.")
+    names = review.loc[review["kind"] == "possible name"]
+    assert names[["seg_no", "length"]].values.tolist() == [[1, len("Marta")], [2, len("Gregor's")]]
+    assert names["masked_context"].tolist() == ["⟨possible name⟩ said I should go.",
+                                                 "Honestly it was fine. ⟨possible name⟩ driving me."]
+
+
+def test_scan_of_the_demo_flags_few_names(project_home):
+    # the demo's one unlisted name mid-sentence (P08 t2) and its one said once at a sentence
+    # start (P08 t52, "Gregor's going to drive me"): two, not dozens of sentence-start words
+    import shutil
+
+    import helpers
+    from helpers.analysis.overview import report_table
+
+    shutil.copytree(REPO / "data" / "raw" / "demo", project_home / "data" / "raw" / "demo")
+    review = report_table(helpers.load_study("demo"), "identifier_review")
+    names = review.loc[review["kind"] == "possible name"]
+    assert names[["doc_id", "seg_no"]].values.tolist() == [["P08", "2"], ["P08", "52"]]
 
 
 def test_scan_of_a_clean_fixture_holds_no_identifier_text():

@@ -281,7 +281,8 @@ def test_bad_rows_refused_one_line_each(tmp_path):
         f"error: {a}:row 4: turn 40 is beyond the last turn (8) of document 'P01' — check the turn number against "
         "the transcript",
         f"error: {a}:row 5: no code in any code column — fill in the code(s) or delete the row",
-        f"error: {q}:row 2: quote not found in P01: \"this sentence is nowhere in that interview\" — correct the "
+        f"error: {q}:row 2: quote not found in P01: \"this sentence is nowhere in that interview\"; no similar "
+        "passage (similarity under 0.5) — correct the "
         "quote to match the transcript, or set 'strict: false' on this codings entry in study.yml to list it instead",
     ]
 
@@ -315,6 +316,23 @@ def test_strict_false_lists_unmatched_quotes(tmp_path):
     assert list(zip(unmatched["source"], unmatched["row"], unmatched["doc_id"], unmatched["quote"])) == [
         ("codings/q.csv", 2, "P01", "this sentence is nowhere in that interview")]
     assert b.report_tables["import_sources"].at[0, "quotes_unmatched"] == 1
+
+
+def test_unmatched_quote_names_the_closest_passage(tmp_path):
+    # "sat with us" (a word changed) is nearest P01 turn 4 "... she'd just sit with me.": the best
+    # 11-character window "sit with me" shares s,t,' ',w,i,t,h,' ' (8) with it, so the similarity
+    # is 2*8 / (11 + 11) = 0.727, below the default threshold 0.9.
+    quotes = "Participant,Quote,Code\nP01,sat with us,x\n"
+    root = make_study(tmp_path, {**BASE, "codings/q.csv": quotes}, codings="[{path: codings/q.csv, strict: false}]")
+    unmatched = build(root).report_tables["quotes_unmatched"]
+    assert unmatched[["closest_doc", "closest_turn", "threshold"]].values.tolist() == [["P01", 4, 0.9]]
+    assert unmatched.at[0, "note"] == "closest passage in P01 turn 4, similarity 0.73, below the threshold 0.9"
+    (tmp_path / "strict").mkdir()
+    strict = make_study(tmp_path / "strict", {**BASE, "codings/q.csv": quotes}, codings="[codings/q.csv]")
+    with pytest.raises(InputError) as err:
+        build(strict)
+    assert ('quote not found in P01: "sat with us"; closest passage in P01 turn 4, similarity 0.73, below the '
+            "threshold 0.9 — correct the quote") in str(err.value)
 
 
 # -- Word coding tables ----------------------------------------------------------------------

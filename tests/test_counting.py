@@ -14,6 +14,7 @@ from conftest import REPO, run_cli
 
 import helpers
 from helpers import counting
+from helpers.analysis import themes
 from helpers.errors import InputError
 from helpers.study import Study
 
@@ -301,3 +302,93 @@ def test_primary_coder_from_study_yml(project_home):
     # cost on the interviewer's t3, so P2 has cost now: cost held by P1, P2, P3
     assert by_code(freq, "participants")["cost"] == 3
     assert "primary coder RB (named primary_coder in study.yml)" in freq.attrs["rule"]
+
+
+# -- theme level default and parent codes (leftover faults, issue 12) ---------------------------
+
+def maxqda_tree_study() -> Study:
+    """A MAXQDA-style code tree at one unnamed level: Feelings > Fear, Feelings > Hope.
+
+    d1 (P1): t1 "I was scared and sad" [0, 20): Feelings [0, 20) and its child Fear [6, 12) on it.
+    d2 (P2): t1 "hope kept me going" [0, 18): only Hope (the child).
+    d3 (P3): t1 "it was a lot" [0, 12): only Feelings (the parent).
+    """
+    segments = pd.DataFrame({"doc_id": ["d1", "d2", "d3"], "seg_no": 1, "participant_id": ["P1", "P2", "P3"],
+                             "text": ["I was scared and sad", "hope kept me going", "it was a lot"]})
+    codings = pd.DataFrame({"doc_id": ["d1", "d1", "d2", "d3"], "participant_id": ["P1", "P1", "P2", "P3"],
+                            "code": ["Feelings", "Fear", "Hope", "Feelings"],
+                            "start": [0, 6, 0, 0], "end": [20, 12, 18, 12], "seg_first": 1})
+    codebook = pd.DataFrame({"code": ["Feelings", "Fear", "Hope"], "level": "",
+                             "parent": ["", "Feelings", "Feelings"]})
+    participants = pd.DataFrame({"participant_id": ["P1", "P2", "P3"]})
+    return Study.from_tables(segments=segments, codings=codings, codebook=codebook, participants=participants)
+
+
+def test_parent_code_is_present_where_only_its_child_was_applied():
+    study = maxqda_tree_study()
+    # DESIGN §4: a participant has a code when any passage at or below it is theirs.
+    # P2 has only Hope, a child of Feelings: P2 has Feelings. P1's Feelings and Fear overlap: one passage.
+    for level in (None, "code"):
+        presence = helpers.theme_matrix(study, level=level)
+        assert presence["Feelings"].to_dict() == {"P1": 1, "P2": 1, "P3": 1}, level
+        assert presence["Fear"].to_dict() == {"P1": 1, "P2": 0, "P3": 0}
+        assert presence["Hope"].to_dict() == {"P1": 0, "P2": 1, "P3": 0}
+        counts = helpers.theme_matrix(study, level=level, value="count")
+        assert counts["Feelings"].to_dict() == {"P1": 1, "P2": 1, "P3": 1}
+    assert "below it" in helpers.theme_matrix(study, level=None).attrs["rule"]
+    recurrence = themes.recurrence(study, level=None).set_index("code")
+    assert recurrence.loc["Feelings", "n"] == 3 and recurrence.loc["Hope", "n"] == 1
+    # frequencies count codes as applied: Feelings was applied twice (d1, d3)
+    assert helpers.code_frequencies(study).set_index("code").loc["Feelings", "applications"] == 2
+
+
+def study_without_theme_level() -> Study:
+    """Levels initial < focused (no level called "theme"): i1, i2 under f1; i3 under f2."""
+    segments = pd.DataFrame({"doc_id": ["d1", "d2"], "seg_no": 1, "participant_id": ["P1", "P2"],
+                             "text": ["one two three", "four five six"]})
+    codings = pd.DataFrame({"doc_id": ["d1", "d1", "d2"], "participant_id": ["P1", "P1", "P2"],
+                            "code": ["i1", "i3", "i2"], "level": "initial", "seg_first": 1})
+    codebook = pd.DataFrame({"code": ["i1", "i2", "i3", "f1", "f2"],
+                             "level": ["initial"] * 3 + ["focused"] * 2,
+                             "parent": ["f1", "f1", "f2", "", ""]})
+    return Study.from_tables(segments=segments, codings=codings, codebook=codebook,
+                             participants=pd.DataFrame({"participant_id": ["P1", "P2"]}))
+
+
+def test_theme_matrix_default_level_is_the_studys_top_level():
+    study = study_without_theme_level()
+    # the study's top level is "focused"; notebooks 04/05 resolve level=None to it
+    assert counting.resolve_level(study, None, "top") == "focused"
+    matrix = helpers.theme_matrix(study)
+    assert matrix.attrs["level"] == "focused"
+    # P1: i1 (f1) and i3 (f2); P2: i2 (f1)
+    assert matrix.to_dict("index") == {"P1": {"f1": 1, "f2": 1}, "P2": {"f1": 1, "f2": 0}}
+    assert matrix.equals(helpers.theme_matrix(study, level=counting.resolve_level(study, None, "top")))
+    assert themes.negative_cases(study).set_index("code").loc["f2", "n_without"] == 1
+
+
+def test_index_counts_passages_and_labels_coding_rows(project_home):
+    # A1: t2 support coded twice by AK (an exact duplicate), t4 cost by AK; RB's t2 support is
+    # agreement only. Rows imported 4 = 1 agreement + 1 merged (the duplicate) + 2 passages counted.
+    from conftest import make_study
+
+    from helpers.report import pages
+
+    root = make_study(project_home / "data" / "raw", {
+        "study.yml": "title: Index\ncodings:\n  - {path: codings/main.csv}\n"
+                     "  - {path: codings/rel.csv, use: agreement}\n",
+        "transcripts/A1.txt": "I: How was it?\nP: It was hard but my sister helped.\nI: Anything else?\n"
+                              "P: Money was tight.\n",
+        "codings/main.csv": "document,turn,code,coder\nA1,2,support,AK\nA1,2,support,AK\nA1,4,cost,AK\n",
+        "codings/rel.csv": "document,turn,code,coder\nA1,2,support,RB\n",
+    }, name="index")
+    study = helpers.load_study(root)
+    assert counting.coding_counts(study) == {"rows": 4, "agreement": 1, "other_coder": 0, "merged": 1,
+                                             "passages": 2}
+    study.paths.reports.mkdir(parents=True, exist_ok=True)
+    text = pages.write_index(study, [], study.paths).read_text(encoding="utf-8")
+    assert "<th>Coding rows imported</th><td class=\"num\">4</td>" in text
+    assert "<th>Passages counted</th><td class=\"num\">2</td>" in text
+    assert "<th>Codings</th>" not in text
+    assert ("1 for agreement only (use: agreement); 1 merged with another coding of the same code on "
+            "overlapping text (exact duplicates included)") in text

@@ -220,3 +220,28 @@ def test_frequency_figures(study):
     height = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))
     assert sorted(height, key=height.get, reverse=True) == ["F1", "F2", "F3"]
     assert isinstance(attribute_code_heatmap(code_frequencies(study, by="gender")), Figure)
+
+
+def test_redaction_placeholders_are_not_words(project_home):
+    # redactions.csv replaces "Marta" with [NAME] and "Ashby" with (Town). P1's turn, after redaction:
+    #   "I told [NAME] yesterday and [NAME] laughed. (Town) felt far."
+    # words (stop words "i", "and" out): told, yesterday, laughed, felt, far — no "name", no "(town)";
+    # bigrams only inside runs between placeholders: "told" | "yesterday and" | "laughed" | "felt far"
+    #   -> "felt far" only ("yesterday and" has a stop word; "told yesterday" would span [NAME])
+    from conftest import make_study
+
+    import helpers
+
+    root = make_study(project_home / "data" / "raw", {
+        "transcripts/P1.txt": "I: What happened?\nP: I told Marta yesterday and Marta laughed. Ashby felt far.\n",
+        "redactions.csv": "term,replacement\nMarta,[NAME]\nAshby,(Town)\n",
+    }, name="placeholders")
+    study = helpers.load_study(root)
+    assert "[NAME]" in study.segments["text"].iloc[-1]
+    words = word_frequencies(study, by=None)
+    assert sorted(words["term"]) == ["far", "felt", "laughed", "told", "yesterday"]
+    assert rows(word_frequencies(study, by=None, ngram=2), ["term", "n"]) == [("felt far", 1)]
+    assert "placeholders" in words.attrs["rule"]
+    # n_words (a contract column) is unchanged: I told yesterday and laughed (Town) felt far = 8
+    # (a round-bracket placeholder is one word there; [NAME] reads as an annotation, as before)
+    assert study.segments["n_words"].iloc[-1] == 8

@@ -122,13 +122,16 @@ def test_coder_and_other_levels(study):
     assert list(focused.columns) == ["alone", "support", "routine"]
     assert focused.loc["P1"].tolist() == [1, 1, 0]
     as_applied = themes.theme_matrix(study, None, "count")
-    # Codes as applied: every codebook code, in codebook order; nothing rolls up.
+    # Codes as applied: every codebook code, in codebook order; a code's cell counts its passages
+    # and those of the codes below it (DESIGN §4 "Theme prevalence"), so a theme column equals
+    # the theme-level count.
     assert list(as_applied.columns)[:6] == ["lonely", "no one calls", "peer group", "nurse", "sleep", "misc"]
     # one coder counted (the primary coder A): P3 lonely 1; misc is on the interviewer's
     # turn, so no participant has it (issue 12, point 7)
     assert as_applied.loc["P3", "lonely"] == 1 and as_applied.loc["P2", "misc"] == 0
     assert themes.theme_matrix(study, None, "count", coder="all").loc["P3", "lonely"] == 1  # same turn: one passage
-    assert as_applied["Isolation"].sum() == 0
+    assert as_applied["Isolation"].tolist() == [1, 0, 1, 0]    # P1 and P3, as at level "theme"
+    assert as_applied["Isolation"].equals(themes.theme_matrix(study, "theme", "count")["Isolation"])
     with pytest.raises(ValueError):
         themes.theme_matrix(study, "theme", "percent")
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -295,6 +296,25 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back while the block runs, then raised as
+    ``KeyboardInterrupt`` once it is done: for a few renames that must happen
+    together (the report batch swaps data/processed/ and reports/ in one go).
+    Outside the main thread the block runs unguarded (signals reach only it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 # -- fault injection (tests only) ----------------------------------------------------------
