@@ -5,7 +5,6 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
@@ -25,9 +24,6 @@ from .refi_xml import (
     make_guid,
     turn_description,
 )
-
-if TYPE_CHECKING:  # annotations only (never run)
-    from helpers.study import Study
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _COLOUR_RE = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
@@ -311,7 +307,7 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-def export_qdpx(study: Study, path: Path | str) -> dict[str, int]:
+def export_qdpx(study, path: Path | str) -> dict[str, int]:
     """Write a processed study as a REFI-QDA project (.qdpx), atomically.
 
     Sources are the clean, redacted texts (UTF-8, no byte-order mark, in
