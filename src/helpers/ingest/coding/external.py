@@ -96,7 +96,33 @@ def _verbatim_position(doc, quote, hint_seg: int | None, hint_offset: int | None
     return (None, hits[0][0], hits[0][1], "exact", 1.0) if len(hits) == 1 else None
 
 
-def _external_maps(ctx, external: ExternalCodings) -> dict:
+def _external_doc_ids(ctx, external: ExternalCodings, name: str, stats: dict) -> dict[str, str]:
+    """The study document each document name of an external source means: the same id (case
+    aside), else by ``helpers.ids`` ('Interview P1' is P01). A name matched loosely, one that
+    could be two documents, and a document of the source that matches no transcript (a
+    stand-in, in a study that has transcripts) are said in the import report."""
+    from helpers.ids import IdMatcher
+    from helpers.interop import document_note, match_document_ids
+
+    written = [str(d.doc_id) for d in external.documents] + [str(d) for d in external.records["doc_id"].dropna()]
+    matched = match_document_ids(written, list(ctx.docs))
+    own = {id(d) for d in external.documents}
+    transcripts = [d for d, doc in ctx.docs.items() if id(doc.raw) not in own]
+    out = {}
+    for doc_name, (doc_id, how) in matched.items():
+        if doc_id is not None:
+            out[doc_name] = doc_id
+        stand_in = doc_id is not None and id(ctx.docs[doc_id].raw) in own
+        if (how == "exact" and not stand_in) or (stand_in and not transcripts) or doc_id is None and how == "none":
+            continue   # the same id; a study of this source alone; an unknown document (an error below)
+        closest = IdMatcher(transcripts).closest(doc_name) if transcripts else []
+        note = document_note(doc_name, doc_id, "none" if stand_in else how, name, closest)
+        if note:
+            ctx.warn(stats, note)
+    return out
+
+
+def _external_maps(ctx, external: ExternalCodings, doc_of: dict[str, str] | None = None) -> dict:
     """doc_id -> MappedText from the external source text to the study's clean text, for the
     study's documents that are *not* the external document itself (a transcript of the same
     interview) but clean to exactly the same text: then the spans map to the character too."""
@@ -104,7 +130,8 @@ def _external_maps(ctx, external: ExternalCodings) -> dict:
 
     out = {}
     for raw in external.documents:
-        doc = ctx.docs.get(ctx.doc_by_lower.get(str(raw.doc_id).lower(), ""))
+        doc_id = (doc_of or {}).get(str(raw.doc_id)) or ctx.doc_by_lower.get(str(raw.doc_id).lower(), "")
+        doc = ctx.docs.get(doc_id)
         if doc is None or doc.raw is raw or getattr(raw, "source_text", None) is None:
             continue
         clean = ctx.quietly(lambda raw=raw, pid=doc.participant_id: clean_document(raw, ctx.labels, ctx.redact, pid))
@@ -160,7 +187,8 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
     default_coder = entry.coder or Path(path).stem
     entry_level = normalise_level(entry.level) if entry.level else ""
     source_texts = {d.doc_id: getattr(d, "source_text", None) for d in external.documents}
-    maps = _external_maps(ctx, external)
+    doc_of = _external_doc_ids(ctx, external, name, stats)
+    maps = _external_maps(ctx, external, doc_of)
     for raw in external.documents:
         doc = ctx.docs.get(raw.doc_id)
         if doc is not None and doc.raw is raw and getattr(raw, "source_text", None) is not None and doc.mapped is None:
@@ -173,7 +201,7 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
         # a row number, or the source's own name for the record ("highlight 7", a selection GUID)
         source_row = _text(rec.get("source_row"))
         where = f"row {source_row}" if source_row.isdigit() else source_row
-        doc_id = ctx.doc_by_lower.get(str(rec["doc_id"]).lower())
+        doc_id = doc_of.get(str(rec["doc_id"]))
         if doc_id is None:
             ctx.problems.add(path, f"unknown document '{ctx.redact(str(rec['doc_id']))}'",
                              "add its transcript, or rename the document in the source program to match one", where)

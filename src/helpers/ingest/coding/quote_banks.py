@@ -37,6 +37,7 @@ def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerL
     """Documents made from codings because no transcript exists for them:
     Word coding tables, quote banks, and REFI-QDA/Taguette sources."""
     from helpers.ingest.participants import load_participants
+    from helpers.interop import match_document_ids
 
     taken = {str(d).lower() for d in transcript_ids}
     out: list[RawDocument] = []
@@ -63,8 +64,11 @@ def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerL
                 external = _import_external(path, config, labels, redact)
             except InputError:
                 continue  # reported by import_codings
+            # a document the study has a transcript of, by the id matching used everywhere
+            # (helpers.ids: 'Interview P1' is P01), is that transcript, not a stand-in
+            matched = match_document_ids([d.doc_id for d in external.documents], transcript_ids)
             for doc in external.documents:
-                if doc.doc_id.lower() not in taken:
+                if doc.doc_id.lower() not in taken and matched[doc.doc_id][0] is None:
                     out.append(doc)
                     taken.add(doc.doc_id.lower())
     if bank_rows:
