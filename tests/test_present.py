@@ -120,7 +120,8 @@ def test_figures_say_how_to_read_them():
 
     matrix = pd.DataFrame([[1, 0], [0, 1]], index=["P1", "P2"], columns=["a", "b"])
     fig = plots.themes.theme_heatmap(matrix, value="presence", cluster=False)
-    assert "coloured cell means the participant has the code" in present.how_to_read(fig)
+    assert "blue means the participant has it" in present.how_to_read(fig)
+    assert "tree" not in present.how_to_read(fig)   # not clustered: no tree lines to read
     plt.close(fig)
     fig, ax = plt.subplots()
     ax.barh(["a", "b"], [2, 1])
