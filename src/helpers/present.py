@@ -44,7 +44,7 @@ HEADERS = {
     "n1": "First code (n₁)", "n2": "Second code (n₂)", "code_a": "Code A", "code_b": "Code B",
     "kappa": "Cohen's κ", "alpha": "Krippendorff's α", "left": "Before", "match": "Keyword", "right": "After",
     "start": "Start (character)", "end": "End (character)", "obs_exp": "Observed ÷ expected",
-    "share": "Share (%)",
+    "share": "Share (%)", "n_a": "Code A (n₁)", "n_b": "Code B (n₂)", "n_ab": "Both (n₁₂)",
 }
 # Columns holding p-values (formatted "< 0.001").
 P_COLUMNS = re.compile(r"^(p|q|p_?adj|p_?value|q_?value|fisher_p|p_bh|pvalue)$", re.I)
@@ -211,6 +211,10 @@ GUIDES = [
                 "to 1 (full agreement); 0.8 and above is reliable, 0.667–0.8 tentative."),
     ({"term", "n"}, "Each row is a word or phrase and how many times participants said it (fillers and stop "
                     "words left out)."),
+    ({"n_without"}, "Each row is a code: the participants who do not have it (negative cases), how many of all "
+                    "participants, and who they are; their talk is worth reading for why."),
+    ({"interview", "n_new"}, "Each row is an interview in interview order: the codes it adds that no earlier "
+                             "interview had, and the distinct codes so far."),
     ({"recurrent"}, "Each row is a code: n of the N participants have it, shown as a share; recurrent means "
                     "the share reaches the threshold."),
 ]

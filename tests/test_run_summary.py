@@ -1,0 +1,44 @@
+"""The end-of-run terminal summary (issue 16 point 8): the warnings that matter,
+grouped, each whole, or counted with where to read them all."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import batch
+
+FIX = "give their codings entries one 'coder:' in study.yml"
+
+
+def _coders(doc: str) -> str:
+    return f"{doc} is coded by AK, RB: analyses count only the primary coder AK there; codes not counted there: " \
+           f"a rather long code name that went past the old cut — {FIX}"
+
+
+def test_every_warning_is_shown_whole_and_grouped_by_its_fix():
+    """The summary showed only the first warning, cut mid-word at 120 characters."""
+    warnings = [_coders("P01"), "participants.csv lacks P09: added with no attributes", _coders("P02")]
+    lines = batch.warning_lines(warnings)
+    assert lines[0].startswith("ingest: 3 warning(s), all listed in 01-clean-transcripts.html")
+    # the group of two first, each warning whole, its fix said once
+    assert lines[1:4] == [f"  - {_coders('P01').rsplit(' — ', 1)[0]}", f"  - {_coders('P02').rsplit(' — ', 1)[0]}",
+                          f"    fix for these 2: {FIX}"]
+    assert lines[4:] == ["  - participants.csv lacks P09: added with no attributes"]
+    assert all("past the old cut" in line for line in lines[1:3])
+
+
+def test_many_warnings_are_counted_with_where_to_read_them():
+    warnings = [_coders(f"P{i:02d}") for i in range(1, 13)] + ["x.txt: no interviewer turns — check the labels"]
+    lines = batch.warning_lines(warnings, shown=4)
+    assert [line for line in lines if line.startswith("  - P")] == [
+        f"  - {_coders(f'P{i:02d}').rsplit(' — ', 1)[0]}" for i in range(1, 5)]
+    assert "  - … and 8 more like these" in lines
+    assert lines[-1] == ("  … and 1 other warning(s): read them in 01-clean-transcripts.html "
+                         "('Cleaning and import') and manifest.json")
+    assert batch.warning_lines([]) == []
+
+
+def test_summary_lines_carry_the_grouped_warnings():
+    summary = batch.Summary("demo", Path("reports/demo/index.html"), executed=["a"],
+                            notes=batch.warning_lines([_coders("P01")]) + ["coders: AK, RB"])
+    text = "\n".join(summary.lines())
+    assert "past the old cut" in text and f"fix: {FIX}" in text and text.endswith("open: reports/demo/index.html")
