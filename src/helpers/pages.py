@@ -178,8 +178,8 @@ def appendix(params: dict, helps: dict | None = None) -> str:
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v, helps.get(k, '')))}</td>"
                    f"<td>{html.escape(_meaning(helps.get(k, '')))}</td></tr>"
                    for k, v in params.items())
-    params_html = (f"<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
-                   f"(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
+    params_html = ("<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
+                   "(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
                    + guided(f"<table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>{rows}</table>",
                             PARAMS_GUIDE)) if rows else ""
     return (f"<section class=\"appendix\" id=\"appendix\"><h2>Appendix</h2>"
