@@ -186,3 +186,14 @@ def test_parameters_left_at_none_read_as_their_meaning():
     assert "<td>not set</td>" in html_text
     assert "None" not in html_text.replace("not set", "")
     assert html_text.count("How to read this") == 2   # the counting rules and the parameters
+
+
+def test_a_wide_table_prints_on_a_landscape_page():
+    """Wide tables ran off an A4 page in print: more than WIDE_COLUMNS columns print landscape, and print CSS
+    lets cells wrap anywhere (tested on the real pages in test_report_pages)."""
+    from helpers import pages
+
+    wide = pd.DataFrame([range(present.WIDE_COLUMNS + 1)], columns=[f"c{i}" for i in range(present.WIDE_COLUMNS + 1)])
+    assert '<figure class="tt-table wide">' in present.table(wide).to_html()
+    assert '<figure class="tt-table">' in present.table(wide.iloc[:, :3]).to_html()
+    assert "@page landscape{size:A4 landscape" in pages.PAGE_CSS and "figure.wide{page:landscape}" in pages.PAGE_CSS

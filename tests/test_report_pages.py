@@ -21,6 +21,7 @@ from batchutil import REPO, make_root, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 STUDIES = {"categories": REPO / "tests" / "fixtures" / "studies" / "categories", "demo": REPO / "data" / "raw" / "demo"}
+A4_PX, A4_LANDSCAPE_PX = 680, 1031   # A4 less the print margins (pages.PAGE_CSS), CSS pixels at 96 per inch
 RAW_MARKERS = {"NaN", "nan", "<NA>", "None", "NaT", "[]", "True", "False"}
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook,
@@ -90,6 +91,21 @@ def test_every_page_reads_cleanly_in_chromium(report):
                     return bad;
                 }""")
                 problems += [f"{name}: table wider than the page without its own scroll: {w!r}" for w in wide]
+                # Printed on A4 (issue 16 point 1): 180 mm of text width, 273 mm for a table the page
+                # prints landscape; nothing may run off the paper (print has no scroll bars).
+                page.emulate_media(media="print")
+                page.set_viewport_size({"width": A4_PX, "height": 900})
+                cut = page.evaluate("""([portrait, landscape]) => {
+                    const out = [];
+                    for (const el of document.querySelectorAll('table, img, pre')) {
+                        const limit = el.closest('figure.wide') ? landscape : portrait;
+                        if (el.getBoundingClientRect().right > limit + 1) out.push(el.tagName + ' ' +
+                            (el.innerText || el.getAttribute('alt') || '').slice(0, 40).replace(/\\s+/g, ' '));
+                    }
+                    return out;
+                }""", [A4_PX, A4_LANDSCAPE_PX])
+                problems += [f"{name}: printed on A4, runs off the paper: {c!r}" for c in cut]
+                page.emulate_media(media="screen")
                 hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
                 for href in hrefs:
                     problems += _link_problem(report, path, href)

@@ -68,11 +68,12 @@ img{max-width:100%;height:auto} pre{white-space:pre-wrap;overflow-wrap:anywhere;
 .jp-InputPrompt,.jp-OutputPrompt,.prompt,.anchor-link{display:none} .rule{font-style:italic;color:#444}
 mark{background:#ffe08a} section.appendix{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
 footer{color:#666;font-size:.8rem;margin-top:2rem}
-@page{size:A4;margin:15mm}
+@page{size:A4;margin:15mm} @page landscape{size:A4 landscape;margin:12mm}
 @media print{
  body{max-width:none;margin:0;font-size:10pt} nav.top,nav.toc{display:none}
  .scroll,.jp-OutputArea-output,.output_html{overflow:visible}
  table{font-size:7.5pt;width:100%;table-layout:auto} td.num{white-space:normal}
+ th,td{overflow-wrap:anywhere;padding:.1rem .25rem} td.text{min-width:0} figure.wide{page:landscape}
  figure,tr,img{break-inside:avoid} h2,h3{break-after:avoid} a{color:inherit;text-decoration:none}
  section.appendix{break-before:page}
 }

@@ -54,6 +54,7 @@ PCT_COLUMNS = re.compile(r"(_pct|pct|percent)$", re.I)
 SHARE_COLUMNS = re.compile(r"(^|_)share($|_)", re.I)
 
 
+WIDE_COLUMNS = 10   # tables with more columns print on a landscape A4 page (pages.PAGE_CSS)
 TEXT_MISSING = {"nan", "NaN", "None", "<NA>", "NaT", "[]"}
 TEXT_FLAGS = {"True": "yes", "False": "no"}
 
@@ -187,7 +188,8 @@ class Table:
         note = (f"<p class=\"how-to-read\"><strong>How to read this.</strong> {html.escape(self.note)}</p>"
                 if self.note else "")
         empty = "<p class=\"empty\">No rows.</p>" if self.frame.empty else ""
-        return f"<figure class=\"tt-table\">{caption}<div class=\"scroll\">{body}</div>{empty}{note}</figure>"
+        wide = " wide" if len(self.frame.columns) > WIDE_COLUMNS else ""  # printed on a landscape page
+        return f"<figure class=\"tt-table{wide}\">{caption}<div class=\"scroll\">{body}</div>{empty}{note}</figure>"
 
     def _repr_html_(self) -> str:
         return self.to_html()
