@@ -217,3 +217,14 @@ def test_alt_text_and_guide_say_what_that_figure_shows(name):
     assert how and len(how) > 40
     if "network" not in name:
         assert "circle" not in how, f"{name}: the network's guide under another figure: {how}"
+
+
+def test_recurrence_bars_of_a_table_with_a_note_column_are_not_grouped_by_the_note():
+    """themes.recurrence gained a "note" column, which the figure took for a group column: the demo's
+    recurrence chart was drawn "one bar per group of note"."""
+    rec = pd.DataFrame({"code": ["a", "b"], "n": [3, 1], "N": [4, 4], "share": [0.75, 0.25], "names": ["", ""],
+                        "recurrent": [True, False], "note": ["", ""]})
+    fig = plots.themes.recurrence_bars(rec, level="theme")
+    assert len([p for p in fig.axes[0].patches if p.get_width()]) == 2   # one bar per code
+    assert "1 of 2 recurrent" in fig.alt_text and "group" not in fig.alt_text
+    plt.close(fig)

@@ -90,7 +90,8 @@ def attribute_code_heatmap(by_table: pd.DataFrame, value: str = "participants_pc
     label = VALUE_LABELS.get(value, value)
     stacked = wide.stack()
     high = stacked.idxmax() if len(stacked) else None
-    peak = f"; highest: {high[0]} among {group} {high[1]} ({stacked.max():.0f})" if high is not None else ""
+    unit = " %" if value.endswith("_pct") else ""
+    peak = f"; highest: {high[0]} among {group} {high[1]} ({stacked.max():.0f}{unit})" if high is not None else ""
     return explain(
         fig, f"Heatmap of {len(wide)} codes (rows, most applied first) by {group} "
              f"({len(wide.columns)} groups: {', '.join(str(c) for c in wide.columns)}); the colour and the number "

@@ -42,7 +42,7 @@ def _presence_legend(fig) -> None:
 
 def _heatmap_text(fig, shown: pd.DataFrame, level, value: str, clustered: bool):
     n_rows, n_cols = shown.shape
-    what = level or "codes"
+    what = f"codes at level {level}" if level else "codes"
     order = " (clustered: similar rows and columns sit together, joined by the tree lines)" if clustered else ""
     if value == "presence":
         have = shown.astype(bool).sum(axis=0).sort_values(ascending=False, kind="stable")
@@ -141,7 +141,8 @@ def recurrence_bars(study_or_table, level: str | None = "theme", threshold: floa
     light. With ``by`` (or a table that has a group column), one bar per group."""
     if isinstance(study_or_table, pd.DataFrame):
         table = study_or_table
-        group = next((c for c in table.columns if c not in {"code", "n", "N", "share", "names", "recurrent"}), None)
+        group = next((c for c in table.columns
+                      if c not in {"code", "n", "N", "share", "names", "recurrent", "note", "participant_ids"}), None)
     else:
         table = themes.recurrence(study_or_table, level, threshold, by)
         group = by
@@ -181,7 +182,7 @@ def recurrence_bars(study_or_table, level: str | None = "theme", threshold: floa
         main = f"one bar per group of {group} ({table[group].nunique()} groups, coloured as the legend says)"
     return explain(
         fig, f"Horizontal bar chart of the share of participants with each of {len(order)} "
-             f"{level or 'codes'}, most widespread first, with the recurrence threshold {threshold:.0%} as a "
+             f"{f'codes at level {level}' if level else 'codes'}, most widespread first, with the recurrence threshold {threshold:.0%} as a "
              f"dashed line; {main}.",
         "Each bar is a code; its length is the share of participants who have it (the numbers at the end: how "
         "many of how many). A code whose bar reaches the dashed line is recurrent.")
@@ -276,7 +277,7 @@ def codeline(study_or_table, doc_id: str | None = None, level: str | None = None
     marks = table["code"].astype(str).value_counts()
     busiest = f"; most marked: {top_items(marks.index, marks, n=2, fmt=lambda v: f'{v} turns')}" if len(marks) else ""
     return explain(
-        fig, f"Dot chart of document {doc_id}: its {len(codes)} {level or 'codes'} (rows) along its {n_turns} "
+        fig, f"Dot chart of document {doc_id}: its {len(codes)} {f'codes at level {level}' if level else 'codes'} (rows) along its {n_turns} "
              f"turns (horizontal axis); blue squares mark participant turns, orange circles interviewer turns"
              f"{busiest}.",
         "Each row is a code and each mark a turn carrying it, read left to right through the conversation: a run "
