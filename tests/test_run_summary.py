@@ -42,3 +42,22 @@ def test_summary_lines_carry_the_grouped_warnings():
                             notes=batch.warning_lines([_coders("P01")]) + ["coders: AK, RB"])
     text = "\n".join(summary.lines())
     assert "past the old cut" in text and f"fix: {FIX}" in text and text.endswith("open: reports/demo/index.html")
+
+
+def test_summary_says_which_attribute_groups_the_breakdowns_suppress():
+    """The summary was to name the groups suppressed (issue 16 point 8); it did not."""
+    import pandas as pd
+
+    from helpers.study import Study
+
+    segments = pd.DataFrame({"doc_id": ["d"], "seg_no": [1], "participant_id": ["P1"], "speaker_role": ["participant"],
+                             "start": [0], "end": [2], "text": ["hi"]})
+    participants = pd.DataFrame({"participant_id": [f"P{i}" for i in range(1, 6)],
+                                 "gender": ["woman", "woman", "woman", "man", "non-binary"]})
+    study = Study.from_tables(segments=segments, codings=pd.DataFrame(
+        {"doc_id": ["d"], "participant_id": ["P1"], "code": ["x"], "seg_first": [1]}), participants=participants)
+    line = batch.suppressed_groups(study)
+    assert line.startswith("groups suppressed: attribute groups of fewer than 3 participants")
+    assert line.endswith("— gender: man, non-binary") and "P4" not in line
+    assert batch.suppressed_groups(Study.from_tables(segments=segments, codings=study.codings,
+                                                     participants=participants.assign(gender="woman"))) == ""

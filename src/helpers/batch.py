@@ -288,6 +288,9 @@ def notes(study, inputs_changed: bool) -> list[str]:
     if fuzzy or unmatched:
         out.append(f"quotes: {fuzzy} matched fuzzily, {unmatched} not found — check them in 'Cleaning and import'")
     out += warning_lines(study.manifest.get("warnings") or [])
+    small = suppressed_groups(study)
+    if small:
+        out.append(small)
     coders = study.coders()
     out.append(f"coders: {', '.join(coders) if coders else 'none'}"
                + ("" if len(coders) != 1 else " (no agreement page: it needs two)"))
@@ -295,6 +298,35 @@ def notes(study, inputs_changed: bool) -> list[str]:
         out.append("inputs changed during the run: this report shows them as they were when it started; "
                    "run report again to include the change")
     return out
+
+
+def suppressed_groups(study) -> str:
+    """The line saying which attribute groups the breakdowns leave out (smaller
+    than ``min_group_size``): for the attribute the pages compare by (the
+    study's default, and any ``attribute``/``colour_by`` set in study.yml
+    ``report:``). Group values are named, never the people in them.
+
+    Returns
+    -------
+    str
+        One line, or "" when no group is left out.
+    """
+    from .overview import default_attribute
+    from .present import group_sizes, min_group_size
+
+    settings = getattr(getattr(study, "config", None), "report", None) or {}
+    attributes = [default_attribute(study)] + [v for params in settings.values() if isinstance(params, dict)
+                                               for k, v in params.items() if k in ("attribute", "colour_by")]
+    least = min_group_size(study)
+    parts = []
+    for attribute in dict.fromkeys(a for a in attributes if a and a in study.participants.columns):
+        small = sorted(g for g, n in group_sizes(study, attribute).items() if n < least)
+        if small:
+            parts.append(f"{attribute}: {', '.join(small)}")
+    if not parts:
+        return ""
+    return (f"groups suppressed: attribute groups of fewer than {least} participants are left out of the "
+            f"breakdowns (min_group_size in study.yml) — {'; '.join(parts)}")
 
 
 WARNINGS_SHOWN = 8   # whole warnings printed at the end of a run; the rest counted, with where to read them
