@@ -244,7 +244,7 @@ def test_terminal_summary_shows_each_warning_whole(report):
 
 def test_deliverables_are_in_the_report_folder_and_the_index_links_them(report):
     index = (report / "index.html").read_text(encoding="utf-8")
-    for name in ("summary.docx", "codebook.docx", "codebook.xlsx", "tables.xlsx"):
+    for name in ("summary.docx", "codebook.docx", "codebook.xlsx", "tables.xlsx", "framework_matrix.xlsx"):
         assert (report / name).is_file() and f'href="{name}"' in index
     headings = [p.text for p in docx.Document(str(report / "summary.docx")).paragraphs
                 if p.style.name.startswith("Heading")]
