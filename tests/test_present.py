@@ -197,3 +197,9 @@ def test_a_wide_table_prints_on_a_landscape_page():
     assert '<figure class="tt-table wide">' in present.table(wide).to_html()
     assert '<figure class="tt-table">' in present.table(wide.iloc[:, :3]).to_html()
     assert "@page landscape{size:A4 landscape" in pages.PAGE_CSS and "figure.wide{page:landscape}" in pages.PAGE_CSS
+
+
+def test_a_long_table_keeps_its_guide_beside_the_rows_left_off():
+    frame = pd.DataFrame({"code": [f"c{i}" for i in range(5)], "applications": range(5)})
+    note = present.shown_rows(frame, max_rows=2).note
+    assert note.startswith("Each row is a code: applications") and "The first 2 of 5 rows are shown" in note

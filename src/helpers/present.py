@@ -624,5 +624,5 @@ def shown_rows(frame: pd.DataFrame, max_rows: int = MAX_ROWS) -> Table:
     saying how many were left off (the full table is in the CSV/xlsx files)."""
     if len(frame) <= max_rows:
         return table(frame)
-    return table(frame.head(max_rows), note=f"The first {max_rows} of {len(frame):,} rows are shown; "
-                                           "the full table is in the study's tables/ folder and tables.xlsx.")
+    return table(frame.head(max_rows), note=f"{guide(frame)} The first {max_rows} of {len(frame):,} rows are "
+                                           "shown; the full table is in the study's tables/ folder and tables.xlsx.")
