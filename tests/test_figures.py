@@ -228,3 +228,13 @@ def test_recurrence_bars_of_a_table_with_a_note_column_are_not_grouped_by_the_no
     assert len([p for p in fig.axes[0].patches if p.get_width()]) == 2   # one bar per code
     assert "1 of 2 recurrent" in fig.alt_text and "group" not in fig.alt_text
     plt.close(fig)
+
+
+def test_recurrence_bars_when_recurrence_is_not_computed():
+    """Under 3 participants recurrence is NA: the pilot's page 04 failed with "boolean value of NA is
+    ambiguous" once the chart stopped taking the note column for a group."""
+    rec = pd.DataFrame({"code": ["a", "b"], "n": [1, 0], "N": [1, 1], "share": [1.0, 0.0], "names": ["", ""],
+                        "recurrent": pd.array([pd.NA, pd.NA], dtype="boolean"), "note": ["too few", "too few"]})
+    fig = plots.themes.recurrence_bars(rec, level="theme")
+    assert "0 of 2 recurrent" in fig.alt_text
+    plt.close(fig)

@@ -152,7 +152,9 @@ def recurrence_bars(study_or_table, level: str | None = "theme", threshold: floa
     if group is None:
         rows = table.set_index("code").loc[order]
         y = np.arange(len(order))
-        colours = [PALETTE[0] if r else "#BFD7EA" for r in rows["recurrent"]]
+        # recurrence is not computed for fewer than 3 participants (NA): such a bar is not filled
+        recurrent = [bool(r) if pd.notna(r) else False for r in rows["recurrent"]]
+        colours = [PALETTE[0] if r else "#BFD7EA" for r in recurrent]
         ax.barh(y, rows["share"], color=colours, edgecolor=PALETTE[0])
         for yi, (n, total) in zip(y, zip(rows["n"], rows["N"])):
             ax.text(min(n / total if total else 0, 1) + 0.01, yi, f"{n}/{total}", va="center", fontsize=8)
@@ -175,7 +177,7 @@ def recurrence_bars(study_or_table, level: str | None = "theme", threshold: floa
     ax.set_title(title or "Recurrence across participants")
     fig.tight_layout()
     if group is None:
-        n_recurrent = int(rows["recurrent"].astype(bool).sum())
+        n_recurrent = sum(recurrent)
         main = (f"{n_recurrent} of {len(order)} recurrent (filled bars); most widespread: "
                 f"{top_items([str(c) for c in order], [overall[c] for c in order], fmt=lambda v: f'{v:.0%}')}")
     else:
