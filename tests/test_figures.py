@@ -150,7 +150,7 @@ def _every_figure():
 
 
 def _saturation(namespace):
-    from helpers import themes
+    from helpers.analysis import themes
 
     return themes.SaturationResult(**{f: getattr(namespace, f) for f in themes.SaturationResult.__dataclass_fields__})
 
@@ -201,7 +201,7 @@ def test_no_label_legend_or_title_overlaps_another_at_60_codes_and_40_participan
 def test_alt_text_and_guide_say_what_that_figure_shows(name):
     """The co-occurrence heatmap's guide described the network (its dendrograms are lines) and one alt
     text read "connecting lines; connecting lines; …": each figure says its own kind, once."""
-    from helpers import present
+    from helpers.report import present
 
     fig = _every_figure()[name]()
     alt, how = present.describe(fig), present.how_to_read(fig)

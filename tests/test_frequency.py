@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.frequency import code_frequencies, keyness, kwic, word_frequencies
+from helpers.analysis.frequency import code_frequencies, keyness, kwic, word_frequencies
 from helpers.study import Study
 
 
@@ -211,7 +211,7 @@ def test_kwic_whole_words_case_insensitive():
 def test_kwic_context_never_cuts_a_word_and_keeps_the_neighbouring_words():
     """KWIC far context cut words at the edge ("nd anything I do write…"); the words next to the keyword
     are kept whole even when longer than the width."""
-    from helpers.frequency import context_left, context_right
+    from helpers.analysis.frequency import context_left, context_right
 
     text = "and anything I do write. Nobody had ever said to me before."
     at = text.index("said")

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import present  # noqa: E402
+from helpers.report import present  # noqa: E402
 
 
 def test_raw_values_become_readable_cells():
@@ -176,7 +176,7 @@ def test_keyness_table_goes_through_the_presentation_layer():
 
 def test_parameters_left_at_none_read_as_their_meaning():
     """The appendix showed "not set (see meaning)" beside "None: …"; a parameter at None reads as its meaning."""
-    from helpers import pages
+    from helpers.report import pages
 
     helps = {"level": "None: the study's most specific level; or one of its levels", "term": "a word to find"}
     import html
@@ -191,7 +191,7 @@ def test_parameters_left_at_none_read_as_their_meaning():
 def test_a_wide_table_prints_on_a_landscape_page():
     """Wide tables ran off an A4 page in print: more than WIDE_COLUMNS columns print landscape, and print CSS
     lets cells wrap anywhere (tested on the real pages in test_report_pages)."""
-    from helpers import pages
+    from helpers.report import pages
 
     wide = pd.DataFrame([range(present.WIDE_COLUMNS + 1)], columns=[f"c{i}" for i in range(present.WIDE_COLUMNS + 1)])
     assert '<figure class="tt-table wide">' in present.table(wide).to_html()

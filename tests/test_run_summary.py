@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import batch
+from helpers.report import batch
 
 FIX = "give their codings entries one 'coder:' in study.yml"
 
