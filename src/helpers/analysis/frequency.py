@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from helpers import textutil
 from helpers.counting import _as_list, check_level, holders, passages
 from helpers.errors import TooFew
 from helpers.hierarchy import codes_at, rollup
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 MISSING_GROUP = "(missing)"
 
@@ -129,7 +133,7 @@ def turns_touched(codings: pd.DataFrame) -> pd.DataFrame:
 
 # -- code frequencies ---------------------------------------------------------
 
-def code_frequencies(study, level: str | None = None, by: str | None = None, coder=None) -> pd.DataFrame:
+def code_frequencies(study: Study, level: str | None = None, by: str | None = None, coder: str | list[str] | None = None) -> pd.DataFrame:
     """One row per code (per group of ``by``): how often and how widely it is applied.
 
     What is counted is ``counting.passages`` (DESIGN §4): codings rolled up to
@@ -414,7 +418,7 @@ def _group_column(study, terms: pd.DataFrame, by: str) -> pd.Series:
     return terms["participant_id"].map(groups).fillna(MISSING_GROUP)
 
 
-def word_frequencies(study, by: str | None = "participant", ngram: int = 1,
+def word_frequencies(study: Study, by: str | None = "participant", ngram: int = 1,
                      remove_fillers: bool = True) -> pd.DataFrame:
     """How often each word (``ngram=1``) or two-word phrase (``ngram=2``) is said
     by participants.
@@ -431,6 +435,28 @@ def word_frequencies(study, by: str | None = "participant", ngram: int = 1,
     or None (whole study). Columns: [group column,] ``term``, ``n``, ``per_1000``
     (per 1,000 counted terms of the group), ``participants`` (distinct participants
     saying it). Sorted by group, then ``n`` descending, then term.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    by : str or None, default "participant"
+        "participant", a participants attribute, or None (the whole study).
+    ngram : int, default 1
+        1 for words, 2 for two-word phrases.
+    remove_fillers : bool, default True
+        Leave the study's fillers out before counting.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group, term): [group column,] ``term``, ``n`` (count), ``per_1000``
+        (per 1,000 counted terms of the group), ``participants``; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        ``by`` is not a participants attribute.
     """
     terms = _participant_turn_terms(study, ngram, remove_fillers)
     if by is None:
@@ -498,7 +524,7 @@ def log_ratio(a, b, c, d) -> np.ndarray:
 MIN_EXPECTED = 5.0   # keyness: no test where the expected count in the group is below this (issue 12)
 
 
-def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
+def keyness(study: Study, by: str = "participant", ngram: int = 1, min_count: int = 1,
             remove_fillers: bool = True, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
     """Words each group says more (or less) than everyone else: each group
     against the rest of the participants' words.
@@ -518,6 +544,35 @@ def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
     ``q`` are NaN for untested rows. ``q`` is the Benjamini–Hochberg adjusted
     p over every tested row of the table (all groups, all terms: every test
     run). ``attrs["rule"]`` states this.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    by : str, default "participant"
+        "participant" or a participants attribute: the groups compared.
+    ngram : int, default 1
+        1 for words, 2 for two-word phrases.
+    min_count : int, default 1
+        Terms said fewer times than this in all (a + b) are left out.
+    remove_fillers : bool, default True
+        Leave the study's fillers out before counting.
+    min_expected : float, default 5
+        The expected count (E1) below which no test is run.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group, term): the group column, ``term``, ``n_group`` (a), ``n_rest``
+        (b), ``per_1000_group``, ``per_1000_rest``, ``g2``, ``log_ratio`` (log2 units),
+        ``p``, ``use``, ``expected``, ``tested``, ``q``; default RangeIndex; ``attrs["rule"]``.
+
+    Raises
+    ------
+    TooFew
+        Fewer than two groups with words to compare.
+    ValueError
+        ``by`` is not a participants attribute.
     """
     terms = _participant_turn_terms(study, ngram, remove_fillers)
     column = "participant_id" if by == "participant" else by
@@ -587,7 +642,7 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(rf"(?<![\w'’-]){body}(?![\w]|['’-]\w)", re.IGNORECASE)
 
 
-def kwic(study, phrase: str, width: int = 60, roles: Iterable[str] | None = None) -> pd.DataFrame:
+def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None = None) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``phrase`` (case-insensitive,
     whole words; a phrase matches its words separated by any spaces), with
     about ``width`` characters of the turn either side, in whole words: a word
@@ -598,6 +653,23 @@ def kwic(study, phrase: str, width: int = 60, roles: Iterable[str] | None = None
     Columns: doc_id, participant_id, seg_no, left, match, right, speaker_role,
     start, end (the match's offsets in the document's clean text). Line breaks
     in the context are shown as spaces. Rows in document and turn order.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    phrase : str
+        One or more words.
+    width : int, default 60
+        Characters of context either side.
+    roles : iterable of str, optional
+        Speaker roles searched ("participant", "interviewer", "other"); default all.
+
+    Returns
+    -------
+    DataFrame
+        One row per occurrence, columns as above (``start``/``end``: character offsets);
+        default RangeIndex.
     """
     pattern = _phrase_pattern(phrase)
     turns = study.segments

@@ -51,7 +51,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
@@ -75,6 +75,9 @@ from . import (
     with_participants,
 )
 from . import positions as pos
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 SOURCES_FOLDER = "Sources"          # REFI-QDA §8 spells it so; readers here also accept "sources"
@@ -945,7 +948,7 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-def export_qdpx(study, path: Path | str) -> dict[str, int]:
+def export_qdpx(study: Study, path: Path | str) -> dict[str, int]:
     """Write a processed study as a REFI-QDA project (.qdpx), atomically.
 
     Sources are the clean, redacted texts (UTF-8, no byte-order mark, in
