@@ -645,7 +645,9 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
 def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None = None) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``phrase`` (case-insensitive,
     whole words; a phrase matches its words separated by any spaces), with
-    ``width`` characters of the turn either side. Text inside annotations
+    about ``width`` characters of the turn either side, in whole words: a word
+    the width would cut is left out, except the word next to the keyword,
+    which is always kept whole (``context_left``, ``context_right``). Text inside annotations
     ("[laughs]") is not searched. ``roles``: speaker roles to search (default all).
 
     Columns: doc_id, participant_id, seg_no, left, match, right, speaker_role,
@@ -679,14 +681,76 @@ def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None
             turns["start"], turns["text"].fillna("")):
         text = str(text)
         for m in pattern.finditer(_masked(text)):
-            left = text[max(0, m.start() - width):m.start()]
-            right = text[m.end():m.end() + width]
+            left, right = context_left(text, m.start(), width), context_right(text, m.end(), width)
             base = int(offset) if pd.notna(offset) else 0
             rows.append((doc_id, pid, seg_no, _one_line(left), text[m.start():m.end()], _one_line(right),
                          role, base + m.start(), base + m.end()))
     columns = ["doc_id", "participant_id", "seg_no", "left", "match", "right", "speaker_role", "start", "end"]
     out = pd.DataFrame(rows, columns=columns)
     return out.astype({"seg_no": "Int64", "start": "int64", "end": "int64"}) if len(out) else out
+
+
+def context_left(text: str, start: int, width: int) -> str:
+    """The turn's text before ``start``: at most ``width`` characters in whole
+    words (a word the width cuts is left out), but always the whole word next
+    to the keyword however long.
+
+    Parameters
+    ----------
+    text : str
+        The turn.
+    start : int
+        Where the keyword starts in ``text``.
+    width : int
+        Characters wanted (at least 0).
+
+    Returns
+    -------
+    str
+        ``text[cut:start]`` for the cut described.
+    """
+    cut = max(0, start - width)
+    near = start                     # where the word next to the keyword begins
+    while near > 0 and text[near - 1].isspace():
+        near -= 1
+    while near > 0 and not text[near - 1].isspace():
+        near -= 1
+    if cut > near:
+        cut = near                   # keep the neighbouring word whole, however long
+    elif cut > 0 and not text[cut - 1].isspace() and not text[cut].isspace():
+        while cut < start and not text[cut].isspace():
+            cut += 1                 # the width falls inside a word: leave that word out
+    return text[cut:start].lstrip()
+
+
+def context_right(text: str, end: int, width: int) -> str:
+    """The turn's text after ``end``: at most ``width`` characters in whole
+    words, but always the whole word next to the keyword (see ``context_left``).
+
+    Parameters
+    ----------
+    text : str
+    end : int
+        Where the keyword ends in ``text`` (exclusive).
+    width : int
+
+    Returns
+    -------
+    str
+        ``text[end:cut]``.
+    """
+    cut = min(len(text), end + width)
+    near = end                       # where the word next to the keyword ends
+    while near < len(text) and text[near].isspace():
+        near += 1
+    while near < len(text) and not text[near].isspace():
+        near += 1
+    if cut < near:
+        cut = near
+    elif cut < len(text) and not text[cut - 1].isspace() and not text[cut].isspace():
+        while cut > end and not text[cut - 1].isspace():
+            cut -= 1
+    return text[end:cut].rstrip()
 
 
 def _one_line(text: str) -> str:
