@@ -267,19 +267,21 @@ def load_study(study: str | os.PathLike | Study, *, ingest: bool = True) -> Stud
     Parameters
     ----------
     study : str, path or Study
-        A study name under data/raw/, a path to a study folder, or a Study (returned as it is).
-    ingest : bool
-        Ingest when the processed tables are missing or out of date; False: refuse instead.
+        A study name under data/raw/, a path to a study folder, or a Study (returned as is).
+    ingest : bool, default True
+        Ingest when the processed tables are missing or out of date; False raises instead.
 
     Returns
     -------
     Study
-        The tables (documents, segments, codings, codebook, participants), texts and config.
+        The processed tables (documents, segments, codings, codebook, participants as
+        DataFrames with the contract columns, texts), levels, hierarchy and config.
 
     Raises
     ------
     InputError
-        No such study, bad input files, or (``ingest=False``) tables missing or out of date.
+        The study folder is not found, its input is bad (one line per problem), or, with
+        ``ingest=False``, its processed tables are missing or out of date.
     """
     from helpers.ingest.config import load_config
     from helpers.ingest.pipeline import fingerprint_inputs, run_ingest

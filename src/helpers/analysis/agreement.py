@@ -117,35 +117,33 @@ def agreement(study: Study, unit: str = "segment", level: str | None = None, cod
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
-    unit : str
-        One of ``UNITS``: segment, document, character.
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    unit : str, default "segment"
+        The unit compared (see the module docstring).
     level : str or None
-        Roll codes up to this level first; None: codes as applied.
-    coders : list of str or None
-        The coders compared (at least two); None: every coder of the study.
-    n_boot : int
-        Bootstrap resamples for alpha's 95% interval; 0: no interval.
-    seed : int
-        Seed of the bootstrap (one stream per code).
-    turns : str
-        One of ``TURNS`` (segment unit): "participant" or "all".
-    min_units : int
-        Fewest units for a verdict.
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    coders : list of str, optional
+        The coders compared; default every coder in the study.
+    n_boot : int, default 1000
+        Bootstrap resamples for alpha's interval.
+    seed : int, default 0
+        Seed of the bootstrap.
+    turns : str, default "participant"
+        "participant" or "all" (segment unit), as above.
+    min_units : int, default 20
+        Units below which a code's verdict is "too few units".
 
     Returns
     -------
     DataFrame
-        One row per code (name order) then "overall" (RangeIndex); the columns above
-        (percent_agreement 0–100, kappa/alpha/alpha_low/alpha_high float64, counts int64).
-        ``attrs["rule"]`` states the rule and the verdict.
+        One row per code plus "overall" (default RangeIndex), columns as above;
+        ``percent_agreement`` in percent (0–100), kappa and alpha unitless.
 
     Raises
     ------
-    ValueError
-        An unknown unit or turns.
     InputError
-        An unknown level or coder, fewer than two coders, or no document every coder coded.
+        Unknown level (the message lists the study's levels).
     """
     comparison = _compare(study, unit, level, coders, turns)
     rows = []

@@ -79,9 +79,8 @@ __all__ = ["IMBALANCE_FOLD", "MEASURES", "MIN_TESTED_UNITS", "NESTING_CAVEAT", "
 
 # -- public entry points ------------------------------------------------------------
 
-def cooccurrence(study: Study, unit: str = "segment", level: str | None = None, window: int = 1,
-                 measure: str = "count", coder: str | list[str] | None = None,
-                 participants: Iterable[str] | None = None, where: dict | None = None,
+def cooccurrence(study: Study, unit: str = "segment", level: str | None = None, window: int = 1, measure: str = "count",
+                 coder: str | list[str] | None = None, participants: list[str] | None = None, where: dict | None = None,
                  min_tested_units: int = MIN_TESTED_UNITS) -> pd.DataFrame:
     """Codes x codes co-occurrence matrix (DESIGN §4).
 
@@ -115,36 +114,39 @@ def cooccurrence(study: Study, unit: str = "segment", level: str | None = None, 
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
-    unit : str
-        One of ``UNITS``: segment, overlap, window, document, participant.
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    unit : str, default "segment"
+        segment, overlap, window, document or participant.
     level : str or None
-        Roll codes up to this level first; None: codes as applied.
-    window : int
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    window : int, default 1
         Turns either side, for ``unit="window"``.
-    measure : str
-        One of ``MEASURES``: count, c, conditional, ratio, p, q.
-    coder : str, list of str or None
-        None: the primary coder per document; "all": every coder merged; a name or names.
-    participants : iterable of str or None
-        Participant ids to keep; None: all.
-    where : dict or None
+    measure : str, default "count"
+        count, c, conditional, ratio, p or q.
+    coder : None, "all", str or list of str
+        Whose passages count: None the primary coder in each document, a name or list
+        those coders merged, "all" every analysis coder (``counting.select_coders``).
+    participants : list of str, optional
+        Participant ids to keep.
+    where : dict, optional
         {attribute: value or list of values} on ``study.participants``.
-    min_tested_units : int
-        Fewest documents or participants for which p and q are shown.
+    min_tested_units : int, default 20
+        Documents or participants below which no p-value is given.
 
     Returns
     -------
     DataFrame
-        Square, codes × codes (index named ``code``, columns the same codes); cells per
-        ``measure`` (counts are int64, other measures float64). ``attrs["rule"]`` states the rule.
+        Square, codes x codes (index and columns the codes, same order); values are
+        counts of units, or the measure (a share 0–1 for c and conditional, a ratio, a
+        probability for p and q); ``attrs`` as above.
 
     Raises
     ------
     ValueError
-        An unknown unit or measure, or p/q for an untested unit.
+        Unknown unit or measure, or p/q asked for an overlap or window unit.
     InputError
-        An unknown level or coder (``helpers.counting``).
+        Unknown level or coder (the message lists the study's).
     """
     _check_unit(unit)
     _check_measure(measure, unit)

@@ -38,7 +38,7 @@ from helpers.analysis.discovery_suggestions import (
 )
 from helpers.analysis.discovery_topics import TopicModel, topic_number_curve, topics
 from helpers.analysis.discovery_turns import MIN_PREDICTED, THEME, UNCOVERED_BELOW, _labels, analyzer
-from helpers.counting import check_choice, default_level, levels_of
+from helpers.counting import default_level, levels_of
 from helpers.errors import TooFew
 from helpers.study import Study
 
@@ -150,30 +150,29 @@ def participant_map(study: Study, level: str | None = THEME, method: str = "mds"
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
-    level : str or None
-        Level of the codes profiled (default "theme", or the top level when the study has none).
-    method : str
-        Placement method; only "mds".
-    seed : int
-        MDS's ``random_state``.
-    n_init : int
-        MDS starts (the best kept).
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "theme"
+        The level of the codes (codings below rolled up); None: codes as applied.
+    method : str, default "mds"
+        Only "mds".
+    seed : int, default 0
+        ``random_state`` of the MDS.
+    n_init : int, default 4
+        MDS starts.
 
     Returns
     -------
     ParticipantMap
-        ``coords`` (one row per participant: participant_id, pseudonym, x, y, n_codes, attributes),
-        ``distances`` (participants × participants Jaccard distances), ``level``, ``stress``.
+        ``coords`` (one row per participant: x, y unitless, n_codes, attributes),
+        ``distances`` (participants x participants, Jaccard 0–1), ``level``, ``stress``.
 
     Raises
     ------
     ValueError
-        Another method.
-    TooFew
-        No participant has a coding at ``level``.
+        ``method`` other than "mds".
     """
-    check_choice(method, ("mds",), "method")
+    if method != "mds":
+        raise ValueError(f"method must be 'mds', not {method!r}")
     presence, used = code_profiles(study, level)
     distances = jaccard_distances(presence)
     xy, stress = _mds(distances.to_numpy(), seed, n_init)

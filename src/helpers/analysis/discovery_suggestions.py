@@ -92,30 +92,32 @@ def code_suggestions(study: Study, level: str | None = None, min_examples: int =
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
     level : str or None
-        Level of the codes suggested; None: codes as applied.
-    min_examples : int
-        Fewest coded turns (positives) a code needs to be scored.
-    precision_threshold : float
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    min_examples : int, default 8
+        Positive turns a code needs to be scored.
+    precision_threshold : float, default 0.7
         Cross-validated precision (0–1) a code needs to make suggestions.
-    seed : int
-        Seed of the fold shuffling.
-    n_splits : int
-        Most cross-validation folds.
-    min_predicted : int
-        Fewest predicted turns before any precision is claimed.
+    seed : int, default 0
+        Seed of the fold shuffle and the classifiers.
+    n_splits : int, default 5
+        Most folds.
+    min_predicted : int, default 5
+        Predicted turns below which no precision is claimed.
 
     Returns
     -------
     CodeSuggestions
-        ``scores`` (one row per code, ``SCORE_COLUMNS``), ``suggestions`` (one row per uncoded
-        turn and suggested code), ``folds`` and ``parameters`` (see ``CodeSuggestions``).
+        ``scores`` (one row per code; precision, recall and F1 as shares 0–1),
+        ``suggestions`` (one row per suggested turn and code) and ``folds``: see
+        ``CodeSuggestions``.
 
     Raises
     ------
     InputError
-        An unknown level.
+        Unknown level.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 

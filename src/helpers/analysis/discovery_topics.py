@@ -123,35 +123,35 @@ def topics(study: Study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_
     Parameters
     ----------
     study : Study
-        The study (``helpers.load_study``).
-    n_topics : int
-        Number of topics (NMF components).
-    seed : int
-        NMF's ``random_state``.
-    min_df : int
-        Fewest participant turns a word must be used in to count.
-    top_terms : int
-        Terms listed per topic.
-    typical_turns : int
-        Turns quoted per topic (those weighing most on it).
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    n_topics : int, default 6
+        NMF components.
+    seed : int, default 0
+        ``random_state`` of NMF.
+    min_df : int, default 2
+        Words used in fewer turns are left out.
+    top_terms : int, default 10
+        Words listed per topic.
+    typical_turns : int, default 3
+        Turns listed per topic (those weighing most on it).
     level : str or None
-        Level of the codes a topic is set against; None: codes as applied.
-    uncovered_below : float
-        Best code share (0–1) below which a topic is "uncovered".
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    uncovered_below : float, default 0.3
+        ``best_share`` (0–1) below which a topic is uncovered.
 
     Returns
     -------
     TopicModel
-        ``summary`` (one row per topic), ``terms``, ``alignment`` (topic × code shares),
-        ``typical`` turns, ``turn_topics``, ``reconstruction_error`` and ``parameters``
-        (see ``TopicModel``).
+        ``summary`` (one row per topic), ``terms``, ``typical``, ``alignment`` (topics x
+        codes, shares 0–1) and ``turn_topics``: see ``TopicModel``.
 
     Raises
     ------
-    TooFew
-        No participant turns, or too little text.
     ValueError
-        ``n_topics`` outside 1 .. the smaller of the turns and the words kept.
+        ``n_topics`` not between 1 and the number of participant turns or of words kept.
+    InputError
+        Unknown level.
     """
     turns, matrix, vocabulary = _tfidf(study, min_df)
     _check_k(n_topics, matrix)

@@ -23,6 +23,11 @@ Counting rules
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
+
 import html
 from dataclasses import dataclass, field, replace
 
@@ -98,9 +103,15 @@ class SideBySide:
 
 
 class Explorer:
-    """Prepared views of one study (see the module's counting rules)."""
+    """Prepared views of one study (see the module's counting rules).
 
-    def __init__(self, study):
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    """
+
+    def __init__(self, study: Study):
         self.study = study
         self.turns = _turn_table(study)
         # Turns in document and turn order: a view lists turns by this rank.

@@ -4,6 +4,11 @@ a workbook and HTML. Counting rules: :mod:`helpers.analysis.themes`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
+
 import html
 from pathlib import Path
 
@@ -179,7 +184,7 @@ def _turn_refs(study, picked: pd.DataFrame) -> pd.Series:
                      index=picked.index, dtype="string")
 
 
-def framework_matrix(study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
+def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
                      max_words: int = 80, form: str = "wide") -> pd.DataFrame:
     """The Framework Method chart: participants x codes at ``level``.
 
@@ -205,6 +210,32 @@ def framework_matrix(study, level: str | None = TOP, quotes_per_cell: int = 2, m
     one column per code whose cell reads "2 passages · 3 turns" followed by
     the quotes, one a line, “text” (ref); empty when the participant has no
     coding of it.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+    quotes_per_cell : int, default 2
+        Exemplar quotes per cell.
+    min_words, max_words : int, default 8 and 80
+        Preferred length of a quote's turn, in words.
+    form : str, default "wide"
+        "wide" or "long", as above.
+
+    Returns
+    -------
+    DataFrame
+        As above; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        ``form`` is neither "wide" nor "long".
+    InputError
+        Unknown level.
     """
     if form not in ("wide", "long"):
         raise ValueError(f"form must be 'wide' or 'long', not {form!r}")

@@ -11,6 +11,11 @@ Counting rules, stated once here and in each docstring:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
+
 from functools import lru_cache
 
 import numpy as np
@@ -29,6 +34,8 @@ from helpers.analysis.selection import (
 from helpers.analysis.words import (
     MIN_EXPECTED,
     _masked,
+    context_left,
+    context_right,
     default_term,
     fillers,
     keyness,
@@ -51,14 +58,15 @@ FREQUENCY_RULE = (
 
 # The public names, defined here (code frequencies) or in selection (which codings and turns are
 # counted) and words (word frequencies, keyness, KWIC); importable from this module as before the split.
-__all__ = ["FREQUENCY_RULE", "MIN_EXPECTED", "MISSING_GROUP", "code_frequencies", "code_order", "default_term",
+__all__ = ["FREQUENCY_RULE", "MIN_EXPECTED", "MISSING_GROUP", "code_frequencies", "code_order", "context_left",
+           "context_right", "default_term",
            "fillers", "keyness", "kept_participants", "kwic", "log_likelihood", "log_ratio", "select_codings",
            "select_segments", "stopwords", "turns_touched", "word_frequencies", "word_rule", "words_coded"]
 
 
 # -- code frequencies ---------------------------------------------------------
 
-def code_frequencies(study, level: str | None = None, by: str | None = None, coder=None) -> pd.DataFrame:
+def code_frequencies(study: Study, level: str | None = None, by: str | None = None, coder: str | list[str] | None = None) -> pd.DataFrame:
     """One row per code (per group of ``by``): how often and how widely it is applied.
 
     What is counted is ``counting.passages`` (DESIGN §4): codings rolled up to

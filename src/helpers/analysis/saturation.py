@@ -4,6 +4,11 @@ the order. Counting rules: :mod:`helpers.analysis.themes`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,8 +69,8 @@ def interview_order(study, order=None) -> list[str]:
     return list(frame["doc_id"])
 
 
-def saturation(study, level: str | None = None, order=None, base_size: int = 4, run_length: int = 2,
-               threshold: float = 0.05, coder=None, n_orders: int = 200, seed: int = 0) -> SaturationResult:
+def saturation(study: Study, level: str | None = None, order: list[str] | str | None = None, base_size: int = 4, run_length: int = 2,
+               threshold: float = 0.05, coder: str | list[str] | None = None, n_orders: int = 200, seed: int = 0) -> SaturationResult:
     """Cumulative distinct codes by interview, and the Guest, Namey & Chen
     (2020, PLOS ONE 15(5): e0232076) stopping rule, with its spread over
     interview orders.

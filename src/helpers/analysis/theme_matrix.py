@@ -4,6 +4,11 @@ a code, code and participant order, participant labels, the turns a coding touch
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
+
 import numpy as np
 import pandas as pd
 
@@ -74,7 +79,7 @@ def _turn_words(study) -> pd.DataFrame:
     return seg.drop_duplicates(["doc_id", "seg_no"])
 
 
-def theme_matrix(study, level: str | None = TOP, value: str = "presence", coder=None) -> pd.DataFrame:
+def theme_matrix(study: Study, level: str | None = TOP, value: str = "presence", coder: str | list[str] | None = None) -> pd.DataFrame:
     """Participants x codes at ``level`` (see the module's counting rules).
 
     ``level``: ``"top"`` (the default) is the study's top level
@@ -109,10 +114,31 @@ def theme_matrix(study, level: str | None = TOP, value: str = "presence", coder=
     passage only on interviewer turns counts for nobody).
     ``attrs["rule"]`` states these rules.
 
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+    value : str, default "presence"
+        presence, count, segments or share (above).
+    coder : None, "all", str or list of str
+        Whose passages count: None the primary coder in each document, a name or list
+        those coders merged, "all" every analysis coder (``counting.select_coders``).
+
+    Returns
+    -------
+    DataFrame
+        Index: participant_id (every participant, participants order); columns: the codes
+        at ``level`` in codebook order; values 0/1, counts, or shares (0–1).
+
     Raises
     ------
     InputError
         Unknown level or coder (the message lists the study's).
+    ValueError
+        Unknown ``value``.
     """
     if value not in VALUES:
         raise ValueError(f"value must be one of {', '.join(VALUES)}, not {value!r}")

@@ -26,6 +26,11 @@ Counting rules shared by every function here:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
+
 import numpy as np
 import pandas as pd
 
@@ -57,7 +62,7 @@ __all__ = ["GROUP_MISSING", "MIN_RECURRENCE_GROUP", "THEME_VALUE_RULES", "VALUES
 
 # -- 2. recurrence --------------------------------------------------------------
 
-def recurrence(study, level: str | None = TOP, threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
+def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
     """Per code at ``level``: how many participants have it (presence, as in
     ``theme_matrix``) out of how many, and whether that share reaches
     ``threshold``.
@@ -70,6 +75,30 @@ def recurrence(study, level: str | None = TOP, threshold: float = 0.5, by: str |
     half, 2 of 4 participants is recurrent). With ``by`` (a participants
     attribute) the same is computed within each attribute group (N = the
     group's participants; a missing value forms the group "(not given)").
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+    threshold : float, default 0.5
+        The share (0–1) of participants at which a code is recurrent.
+    by : str, optional
+        A participants attribute: the same within each group.
+
+    Returns
+    -------
+    DataFrame
+        One row per code (per group with ``by``), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        ``by`` is not a participants attribute.
+    InputError
+        Unknown level.
     """
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
@@ -114,11 +143,30 @@ def _recurrence_rows(presence: pd.DataFrame, labels: pd.Series, threshold: float
 
 # -- 4. negative cases -------------------------------------------------------------
 
-def negative_cases(study, level: str | None = TOP) -> pd.DataFrame:
+def negative_cases(study: Study, level: str | None = TOP) -> pd.DataFrame:
     """Per code at ``level``: the participants without it (no coding at or
     below it attributed to them). Columns: code, n_without, N,
     participant_ids (list, participants order), names (pseudonyms, sorted,
-    comma-separated)."""
+    comma-separated).
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        One row per code at ``level`` (codebook order), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     without = [list(presence.index[presence[code] == 0]) for code in presence.columns]
@@ -131,10 +179,29 @@ def negative_cases(study, level: str | None = TOP) -> pd.DataFrame:
     })
 
 
-def missing_themes(study, level: str | None = TOP) -> pd.DataFrame:
+def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
     """Per participant: the codes at ``level`` they lack. Columns:
     participant_id, participant, n_missing, N_codes, missing (list, codebook
-    order)."""
+    order).
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        One row per participant (participants order), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     missing = [list(presence.columns[presence.loc[pid] == 0]) for pid in presence.index]
@@ -149,7 +216,7 @@ def missing_themes(study, level: str | None = TOP) -> pd.DataFrame:
 
 # -- 5. code line -----------------------------------------------------------------
 
-def codeline(study, doc_id: str, level: str | None = None, coder=None) -> pd.DataFrame:
+def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | list[str] | None = None) -> pd.DataFrame:
     """One row per (turn, code) of a document: the turns each code's passages
     touch (a passage over turns 3–5 gives 3, 4 and 5), with the turn's speaker.
 
@@ -157,6 +224,31 @@ def codeline(study, doc_id: str, level: str | None = None, coder=None) -> pd.Dat
     (codebook order) then turn. The document's passages (``counting.passages``
     at ``level``, the primary coder unless ``coder`` says otherwise) count
     here, attributed or not.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    doc_id : str
+        The document.
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    coder : None, "all", str or list of str
+        Whose passages count: None the primary coder in each document, a name or list
+        those coders merged, "all" every analysis coder (``counting.select_coders``).
+
+    Returns
+    -------
+    DataFrame
+        One row per (turn, code), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        No document ``doc_id``.
+    InputError
+        Unknown level or coder (the message lists the study's).
     """
     doc_id = str(doc_id)
     level = check_level(study, level)
