@@ -213,8 +213,7 @@ def untyped(function) -> list[str]:
 
 
 # Entry points not fully typed yet (their modules are being edited elsewhere): strike when done.
-UNTYPED_PENDING = {"code_frequencies", "codeline", "export_qdpx", "framework_matrix", "keyness", "kwic", "missing_themes",
-                   "negative_cases", "recurrence", "saturation", "theme_matrix", "word_frequencies"}
+UNTYPED_PENDING: set[str] = set()
 ENTRY_FUNCTIONS = sorted(n for n in helpers.__all__ if inspect.isfunction(getattr(helpers, n)))
 
 
