@@ -1,4 +1,4 @@
-"""Benchmark of helpers.cooccurrence against a straightforward pandas self-merge.
+"""Benchmark of helpers.analysis.cooccurrence against a straightforward pandas self-merge.
 
     .venv/bin/python bench/cooccurrence.py                      # 1,000,000 codings, 20,000 documents
     .venv/bin/python bench/cooccurrence.py --codings 100000 --documents 2000   # smaller
@@ -108,7 +108,7 @@ def baseline_cooccurrence(codings: pd.DataFrame, unit: str = "segment", window: 
                           codes: list[str] | None = None, dedupe_first: bool = False) -> pd.DataFrame:
     """Co-occurrence counts the plain way: merge codings with themselves on the
     document (participant), keep the pairs the unit's rule accepts, count each
-    code pair's distinct units. Same rules as helpers.cooccurrence; diagonal =
+    code pair's distinct units. Same rules as helpers.analysis.cooccurrence; diagonal =
     own counts. ``dedupe_first`` collapses codings to distinct (unit, code) rows
     before the merge (a smarter baseline for segment, window, document, participant)."""
     codings = codings.reset_index(drop=True)
@@ -192,7 +192,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from helpers.cooccurrence import cooccurrence
+    from helpers.analysis.cooccurrence import cooccurrence
     from helpers.study import Study
 
     t_build, tables = timed(lambda: synthetic_study(args.codings, args.documents, args.codes, args.turns,

@@ -1,4 +1,4 @@
-"""Benchmark the explore views (helpers.explore) on a synthetic study the size
+"""Benchmark the explore views (helpers.analysis.explore) on a synthetic study the size
 the issue names: 40 interviews of ~400 turns each, ~10,000 codings by two
 coders, 40 codes under 8 themes.
 
@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from helpers.explore import Explorer
+from helpers.analysis.explore import Explorer
 from helpers.study import Study
 
 WORDS = [f"word{i}" for i in range(2000)] + ["stigma", "stigmatised", "ward", "family", "peer", "support"]

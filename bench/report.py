@@ -53,7 +53,8 @@ import helpers
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas, numpy, scipy.stats, seaborn, networkx, sklearn
-from helpers import plots, overview
+from helpers import plots
+from helpers.analysis import overview
 from IPython.display import display, Markdown
 matplotlib.rcParams["text.parse_math"] = False
 """
@@ -64,8 +65,8 @@ def floor(kernels: int, jobs: int, folder: Path) -> float:
     importing the notebooks' libraries and rendering an empty page."""
     import nbformat
 
-    from helpers import reports
-    from helpers.execution import Cancel, Kernel
+    from helpers.report import reports
+    from helpers.report.execution import Cancel, Kernel
 
     cancel = Cancel()
 

@@ -30,8 +30,10 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import overview, plots, present
-from helpers.overview import md_text
+from helpers import plots
+from helpers.analysis import overview
+from helpers.analysis.overview import md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)

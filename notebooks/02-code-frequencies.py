@@ -32,8 +32,10 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import overview, plots, present
-from helpers.overview import md_text
+from helpers import plots
+from helpers.analysis import overview
+from helpers.analysis.overview import md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -41,7 +43,9 @@ present.setup()  # every table and figure in the report's presentation (issue 16
 labels = study.participant_label()
 
 # %%
-from helpers import atomic, counting, evidence, frequency
+from helpers import atomic, counting
+from helpers.analysis import frequency
+from helpers.report import evidence
 
 attribute = attribute or overview.default_attribute(study)
 level = counting.check_level(study, level)   # an unknown level stops here, listing the study's levels

@@ -34,8 +34,9 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import plots, present
-from helpers.overview import md_text
+from helpers import plots
+from helpers.analysis.overview import md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -43,12 +44,9 @@ present.setup()  # every table and figure in the report's presentation (issue 16
 labels = study.participant_label()
 
 # %%
-import importlib
-
-from helpers import atomic, evidence
-
-co = importlib.import_module("helpers.cooccurrence")
-from helpers import counting
+import helpers.analysis.cooccurrence as co
+from helpers import atomic, counting
+from helpers.report import evidence
 
 tables = study.paths.tables if study.paths is not None else None
 # None means the study's own choice: its most specific level; "as applied": codes as applied

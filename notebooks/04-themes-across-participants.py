@@ -45,8 +45,10 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import overview, plots, present
-from helpers.overview import md_text
+from helpers import plots
+from helpers.analysis import overview
+from helpers.analysis.overview import md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -54,7 +56,9 @@ present.setup()  # every table and figure in the report's presentation (issue 16
 labels = study.participant_label()
 
 # %%
-from helpers import counting, evidence, themes
+from helpers import counting
+from helpers.analysis import themes
+from helpers.report import evidence
 
 attribute = attribute or overview.default_attribute(study)
 # None means the study's own choice; an unknown level stops here, listing the study's levels

@@ -30,8 +30,9 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import plots, present
-from helpers.overview import md_list, md_text
+from helpers import plots
+from helpers.analysis.overview import md_list, md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -39,7 +40,8 @@ present.setup()  # every table and figure in the report's presentation (issue 16
 labels = study.participant_label()
 
 # %%
-from helpers import counting, profile
+from helpers import counting
+from helpers.analysis import profile
 
 level = counting.resolve_level(study, level, "top")
 code_level = counting.resolve_level(study, code_level, "specific", "code_level")

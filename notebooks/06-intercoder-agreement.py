@@ -31,8 +31,9 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import plots, present
-from helpers.overview import md_text
+from helpers import plots
+from helpers.analysis.overview import md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -40,9 +41,8 @@ present.setup()  # every table and figure in the report's presentation (issue 16
 labels = study.participant_label()
 
 # %%
-import importlib
+import helpers.analysis.agreement as ag
 
-ag = importlib.import_module("helpers.agreement")
 enough = len(study.coders() if coders is None else coders) >= 2
 if not enough:
     display(Markdown(f"This study has {len(study.coders())} coder(s): agreement needs two or more. Nothing to compare."))

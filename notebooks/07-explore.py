@@ -33,7 +33,7 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers.overview import md_text
+from helpers.analysis.overview import md_text
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -42,7 +42,7 @@ labels = study.participant_label()
 # %%
 from IPython.display import HTML
 
-from helpers.explore import Explorer, explorer_widgets
+from helpers.analysis.explore import Explorer, explorer_widgets
 
 explorer = Explorer(study)
 widgets = explorer_widgets(explorer)
@@ -61,7 +61,7 @@ else:
     display(HTML(explorer.code_turns_html(code, limit=limit)))
 
 # %%
-from helpers.frequency import default_term
+from helpers.analysis.frequency import default_term
 
 term = term or default_term(study)
 hits = explorer.kwic(term)
@@ -70,7 +70,7 @@ hits.head(limit)
 
 # %%
 if code is not None:
-    from helpers.cooccurrence import cooccurrence as co
+    from helpers.analysis.cooccurrence import cooccurrence as co
     matrix = co(study, unit="segment")
     if code_b is None and code in matrix.index:
         row = matrix.loc[code].drop(code)

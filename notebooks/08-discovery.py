@@ -37,8 +37,10 @@ import matplotlib
 from IPython.display import Markdown, display
 
 import helpers
-from helpers import overview, plots, present
-from helpers.overview import md_text
+from helpers import plots
+from helpers.analysis import overview
+from helpers.analysis.overview import md_text
+from helpers.report import present
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -46,7 +48,7 @@ present.setup()  # every table and figure in the report's presentation (issue 16
 labels = study.participant_label()
 
 # %%
-from helpers import discovery
+from helpers.analysis import discovery
 
 colour_by = colour_by or overview.default_attribute(study)
 from helpers import counting

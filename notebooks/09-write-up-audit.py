@@ -34,7 +34,8 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 import helpers
-from helpers import audit, audit_page, present
+from helpers.analysis import audit
+from helpers.report import audit_page, present
 
 study = helpers.load_study(study)
 present.setup()  # every table and figure in the report's presentation (issue 16)

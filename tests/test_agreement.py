@@ -13,8 +13,8 @@ import pytest
 matplotlib.use("Agg")
 
 # the module, not the entry point of the same name that helpers re-exports
-agreement_module = importlib.import_module("helpers.agreement")
-from helpers.agreement import (  # noqa: E402
+agreement_module = importlib.import_module("helpers.analysis.agreement")
+from helpers.analysis.agreement import (  # noqa: E402
     FORMULAS,
     agreement,
     coder_code_usage,
@@ -321,7 +321,7 @@ def test_write_disagreements_workbook(tmp_path):
 
 
 def test_verdict_reads_the_lower_end_of_the_interval():
-    from helpers.agreement import verdict
+    from helpers.analysis.agreement import verdict
     # alpha 0.9 with an interval [0, 1]: the point estimate would say reliable; the lower end says not
     assert verdict(0.9, 0.0, 100) == "unreliable"
     assert verdict(0.9, 0.80, 100) == "reliable"

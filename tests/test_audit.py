@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from batchutil import MINI, REPO, make_root, run_cli
 
-from helpers import claims, drafts
-from helpers.audit import Names, audit_draft, differences
+from helpers.analysis import claims, drafts
+from helpers.analysis.audit import Names, audit_draft, differences
 from helpers.errors import InputError
 
 DEMO = REPO / "data" / "raw" / "demo"
@@ -290,7 +290,7 @@ def test_claim_words_from_study_yml(home):
     _root, raw = home()
     with open(raw / "study.yml", "a", encoding="utf-8") as f:
         f.write("claim_words:\n  most: {min_share: 0.75}\n")
-    from helpers.config import load_config
+    from helpers.ingest.config import load_config
 
     words = claims.claim_words(load_config(raw).claim_words)
     assert words["most"] == {"min_share": 0.75} and words["all"] == {"min_share": 1.0}
@@ -304,7 +304,7 @@ def test_missing_draft_in_study_yml_is_an_error(home):
     _root, raw = home()
     with open(raw / "study.yml", "a", encoding="utf-8") as f:
         f.write("drafts: [drafts/missing.md]\n")
-    from helpers.config import load_config
+    from helpers.ingest.config import load_config
 
     with pytest.raises(InputError, match="drafts: drafts/missing.md not found"):
         load_config(raw)
@@ -393,7 +393,7 @@ def test_leaked_name_in_draft_never_reaches_an_output(home, tmp_path):
 def test_batch_plans_the_audit_only_with_drafts(home):
     _root, raw = home()
     import helpers
-    from helpers.reports import plan
+    from helpers.report.reports import plan
 
     assert "09-write-up-audit" not in [r.notebook for r in plan(helpers.load_study(raw), {})]
     (raw / "drafts").mkdir()
@@ -544,7 +544,7 @@ def test_a_verb_attribution_naming_nobody_is_dropped(home, tmp_path):
 
 
 def test_names_in_prose_count_for_the_two_names_check(tmp_path):
-    from helpers.audit_consistency import consistency, prose_mentions
+    from helpers.analysis.audit_consistency import consistency, prose_mentions
 
     names = Names(pd.DataFrame({"participant_id": ["P06", "P12"], "pseudonym": ["Lorraine", "Marcus"],
                                 "alias": ["Loraine", None]}))

@@ -205,7 +205,7 @@ def test_duplicate_coding_is_not_an_error_and_is_named_in_a_warning(overlaps_stu
 
 def test_duplicate_coding_is_kept_flagged_and_counted_once_per_turn(overlaps_study, project_home):
     import helpers
-    from helpers.cooccurrence import cooccurrence
+    from helpers.analysis.cooccurrence import cooccurrence
 
     study = helpers.load_study(str(overlaps_study))
     codings = study.codings

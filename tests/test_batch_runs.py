@@ -264,7 +264,7 @@ def test_a_kernel_of_the_batch_reads_the_snapshot_not_the_raw_folder(tmp_path, m
 
     from helpers import errors
     from helpers import study as study_mod
-    from helpers.config import load_config
+    from helpers.ingest.config import load_config
 
     root, raw = make_root(tmp_path)
     monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(root))
@@ -304,7 +304,7 @@ def test_terminal_has_no_transport_warning_and_ends_with_a_summary(tmp_path):
 
 
 def test_progress_bar_counts_notebooks_and_shows_an_estimate_only_after_three(capsys):
-    from helpers import batch
+    from helpers.report import batch
     from helpers.study import StudyPaths
 
     paths = StudyPaths("x", Path("/nowhere"), Path("/nowhere/p"), Path("/nowhere/r"))
@@ -336,7 +336,7 @@ def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(tmp
 
     import papermill
 
-    from helpers import reports
+    from helpers.report import reports
     from helpers.study import load_study
 
     root, raw = make_root(tmp_path, DEMO)
@@ -368,7 +368,7 @@ def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(tmp
 # -- only what changed (issue 18 item 3) ---------------------------------------------------------
 
 def test_notebook_fingerprint_covers_only_what_the_notebook_declares():
-    from helpers import reports
+    from helpers.report import reports
 
     digests = {name: "a" for name in reports.EVERYTHING + ("ingest",)}
     changed = {**digests, "ingest_tables": "b"}
@@ -387,10 +387,10 @@ def test_notebook_fingerprint_covers_only_what_the_notebook_declares():
 def test_declarations_match_what_the_notebooks_read():
     """The profile is declared not to read the import report (tables ingest
     writes); neither its notebook nor the helpers it calls may read one."""
-    from helpers import reports
+    from helpers.report import reports
 
     assert "ingest_tables" not in reports.NOTEBOOK_INPUTS[reports.PROFILE[0]]
-    for source in (REPO / "notebooks" / f"{reports.PROFILE[0]}.py", REPO / "src" / "helpers" / "profile.py"):
+    for source in (REPO / "notebooks" / f"{reports.PROFILE[0]}.py", REPO / "src" / "helpers" / "analysis" / "profile.py"):
         assert "report_table" not in source.read_text(encoding="utf-8")
         assert "paths.tables" not in source.read_text(encoding="utf-8")
 

@@ -8,10 +8,10 @@ import pytest
 from conftest import TRANSCRIPTS
 
 from helpers import textutil
-from helpers.cleaning import Redactor, clean_document, load_redactions, normalise, scan_identifiers
-from helpers.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS
 from helpers.errors import InputError
-from helpers.transcripts import RawDocument, SpeakerLabels, Turn, read_transcript
+from helpers.ingest.cleaning import Redactor, clean_document, load_redactions, normalise, scan_identifiers
+from helpers.ingest.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn, read_transcript
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)
 DEMO_TERMS = [("Mary Jones", "(PSW)"), ("Mary", "(PSW)"), ("Dev", "(PSW)"), ("Ashcombe", "(Town)"),

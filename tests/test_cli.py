@@ -23,7 +23,7 @@ GOOD = {"transcripts/A01.txt": "I: How did you meet?\nP: On the ward.\nShe was k
 # "crash*" first replace ingest.build with a function that raises.
 DRIVER = """
 import contextlib, io, json, sys
-import helpers.ingest as ingest
+import helpers.ingest.pipeline as ingest
 from helpers.__main__ import run
 
 real_build = ingest.build

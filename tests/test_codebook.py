@@ -1,11 +1,11 @@
-"""Codebook reading and checks (helpers.codebook)."""
+"""Codebook reading and checks (helpers.ingest.codebook)."""
 from __future__ import annotations
 
 import pytest
 
-from helpers.cleaning import Redactor
-from helpers.codebook import near_duplicates, read_codebook
 from helpers.errors import InputError, display_path
+from helpers.ingest.cleaning import Redactor
+from helpers.ingest.codebook import near_duplicates, read_codebook
 
 NO_REDACTION = Redactor([])
 

@@ -26,9 +26,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import config as config_mod
-from helpers import ingest, study
+from helpers import study
 from helpers.errors import InputError, display_path
+from helpers.ingest import config as config_mod
+from helpers.ingest import pipeline as ingest
 
 FIX = Path(__file__).parent / "fixtures" / "coding"
 BASE = {"transcripts/P01.txt": FIX / "transcripts" / "P01.txt",
@@ -400,7 +401,7 @@ def test_quote_bank_makes_pseudo_documents(tmp_path):
 # -- external readers (REFI-QDA / Taguette hook) ------------------------------------------------
 
 def test_unsupported_external_file_is_refused(tmp_path, monkeypatch):
-    from helpers import coding
+    from helpers.ingest import coding
 
     monkeypatch.setitem(coding.EXTERNAL_READERS, ".fakeqda", ("helpers.interop.no_such_module", "read"))
     root = make_study(tmp_path, {**BASE, "codings/project.fakeqda": "x"})
@@ -412,8 +413,8 @@ def test_unsupported_external_file_is_refused(tmp_path, monkeypatch):
 
 
 def test_external_records_are_aligned_with_offset_hints(tmp_path, monkeypatch):
-    from helpers import coding
-    from helpers.transcripts import RawDocument, Turn
+    from helpers.ingest import coding
+    from helpers.ingest.transcripts import RawDocument, Turn
 
     calls = []
 

@@ -239,8 +239,8 @@ def test_export_never_overwrites_a_file_that_is_not_a_project_without_force(tmp_
 
 def test_no_writer_writes_inside_a_study_folder(tmp_path):
     from helpers import atomic
-    from helpers.config import load_config
     from helpers.errors import InputError
+    from helpers.ingest.config import load_config
 
     root, raw = project(tmp_path, "export_overwrites_raw_file")
     load_config(raw)

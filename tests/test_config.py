@@ -6,9 +6,9 @@ import re
 import pytest
 from conftest import make_study
 
-from helpers.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS, KEYS, load_config
 from helpers.errors import InputError
 from helpers.hierarchy import DEFAULT_LEVELS
+from helpers.ingest.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS, KEYS, load_config
 
 FIX_YAML = "fix the YAML syntax (indentation, colons, quotes)"
 

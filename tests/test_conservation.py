@@ -1,4 +1,4 @@
-"""The conservation check (helpers.conservation, issue 13 point 1): the words each
+"""The conservation check (helpers.ingest.conservation, issue 13 point 1): the words each
 reader saw in the source are in the clean text or were removed by a stated rule.
 
 Runs over every fixture and demo transcript, and through ``check`` on a study
@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, FIXTURES, MINI, make_study, run_cli
 
-from helpers import config as config_mod
-from helpers import ingest, study, transcripts
-from helpers.cleaning import Redactor, clean_document
-from helpers.config import DEFAULT_SPEAKERS
-from helpers.conservation import check_document, missing_words, words
+from helpers import study
 from helpers.errors import InputError
-from helpers.transcripts import SpeakerLabels, read_transcript
+from helpers.ingest import config as config_mod
+from helpers.ingest import pipeline as ingest
+from helpers.ingest import transcripts
+from helpers.ingest.cleaning import Redactor, clean_document
+from helpers.ingest.config import DEFAULT_SPEAKERS
+from helpers.ingest.conservation import check_document, missing_words, words
+from helpers.ingest.transcripts import SpeakerLabels, read_transcript
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)
 

@@ -34,7 +34,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 
-from helpers.cooccurrence import benjamini_hochberg_matrix, cooccurrence, cooccurrence_table, counting_rule
+from helpers.analysis.cooccurrence import benjamini_hochberg_matrix, cooccurrence, cooccurrence_table, counting_rule
 from helpers.counting import passages
 from helpers.study import Study
 

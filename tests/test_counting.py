@@ -269,7 +269,7 @@ def test_report_refuses_a_misspelt_level_before_running(project_home):
 
 
 def test_command_line_none_means_none():
-    from helpers.reports import parse_params
+    from helpers.report.reports import parse_params
     assert parse_params(["level=None", "coder=null", "unit=segment", "window=2"]) == \
         {"level": None, "coder": None, "unit": "segment", "window": 2}
 

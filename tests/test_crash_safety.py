@@ -25,8 +25,9 @@ import psutil
 import pytest
 from batchutil import make_root, run_cli
 
-from helpers import atomic, reports
+from helpers import atomic
 from helpers.errors import InputError
+from helpers.report import reports
 from helpers.study import resolve
 
 STUDY = "mini"
@@ -191,7 +192,7 @@ def test_run_lock_is_outside_the_project_and_a_killed_holder_frees_it(tmp_path, 
     paths = resolve(str(raw))
     holder_code = textwrap.dedent(f"""
         import sys, time
-        from helpers import reports
+        from helpers.report import reports
         from helpers.study import resolve
         with reports.run_lock(resolve({str(raw)!r})):
             print("locked", flush=True)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import make_study
 
-from helpers import deliverables, reports
-from helpers.config import load_config
 from helpers.errors import InputError
+from helpers.ingest.config import load_config
+from helpers.report import deliverables, reports
 from helpers.study import Study
 
 TEXT = "I: So?\nP: Hope came back slowly.\nI: And?\nP: The group and the walks.\n"

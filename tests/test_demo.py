@@ -10,8 +10,8 @@ import docx
 import openpyxl
 import pytest
 
-from helpers.config import load_config
-from helpers.ingest import build
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.study import Study, resolve
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "raw" / "demo"

@@ -1,4 +1,4 @@
-"""Machine-assisted discovery (helpers.discovery) on fixtures whose answers
+"""Machine-assisted discovery (helpers.analysis.discovery) on fixtures whose answers
 follow by hand from how they are built (reasoning in the comments)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from helpers.discovery import (  # noqa: E402
+from helpers.analysis.discovery import (  # noqa: E402
     code_suggestions,
     jaccard_distances,
     participant_clusters,

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from helpers import evidence, present
+from helpers.report import evidence, present
 from helpers.study import Study
 
 TEXT = "I: How was it?\nP: The group gave me hope and a place.\nI: And then?\nP: Hope again, <b>really</b>.\n"

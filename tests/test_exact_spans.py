@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers.cleaning import Redactor, clean_document
-from helpers.config import DEFAULT_SPEAKERS, load_config
-from helpers.ingest import build
+from helpers.ingest.cleaning import Redactor, clean_document
+from helpers.ingest.config import DEFAULT_SPEAKERS, load_config
+from helpers.ingest.pipeline import build
+from helpers.ingest.transcripts import SpeakerLabels
 from helpers.interop.refi import read_qdpx
 from helpers.study import resolve
-from helpers.transcripts import SpeakerLabels
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)
 LINES = [

@@ -1,11 +1,11 @@
-"""Explore views (helpers.explore) on a small study whose answers are counted
+"""Explore views (helpers.analysis.explore) on a small study whose answers are counted
 by hand in the comments."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from helpers.explore import Explorer, explorer_widgets, highlight, kwic_in_segments
+from helpers.analysis.explore import Explorer, explorer_widgets, highlight, kwic_in_segments
 from helpers.study import Study
 
 # (doc_id, seg_no, participant_id, speaker_role, text)
@@ -192,9 +192,9 @@ def test_widgets_build_and_react_without_a_kernel(explorer):
 
 
 def test_explorer_kwic_finds_what_the_shared_kwic_finds(explorer):
-    frequency = pytest.importorskip("helpers.frequency")
+    frequency = pytest.importorskip("helpers.analysis.frequency")
     if not hasattr(frequency, "kwic"):
-        pytest.skip("helpers.frequency has no kwic yet")
+        pytest.skip("helpers.analysis.frequency has no kwic yet")
     # The quick candidate filter must not lose a hit: same rows as asking every turn.
     for term in ["ward", "WARD", "peer support", "family", "safe"]:
         ours = explorer.kwic(term)[["doc_id", "seg_no", "left", "match", "right"]].reset_index(drop=True)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.frequency import code_frequencies, keyness, kwic, word_frequencies
+from helpers.analysis.frequency import code_frequencies, keyness, kwic, word_frequencies
 from helpers.study import Study
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from batchutil import REPO, make_root, run_cli
 
-from helpers.overview import file_part, md_list, md_text
+from helpers.analysis.overview import file_part, md_list, md_text
 
 HOSTILE = REPO / "tests" / "fixtures" / "studies" / "hostile"
 STUDY = "hostile"

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from conftest import DEMO, make_study
 
-from helpers.config import load_config
 from helpers.errors import InputError
-from helpers.ingest import build
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.study import load_study, resolve
 
 A01 = "I: How did you meet Mary?\nP: Mary Jones came round [laughs].\nShe was kind.\n"

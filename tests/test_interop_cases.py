@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from helpers.__main__ import run
-from helpers.config import load_config
-from helpers.ingest import build
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.study import resolve
 
 REPO = Path(__file__).resolve().parents[1]

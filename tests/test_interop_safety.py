@@ -11,7 +11,7 @@ import pytest
 
 from helpers.errors import InputError
 from helpers.interop.refi import read_qdc, read_qdpx
-from helpers.interop.safezip import Limits, SafeZip, unsafe_member_reason
+from helpers.safezip import Limits, SafeZip, unsafe_member_reason
 
 MINIMAL = b'<Project xmlns="urn:QDA-XML:project:1.0" name="x"/>'
 

@@ -1,5 +1,5 @@
 """`make lab` saves notebooks without outputs (issue 19, item 2): the server config in
-etc/jupyter installs helpers.labsave.strip_outputs as the pre-save hook."""
+etc/jupyter installs helpers.report.labsave.strip_outputs as the pre-save hook."""
 from __future__ import annotations
 
 import json

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.cleaning import normalise
-from helpers.config import load_config
-from helpers.ingest import build
+from helpers.ingest.cleaning import normalise
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.study import resolve
 
 REPO = Path(__file__).resolve().parents[1]

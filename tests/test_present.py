@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import present  # noqa: E402
+from helpers.report import present  # noqa: E402
 
 
 def test_raw_values_become_readable_cells():

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from helpers.config import load_config
 from helpers.errors import InputError
-from helpers.ingest import build
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.interop.qdasheets import is_qda_export, program_of, read_qda_export
 from helpers.study import resolve
 

@@ -1,14 +1,14 @@
-"""Quote alignment (helpers.quotes.align_quote), on small hand-made documents."""
+"""Quote alignment (helpers.ingest.quotes.align_quote), on small hand-made documents."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from helpers.cleaning import Redactor, clean_document
-from helpers.config import DEFAULT_FILLERS
-from helpers.quotes import align_quote
-from helpers.transcripts import RawDocument, SpeakerLabels, Turn
+from helpers.ingest.cleaning import Redactor, clean_document
+from helpers.ingest.config import DEFAULT_FILLERS
+from helpers.ingest.quotes import align_quote
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn
 
 LABELS = SpeakerLabels({"interviewer": ["I"], "participant": ["P"]})
 NO_REDACTION = Redactor([])

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from conftest import make_study, run_cli
 
-from helpers import config as config_mod
-from helpers import ingest, study
+from helpers import study
 from helpers.errors import InputError
+from helpers.ingest import config as config_mod
+from helpers.ingest import pipeline as ingest
 
 P01 = "I: How did you hear about it?\nP: A nurse told me.\nI: And the first meeting?\nP: Frightening, then a relief.\n"
 P02 = "I: How did you hear about it?\nP: A leaflet.\n"
@@ -171,7 +172,7 @@ def test_a_row_wider_than_its_header_is_an_error_naming_its_line(tmp_path):
     """Two codes joined by ';' in a ';'-separated sheet: pandas took the first column as the
     index and the import died with an internal error ('P1' is not an int)."""
     from helpers.errors import InputError
-    from helpers.sheets import read_csv_table
+    from helpers.ingest.sheets import read_csv_table
 
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("participant;quote;code\nP01;a quote here;one\nP02;another quote;Light exposure; Sleep\n",

@@ -10,11 +10,11 @@ import docx
 import pytest
 from docx.oxml import parse_xml
 
-from helpers.cleaning import Redactor, clean_document
-from helpers.config import DEFAULT_SPEAKERS
-from helpers.conservation import check_document
 from helpers.errors import InputError
-from helpers.transcripts import SpeakerLabels, read_transcript
+from helpers.ingest.cleaning import Redactor, clean_document
+from helpers.ingest.config import DEFAULT_SPEAKERS
+from helpers.ingest.conservation import check_document
+from helpers.ingest.transcripts import SpeakerLabels, read_transcript
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)
 NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -273,8 +273,9 @@ def test_a_cyrillic_code_page_is_detected(tmp_path):
 
 
 def test_docx_headers_footers_and_comments_are_not_turns_but_are_scanned(tmp_path):
-    from helpers import config as config_mod
-    from helpers import ingest, study
+    from helpers import study
+    from helpers.ingest import config as config_mod
+    from helpers.ingest import pipeline as ingest
 
     document = docx.Document()
     document.add_paragraph("I: How are you?")

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_confidentiality_cases import leaks
 
-from helpers.cleaning import Redactor
+from helpers.ingest.cleaning import Redactor
 from helpers.leakscan import scan_folders
 
 SYLLABLES = ["ma", "ry", "zo", "ë", "si", "ân", "lu", "ka", "sz", "ch", "lo", "é", "ne", "ill", "bri", "en", "da",

@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.cleaning import Redactor, clean_document
-from helpers.config import DEFAULT_SPEAKERS
 from helpers.errors import InputError
+from helpers.ingest.cleaning import Redactor, clean_document
+from helpers.ingest.config import DEFAULT_SPEAKERS
+from helpers.ingest.transcripts import SpeakerLabels
 from helpers.interop.refi import export_qdpx, read_qdc, read_qdpx
 from helpers.study import Study
-from helpers.transcripts import SpeakerLabels
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = REPO / "tests" / "fixtures" / "interop"
@@ -400,8 +400,8 @@ def test_export_is_reproducible_and_skips_unplaced_codings(tmp_path):
 
 def test_export_never_carries_the_redaction_key(tmp_path):
     # Texts go through the same redaction as ingest; the export sees only the study.
-    from helpers.cleaning import load_redactions
-    from helpers.transcripts import read_transcript
+    from helpers.ingest.cleaning import load_redactions
+    from helpers.ingest.transcripts import read_transcript
 
     (tmp_path / "P01.txt").write_text("I: Who helped?\nP: Zara did, and Zara's dog. Call 07700 900123.\n",
                                       encoding="utf-8")

@@ -4,7 +4,7 @@ FG01) and on a small focus-group study with two codes of one name at two levels 
 duplicate coding.
 
 The re-import is a new study whose only input is the exported .qdpx (plus the same study.yml
-levels and speakers: the study decides those), built with ``helpers.ingest.build`` as
+levels and speakers: the study decides those), built with ``helpers.ingest.pipeline.build`` as
 ``python -m helpers check`` does.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.config import load_config
-from helpers.ingest import build
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.interop.refi import export_qdpx
 from helpers.study import Study, resolve
 

@@ -8,9 +8,9 @@ import pytest
 from batchutil import make_root, run_cli
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers import reports
-from helpers.cleaning import Redactor
 from helpers.errors import InputError
+from helpers.ingest.cleaning import Redactor
+from helpers.report import reports
 from helpers.study import resolve
 
 

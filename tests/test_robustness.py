@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from conftest import REPO, make_study, run_cli
 
-from helpers.codebook import depth_warnings, find_cycles
-from helpers.config import MAX_YML_BYTES, load_config
 from helpers.errors import InputError
 from helpers.hierarchy import Hierarchy, rollup
+from helpers.ingest.codebook import depth_warnings, find_cycles
+from helpers.ingest.config import MAX_YML_BYTES, load_config
 
 CASES = REPO.parent / "shared" / "cases" / "robustness"
 
@@ -358,13 +358,13 @@ ADVERSARIAL = {  # shapes that make a backtracking pattern quadratic
 
 @pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
 def test_identifier_scan_and_redaction_are_linear_on_one_long_turn(shape):
-    from helpers.cleaning import (
+    from helpers.ingest.cleaning import (
         IDENTIFIER_PATTERNS,
         Redactor,
         clean_document,
         scan_identifiers,
     )
-    from helpers.transcripts import RawDocument, SpeakerLabels, Turn
+    from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn
 
     text = ADVERSARIAL[shape]
     started = time.monotonic()
@@ -380,7 +380,7 @@ def test_identifier_scan_and_redaction_are_linear_on_one_long_turn(shape):
 
 
 def test_email_pattern_finds_the_same_addresses():
-    from helpers.cleaning import IDENTIFIER_PATTERNS
+    from helpers.ingest.cleaning import IDENTIFIER_PATTERNS
 
     email = dict(IDENTIFIER_PATTERNS)["email"]
     text = "write to robin.k+x@mail.example.org or sol@a-b.co.uk, not @handle or a@b"
@@ -390,9 +390,9 @@ def test_email_pattern_finds_the_same_addresses():
 def test_transcript_over_the_size_limit_is_a_one_line_error(tmp_path, project_home, monkeypatch):
     root = make_study(tmp_path, {"transcripts/P01.txt": "I: Hi\nP: " + "word " * 30 + "\n",
                                  "transcripts/P02.txt": "I: Hi\nP: Hello.\n"})
-    monkeypatch.setattr("helpers.ingest.MAX_TRANSCRIPT_BYTES", 100)
-    from helpers.config import load_config
-    from helpers.ingest import build
+    monkeypatch.setattr("helpers.ingest.pipeline.MAX_TRANSCRIPT_BYTES", 100)
+    from helpers.ingest.config import load_config
+    from helpers.ingest.pipeline import build
     from helpers.study import resolve
 
     with pytest.raises(InputError) as info:
@@ -447,7 +447,7 @@ def test_theme_heatmap_beyond_the_limit_is_drawn_unclustered_and_says_so():
 
 
 def test_codebook_tree_of_a_deep_chain_is_linear_and_bounded():
-    from helpers.overview import MAX_TREE_INDENT, codebook_tree
+    from helpers.analysis.overview import MAX_TREE_INDENT, codebook_tree
     from helpers.study import Study
 
     n = 5_000  # recursion stopped at Python's limit (1,000) and every subtree was recounted

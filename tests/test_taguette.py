@@ -198,7 +198,7 @@ def test_own_highlight_tables(name):
 
 
 def test_redact_applies_to_document_ids():
-    from helpers.cleaning import Redactor
+    from helpers.ingest.cleaning import Redactor
 
     ext = read_taguette(FIX / "taguette_small.sqlite3", redact=Redactor([("P21", "(ID)")]))
     assert sorted(set(ext.records["doc_id"])) == ["(ID) interview", "P22 notes"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import load_config
-from helpers.cooccurrence import cooccurrence
-from helpers.ingest import build
+from helpers.analysis.cooccurrence import cooccurrence
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
 from helpers.study import Study, resolve
 
 PEERS = Path(__file__).resolve().parents[1].parent / "shared" / "peers"
@@ -42,7 +42,7 @@ def test_taguette_overlaps_give_the_readme_counts(tmp_path):
 
 @pytest.mark.skipif(not PROJECT.is_file(), reason=f"../shared/peers not present: Taguette's export expected at {PROJECT}")
 def test_taguette_highlights_keep_their_exact_text(tmp_path):
-    # Each highlight's byte offsets are carried through cleaning (helpers.spanmap), not re-found
+    # Each highlight's byte offsets are carried through cleaning (helpers.ingest.spanmap), not re-found
     # by words: the coded text is the highlighted text of Taguette's stored document with runs
     # of white space as one space (cleaning's rule), punctuation at its edges included.
     from helpers.interop.taguette import read_taguette

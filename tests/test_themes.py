@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from helpers import themes  # noqa: E402
+from helpers.analysis import themes  # noqa: E402
 from helpers.plots import themes as theme_plots  # noqa: E402
 from helpers.study import Study  # noqa: E402
 
@@ -422,7 +422,7 @@ def test_turn_counts_cache_gives_the_same_framework_and_misses_on_changed_text(t
     import shutil
 
     import helpers
-    from helpers import themes
+    from helpers.analysis import themes
 
     root = tmp_path / "project"
     (root / "data" / "raw").mkdir(parents=True)

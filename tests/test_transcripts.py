@@ -10,9 +10,9 @@ import docx
 import pytest
 from conftest import TRANSCRIPTS
 
-from helpers.config import DEFAULT_SPEAKERS
 from helpers.errors import InputError
-from helpers.transcripts import SpeakerLabels, read_transcript, transcript_files
+from helpers.ingest.config import DEFAULT_SPEAKERS
+from helpers.ingest.transcripts import SpeakerLabels, read_transcript, transcript_files
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)
 

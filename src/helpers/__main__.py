@@ -54,14 +54,15 @@ def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
-            from .config import load_config
-            from .ingest import build
+            from helpers.ingest.config import load_config
+            from helpers.ingest.pipeline import build
+
             from .study import resolve
 
             paths = resolve(args.study)
             config = load_config(paths.raw)
             built = build(paths, config)
-            from .drafts import read_drafts_or_raise
+            from helpers.analysis.drafts import read_drafts_or_raise
 
             read_drafts_or_raise(config.drafts)
             _print_warnings(built.warnings)
@@ -73,9 +74,10 @@ def run(argv: list[str] | None = None) -> int:
             for line in coder_lines(built.codings, built.config):
                 print(line)
         elif args.command == "ingest":
-            from .config import load_config
-            from .ingest import run_ingest
-            from .reports import run_lock
+            from helpers.ingest.config import load_config
+            from helpers.ingest.pipeline import run_ingest
+            from helpers.report.reports import run_lock
+
             from .study import resolve
 
             paths = resolve(args.study)
@@ -84,8 +86,8 @@ def run(argv: list[str] | None = None) -> int:
             _print_warnings(built.warnings)
             print(f"ingested {paths.name} -> {paths.processed}")
         elif args.command == "report":
-            from .batch import run as run_batch
-            from .reports import parse_params
+            from helpers.report.batch import run as run_batch
+            from helpers.report.reports import parse_params
 
             summary = run_batch(args.study, jobs=max(1, args.jobs), force=args.force, only=args.only,
                                 params=parse_params(args.param), zip_bundle=args.zip)
@@ -110,7 +112,7 @@ def run(argv: list[str] | None = None) -> int:
             print(f"exported {study.name} -> {args.file}: {counts['sources']} documents, {counts['cases']} "
                   f"participants, {counts['codes']} codes, {counts['codings']} codings")
         elif args.command == "audit-draft":
-            from .audit import run_audit_command
+            from helpers.report.audit_page import run_audit_command
 
             run_audit_command(args.study, args.drafts)
         return 0
@@ -119,7 +121,7 @@ def run(argv: list[str] | None = None) -> int:
             print(problem.line(), file=sys.stderr)
         return 2
     except Exception as exc:
-        from .reports import NotebookFailed
+        from helpers.report.reports import NotebookFailed
 
         if not isinstance(exc, NotebookFailed):
             return _internal_error(exc, args)

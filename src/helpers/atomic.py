@@ -312,7 +312,7 @@ def fault_point(point: str, detail: str = "") -> None:
     ``replace`` a temporary file complete, not yet renamed into place;
     ``staged`` an ``atomic_folder`` complete, not swapped in; ``swap`` the old
     folder set aside, the new one not yet in place; ``notebook`` a batch
-    notebook part-executed (helpers.reports)."""
+    notebook part-executed (helpers.report.reports)."""
     wanted = os.environ.get(FAULT_VARIABLE)
     if wanted and wanted in (point, f"{point}:{detail}"):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -82,7 +82,7 @@ def scan_folders(folders, redactor) -> LeakScan:
     ----------
     folders : iterable of Path
         Output folders (absent ones are skipped).
-    redactor : helpers.cleaning.Redactor
+    redactor : helpers.ingest.cleaning.Redactor
         The study's redactor; nothing is counted in it.
 
     Returns

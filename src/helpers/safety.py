@@ -58,7 +58,7 @@ def check_inputs_inside(config) -> None:
 
     Parameters
     ----------
-    config : helpers.config.StudyConfig
+    config : helpers.ingest.config.StudyConfig
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""A study: where its folders are, and its processed tables (DESIGN §2, §3, §6)."""
+"""A study: where its folders are (``helpers.paths``), and its processed tables (DESIGN §2, §3, §6)."""
 from __future__ import annotations
 
 import json
@@ -12,35 +12,7 @@ from . import tables
 from .errors import InputError
 from .hierarchy import DEFAULT_LEVELS, Hierarchy
 from .ids import file_stem
-
-
-def project_root() -> Path:
-    """The project folder: $TRANSCRIPT_THEMES_HOME, else the nearest folder up
-    from the working directory that has data/raw/, else this checkout."""
-    env = os.environ.get("TRANSCRIPT_THEMES_HOME")
-    if env:
-        return Path(env).resolve()
-    here = Path.cwd().resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "data" / "raw").is_dir() and (folder / "notebooks").is_dir():
-            return folder
-    return Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class StudyPaths:
-    name: str
-    raw: Path
-    processed: Path
-    reports: Path
-
-    @property
-    def tables(self) -> Path:
-        return self.processed / "tables"
-
-    @property
-    def texts(self) -> Path:
-        return self.processed / "texts"
+from .paths import StudyPaths, project_root  # noqa: F401  (re-exported: where they were before)
 
 
 def resolve(study: str | os.PathLike) -> StudyPaths:
@@ -75,8 +47,8 @@ def display_name(raw: Path) -> str:
     """
     import unicodedata
 
-    from .cleaning import load_redactions
-    from .config import load_config
+    from helpers.ingest.cleaning import load_redactions
+    from helpers.ingest.config import load_config
 
     name = unicodedata.normalize("NFC", raw.name)
     try:
@@ -206,7 +178,7 @@ def read_processed(paths: StudyPaths, config=None) -> Study:
                  **frames)
 
 
-# Set by the report batch (helpers.batch) for the kernels it starts: the path
+# Set by the report batch (helpers.report.batch) for the kernels it starts: the path
 # of the run's snapshot record (issue 19 item 9).
 SNAPSHOT_VARIABLE = "TRANSCRIPT_THEMES_SNAPSHOT"
 
@@ -262,8 +234,8 @@ def load_study(study, *, ingest: bool = True) -> Study:
     """The study's processed tables, ingesting first when they are missing or
     older than the inputs (the manifest's fingerprint differs). In a kernel
     of the report batch, the run's snapshot (``from_snapshot``)."""
-    from .config import load_config
-    from .ingest import fingerprint_inputs, run_ingest
+    from helpers.ingest.config import load_config
+    from helpers.ingest.pipeline import fingerprint_inputs, run_ingest
 
     if isinstance(study, Study):
         return study

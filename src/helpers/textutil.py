@@ -12,6 +12,9 @@ import re
 from functools import lru_cache, partial
 from importlib import resources
 
+# The fillers of docs/design.md §2 (study.yml ``fillers:`` overrides them); defined here,
+# with the other word rules, and read by helpers.ingest.config.
+DEFAULT_FILLERS = ["um", "umm", "uh", "uhm", "er", "erm", "ah", "hmm", "mm", "mhm", "mm-hm", "uh-huh"]
 ANNOTATION_RE = re.compile(r"\[[^\[\]\n]{0,80}\]|\((?=[a-z])[a-z][a-z ,.'-]{0,40}\)")
 PLACEHOLDER_RE = re.compile(r"\((?=[A-Z])[A-Za-z][A-Za-z .'-]{0,40}\)")
 # Words: letters and digits, with inner apostrophes or hyphens ("don't", "mm-hm");
@@ -79,8 +82,6 @@ def default_stopwords() -> frozenset[str]:
 def study_fillers(study) -> frozenset[str]:
     """The study's fillers (study.yml ``fillers:``; an empty list means none),
     else the defaults; lower-cased. One rule for every word analysis."""
-    from .config import DEFAULT_FILLERS
-
     words = getattr(getattr(study, "config", None), "fillers", None)
     return frozenset(str(w).lower() for w in (DEFAULT_FILLERS if words is None else words))
 

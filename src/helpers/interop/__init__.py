@@ -7,10 +7,10 @@
 - ``safezip``: reading untrusted archives and XML;
 - ``positions``: other programs' text positions -> code point offsets.
 
-Importers return ``ExternalCodings`` (defined by ``helpers.coding``). A record with
+Importers return ``ExternalCodings`` (defined here, imported by ``helpers.ingest.coding``). A record with
 ``start``/``end`` (code points of its document's source text, kept as
 ``RawDocument.source_text`` with each turn's ``source_span``) is carried through cleaning
-exactly (``helpers.spanmap``); any other record's quote is found in the study's clean text.
+exactly (``helpers.ingest.spanmap``); any other record's quote is found in the study's clean text.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..transcripts import RawDocument, SpeakerLabels, Turn
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn
 
 RECORD_COLUMNS = ["doc_id", "quote", "hint_offset", "code", "level", "coder", "memo", "source", "source_row"]
 CODEBOOK_COLUMNS = ["code", "parent", "level", "description", "colour"]
@@ -32,23 +32,27 @@ DOCUMENT_SUFFIXES = {".txt", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".md", ".h
 
 
 @dataclass
-class _ExternalCodingsFallback:
-    """Same fields as ``helpers.coding.ExternalCodings``, used until it exists."""
+class ExternalCodings:
+    """What an interop reader (REFI-QDA, Taguette, MAXQDA/ATLAS.ti sheets) hands to the
+    importer (``helpers.ingest.coding``).
 
-    documents: list[RawDocument]
-    records: pd.DataFrame
-    codebook: pd.DataFrame
+    ``documents``: sources that stand in for transcripts (used when no transcript
+    has the same doc_id). ``records``: one row per coded selection, columns
+    ``RECORD_COLUMNS`` (doc_id, quote, hint_offset (offset of the selection in the
+    source text, or None), code, level, coder, memo, source, source_row). ``codebook``:
+    code, parent, level, description, colour. ``participants``: participant_id and
+    attributes, or None. ``notes``: lines for the researcher (become warnings).
+    """
+    documents: list[RawDocument] = field(default_factory=list)
+    records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
+    codebook: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CODEBOOK_COLUMNS))
     participants: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
 
-def external_codings(**fields):
-    """An ``ExternalCodings`` from helpers.coding (imported when called, so that
-    helpers.coding may import this package at its top without a cycle)."""
-    try:
-        from ..coding import ExternalCodings
-    except ImportError:
-        ExternalCodings = _ExternalCodingsFallback
+def external_codings(**fields) -> ExternalCodings:
+    """An ``ExternalCodings`` (defined here, read by helpers.ingest.coding: the readers
+    and the importer share it without importing each other)."""
     return ExternalCodings(**fields)
 
 
@@ -61,7 +65,7 @@ def document_id(name: str) -> str:
 
 def study_labels(config=None) -> SpeakerLabels:
     """The speaker labels of a StudyConfig, else the defaults of DESIGN §2."""
-    from ..config import DEFAULT_SPEAKERS
+    from helpers.ingest.config import DEFAULT_SPEAKERS
 
     return SpeakerLabels(getattr(config, "speakers", None) or DEFAULT_SPEAKERS)
 

@@ -2,7 +2,7 @@
 
 Both programs export a table with one row per coded segment (MAXQDA) or per quotation
 (ATLAS.ti), and neither carries character positions: each row's text is found in the
-study's transcript like any quote (``helpers.quotes``), with the row's paragraph number as the
+study's transcript like any quote (``helpers.ingest.quotes``), with the row's paragraph number as the
 hint for a text found twice.
 
 MAXQDA ("Retrieved Segments" / "Coded segments" → Export, English or German interface):
@@ -152,7 +152,7 @@ def read_qda_export(path: Path | str, redact=None, *, config=None, root: Path | 
     InputError
         A row without a document or a code is named with its spreadsheet row.
     """
-    from ..sheets import read_table
+    from helpers.ingest.sheets import read_table
 
     path = Path(path)
     redact = redact or (lambda s: s)

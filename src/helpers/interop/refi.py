@@ -58,9 +58,11 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels
+from helpers.safezip import DEFAULT_LIMITS, Limits, SafeZip, parse_xml, read_capped_file, unsafe_member_reason
+
 from .. import atomic
 from ..errors import InputError, ProblemList
-from ..transcripts import RawDocument, SpeakerLabels
 from . import (
     CODEBOOK_COLUMNS,
     RECORD_COLUMNS,
@@ -73,7 +75,6 @@ from . import (
     with_participants,
 )
 from . import positions as pos
-from .safezip import DEFAULT_LIMITS, Limits, SafeZip, parse_xml, read_capped_file, unsafe_member_reason
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 SOURCES_FOLDER = "Sources"          # REFI-QDA §8 spells it so; readers here also accept "sources"

@@ -33,8 +33,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.ingest.transcripts import RawDocument, SpeakerLabels
+from helpers.safezip import DEFAULT_LIMITS, MiB
+
 from ..errors import InputError, ProblemList
-from ..transcripts import RawDocument, SpeakerLabels
 from . import (
     CODEBOOK_COLUMNS,
     RECORD_COLUMNS,
@@ -45,7 +47,6 @@ from . import (
     study_labels,
 )
 from . import positions as pos
-from .safezip import DEFAULT_LIMITS, MiB
 
 SQLITE_SUFFIXES = {".sqlite3", ".sqlite", ".db"}
 TABLE_SUFFIXES = {".csv", ".xlsx"}
@@ -126,7 +127,7 @@ def _header_cells(path: Path) -> list[list[str]]:
         return [[c.strip().lower() for c in first]]
     from openpyxl import load_workbook
 
-    from .safezip import office_zip_problem
+    from helpers.safezip import office_zip_problem
 
     if office_zip_problem(path):   # not opened here: the sheet reader refuses it with the reason
         return []
@@ -170,7 +171,7 @@ def read_taguette_codebook(path: Path | str) -> pd.DataFrame:
     InputError
         When no sheet has the tag and description columns, or a row has no tag.
     """
-    from ..sheets import read_table
+    from helpers.ingest.sheets import read_table
 
     path = Path(path)
     rows = []
@@ -360,7 +361,7 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
 # -- highlight tables ------------------------------------------------------------------
 
 def _read_highlight_table(path: Path, redact, source_name: str):
-    from ..sheets import read_table
+    from helpers.ingest.sheets import read_table
 
     sheets = read_table(path)
     chosen = None

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..agreement import RELIABLE, TENTATIVE
+from helpers.analysis.agreement import RELIABLE, TENTATIVE
+
 from . import PALETTE, SEQUENTIAL, figure_height
 
 

@@ -1,4 +1,4 @@
-"""Figures for code co-occurrence (helpers.cooccurrence)."""
+"""Figures for code co-occurrence (helpers.analysis.cooccurrence)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -1,4 +1,4 @@
-"""Figures for machine-assisted discovery (helpers.discovery): the participant
+"""Figures for machine-assisted discovery (helpers.analysis.discovery): the participant
 map with its dendrogram, topic–code alignment, cross-validated code scores
 and the topic-number curve."""
 from __future__ import annotations

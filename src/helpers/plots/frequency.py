@@ -1,4 +1,4 @@
-"""Figures for code and word frequencies (helpers.frequency)."""
+"""Figures for code and word frequencies (helpers.analysis.frequency)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -22,7 +22,7 @@ VALUE_LABELS = {
 def _frequency_table(frequencies, level):
     if isinstance(frequencies, pd.DataFrame):
         return frequencies
-    from ..frequency import code_frequencies
+    from helpers.analysis.frequency import code_frequencies
     return code_frequencies(frequencies, level=level)
 
 

@@ -12,7 +12,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .. import themes
+from helpers.analysis import themes
+
 from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, figure_height
 
 ROLE_STYLE = {  # colour and marker shape, so roles differ without colour too

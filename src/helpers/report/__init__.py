@@ -1,0 +1,14 @@
+"""The report layer: notebooks run, pages and files written (docs/architecture.md).
+
+- ``reports``: notebook registry and declared inputs, parameters, run lock, the index;
+- ``batch``, ``execution``: the report run (one snapshot, kernels, Ctrl-C, withdrawal);
+- ``pages``: the page template and notebook rendering; ``present``: tables for people;
+- ``evidence``: the passages behind each number; ``deliverables``: summary.docx, tables.xlsx …;
+- ``audit_page``: the write-up audit as HTML and the ``audit-draft`` command;
+- ``labsave``: JupyterLab pre-save hook (notebooks saved without outputs).
+
+The leak scan every written file passes is ``helpers.leakscan`` (shared: ingest uses it too).
+"""
+
+__all__ = ["audit_page", "batch", "deliverables", "evidence", "execution", "labsave", "pages", "present",
+           "reports"]

@@ -1,0 +1,494 @@
+"""The report batch: one snapshot, notebooks in parallel, a bundle swapped in whole.
+
+    python -m helpers report STUDY [--jobs N] [--force] [--only PREFIX…]
+
+1. Under the study's run lock, **ingest once** (when the inputs changed) and
+   take that as the run's snapshot: the kernels read the processed tables and
+   the study's configuration as they were then (``study.load_study`` in a
+   kernel started by the batch never reads data/raw/ nor ingests; issue 19
+   item 9). An input edited while the run is going is ignored until the next
+   run, and the summary says so.
+2. Build the new bundle in a staging folder beside ``reports/<study>/``: the
+   pages of notebooks whose inputs did not change are carried over from the
+   previous bundle (hard links), the rest are executed — the study-wide
+   notebooks each in a fresh kernel, the per-participant profile in one kernel
+   per job, reused from participant to participant (issue 18 items 1–2), all
+   at most ``--jobs`` at a time. With ``--only``, a page outside the selection
+   is carried over only when it was built from this study as it is now (its
+   study key: identity, data, notebook, package version); otherwise it is
+   left out, with its executed notebook, figures and (for 02–04) evidence
+   pages, and the summary says so: never kept as "unchanged" when the study
+   changed (a withdrawn participant's quotes, another study's pages).
+3. Write the index, scan every output for the redaction terms, then swap the
+   staging folder in (``atomic.atomic_folder``). So the bundle holds only what
+   this run produced: the page of a participant no longer in the study is gone
+   (issue 19 item 4), and a run stopped by Ctrl-C or an error leaves the
+   previous complete bundle in place.
+4. Print a short summary: pages written, warnings that matter, pages removed,
+   the path of index.html (issue 16 item 8).
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import pickle
+import shutil
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers import atomic
+from helpers.errors import InputError
+from helpers.study import SNAPSHOT_VARIABLE, StudyPaths
+
+# jsonschema (imported by nbformat) compiles 38 Lark grammars at import when
+# the optional rfc3987_syntax is installed, only to check "iri" formats that
+# notebook validation never uses: 1.5–7 s of every report run, most of a run
+# where nothing changed. Make that optional import fail, in this process only.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+# The study-wide notebooks, longest first at scale: a long one started last
+# would leave the other cores idle at the end.
+ORDER = ["04-themes-across-participants", "08-discovery", "02-code-frequencies", "01-clean-transcripts",
+         "06-intercoder-agreement", "03-code-cooccurrence"]
+
+
+@dataclass
+class Summary:
+    """What a run did, for the terminal summary and for tests."""
+
+    study: str
+    index: Path
+    executed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)      # page stems no longer in the study
+    outdated: list[str] = field(default_factory=list)     # not selected (--only), built from other inputs: removed
+    notes: list[str] = field(default_factory=list)        # warnings that matter
+    seconds: float = 0.0
+    kernels: int = 0
+
+    def lines(self) -> list[str]:
+        pages = len(self.executed) + len(self.unchanged)
+        out = [f"report {self.study}: {pages} pages ({len(self.executed)} run, {len(self.unchanged)} unchanged) "
+               f"in {self.seconds:.0f} s"]
+        if self.removed:
+            out.append(f"  removed {len(self.removed)} page(s) no longer in the study: {', '.join(self.removed)}")
+        if self.outdated:
+            out.append(f"  removed {len(self.outdated)} page{'s' if len(self.outdated) != 1 else ''} built from an "
+                       f"earlier version of the study: {', '.join(self.outdated)}; run without --only to rebuild them")
+        out += [f"  {note}" for note in self.notes]
+        out.append(f"  open: {self.index}")
+        return out
+
+
+# -- the snapshot the kernels read -----------------------------------------------------------
+
+def write_snapshot(paths: StudyPaths, bundle: Path, config, manifest_file: Path, folder: Path) -> Path:
+    """The run's snapshot, for ``study.load_study`` in the batch's kernels:
+    the processed folder, the digest of its manifest (a re-ingest during the
+    run is detected), the study configuration as read at the start, and the
+    staging folder that stands for reports/<study>/ during the run. In the
+    run lock's private folder (0700), removed at the end of the run."""
+    import hashlib
+
+    target = folder / f"snapshot-{os.getpid()}-{threading.get_ident()}.pickle"
+    record = {"processed": str(paths.processed.resolve()), "reports": str(bundle),
+              "manifest_sha256": hashlib.sha256(manifest_file.read_bytes()).hexdigest(), "config": config}
+    atomic.write_bytes(target, pickle.dumps(record))
+    return target
+
+
+# -- carrying unchanged pages over -------------------------------------------------------------
+
+# The notebooks that write evidence pages (evidence/*.html, linked from their
+# tables): carried over only with evidence pages built from the same study.
+EVIDENCE_WRITERS = ("02-code-frequencies", "03-code-cooccurrence", "04-themes-across-participants")
+EVIDENCE_KEY = "executed/.evidence.key"
+
+
+def outputs_of(stem: str) -> list[str]:
+    """A notebook run's files in the bundle (relative paths)."""
+    return [f"{stem}.html", f"executed/{stem}.ipynb", f"executed/.{stem}.key"]
+
+
+def study_file(stem: str) -> str:
+    """The file recording a run's study key (``reports.study_key``) in the bundle."""
+    return f"executed/.{stem}.study.key"
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)  # outputs are only ever replaced, never edited: a link is safe
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _recorded(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def carry_over(previous: Path, bundle: Path, stem: str, key: str, study_key: str, selected: bool = True) -> bool:
+    """Link a run's outputs (page, executed notebook, key, figures) from the
+    previous bundle into the new one when they were built from the inputs of
+    this run; else nothing is linked and False is returned.
+
+    Parameters
+    ----------
+    previous, bundle : Path
+        reports/<study>/ as the last run left it, and the staging folder.
+    stem : str
+        The run's output name.
+    key : str
+        The run's key in this run (``reports.run_key``: study, notebook, parameters, version).
+    study_key : str
+        The run's study key in this run (``reports.study_key``: the same without
+        the parameters given on the command line or in study.yml).
+    selected : bool
+        The run is selected (``--only``): it is carried over only when its
+        ``key`` is the recorded one. A run outside the selection is carried
+        over when its ``study_key`` is the recorded one: built from this very
+        study (its identity and data), notebook and package version, whatever
+        parameters it was run with then. Otherwise its page is left out of the
+        new bundle, never kept as "unchanged" (a withdrawn participant's quotes,
+        another study's pages).
+
+    Returns
+    -------
+    bool
+        Whether the run's outputs were carried over.
+    """
+    files = [previous / name for name in outputs_of(stem)]
+    if not all(f.is_file() for f in files):
+        return False
+    if _recorded(files[2]) != key and (selected or _recorded(previous / study_file(stem)) != study_key):
+        return False
+    for name, source in zip(outputs_of(stem), files):
+        _link(source, bundle / name)
+    atomic.write_text(bundle / study_file(stem), study_key)  # true of it either way
+    for source in sorted((previous / "figures").glob(f"{stem}-figure-*")):  # its figures (PNG, SVG)
+        _link(source, bundle / source.relative_to(previous))
+    return True
+
+
+def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
+    """Link the previous bundle's evidence pages into the new one when they
+    were built from this study as it is now (the bundle's recorded
+    ``reports.evidence_key``); the notebooks that run rewrite theirs."""
+    if _recorded(previous / EVIDENCE_KEY) != evidence_key:
+        return False
+    for source in sorted((previous / "evidence").glob("*.html")):
+        _link(source, bundle / source.relative_to(previous))
+    return True
+
+
+def stale_pages(previous: Path, bundle: Path) -> list[str]:
+    """Pages of the previous bundle that the new one does not have (a withdrawn
+    participant, a document gone, an agreement page with one coder left)."""
+    if not previous.is_dir():
+        return []
+    return sorted(p.stem for p in previous.glob("*.html") if p.name != "index.html"
+                  and not (bundle / p.name).exists())
+
+
+# -- running the notebooks ---------------------------------------------------------------------
+
+class Runner:
+    """Executes a batch's notebook runs into ``bundle``, at most ``jobs`` at a time."""
+
+    def __init__(self, paths: StudyPaths, bundle: Path, keys: dict[str, str], study_keys: dict[str, str], jobs: int,
+                 progress: bool | None):
+        from helpers.report.execution import Cancel
+
+        self.paths, self.bundle, self.keys, self.jobs = paths, bundle, keys, max(1, jobs)
+        self.study_keys = study_keys
+        self.cancel = Cancel()
+        self.progress = progress
+        self.kernels = 0
+        self._lock = threading.Lock()
+        self.bar = None
+        self.done = 0
+
+    # one run, in a kernel given
+    def execute(self, kernel, run) -> None:
+        import nbformat
+
+        from helpers.report.reports import (
+            NotebookFailed,
+            declared_parameters,
+            failed_position,
+            notebooks_dir,
+            parameterized,
+            render_html,
+        )
+
+        executed = self.bundle / "executed" / f"{run.stem}.ipynb"
+        notebook = notebooks_dir() / f"{run.notebook}.ipynb"
+        nb = parameterized(notebook, run.params)
+        with atomic.atomic_path(executed) as tmp:
+            def saved(index: int) -> None:
+                # The partial notebook, under its temporary name, for a reader
+                # after a crash; and the test-only fault point as the fourth cell starts.
+                nbformat.write(nb, str(tmp))
+                if index + 1 >= 3:
+                    atomic.fault_point("notebook")
+
+            try:
+                timing = kernel.run(nb, on_cell=saved)
+            except Exception as exc:
+                from helpers.report.execution import CellFailed
+
+                if not isinstance(exc, CellFailed):
+                    raise
+                failed = self.paths.reports / "executed" / f"{run.stem}.failed.ipynb"
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                atomic.write_text(failed, nbformat.writes(nb))
+                raise NotebookFailed(run.notebook, run.stem, failed_position(nb), exc.ename, exc.evalue) from None
+            nb.metadata["papermill"].update(
+                start_time=_iso(timing.start), end_time=_iso(timing.end), duration=round(timing.seconds, 3),
+                exception=None)
+            nbformat.write(nb, str(tmp))
+            render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook))
+        atomic.write_text(self.bundle / "executed" / f".{run.stem}.key", self.keys[run.stem])
+        atomic.write_text(self.bundle / study_file(run.stem), self.study_keys[run.stem])
+        self._tick()
+
+    def _tick(self) -> None:
+        with self._lock:
+            self.done += 1
+            if self.bar is not None:
+                if self.done == 3:  # an estimate from fewer would be noise
+                    self.bar.bar_format = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} notebooks "
+                                           "[{elapsed}, about {remaining} left]")
+                self.bar.update()
+
+    def _kernel(self):
+        from helpers.report.execution import Kernel
+        from helpers.report.reports import notebooks_dir
+
+        with self._lock:
+            self.kernels += 1
+        return Kernel(notebooks_dir(), self.cancel)
+
+    def fresh(self, run) -> None:
+        with self._kernel() as kernel:
+            self.execute(kernel, run)
+
+    def series(self, queue: collections.deque) -> None:
+        """One kernel, reused for run after run from the shared queue."""
+        kernel = None
+        try:
+            while True:
+                self.cancel.check()
+                with self._lock:
+                    if not queue:
+                        return
+                    run = queue.popleft()
+                if kernel is None:
+                    kernel = self._kernel().__enter__()
+                self.execute(kernel, run)
+        finally:
+            if kernel is not None:
+                kernel.__exit__(None, None, None)
+
+    def run_all(self, runs: list) -> None:
+        from tqdm import tqdm
+
+        from helpers.report.reports import PROFILE
+
+        if not runs:
+            return
+        rank = {name: i for i, name in enumerate(ORDER)}
+        single = sorted((r for r in runs if r.notebook != PROFILE[0]), key=lambda r: rank.get(r.notebook, len(ORDER)))
+        queue = collections.deque(r for r in runs if r.notebook == PROFILE[0])
+        self.bar = tqdm(total=len(runs), desc=f"report {self.paths.name}", unit="notebook", file=sys.stderr,
+                        bar_format="{desc}: {n_fmt}/{total_fmt} notebooks [{elapsed}]",
+                        disable={True: False, False: True}.get(self.progress), dynamic_ncols=True)
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="notebook")
+        futures = [pool.submit(self.fresh, run) for run in single]
+        futures += [pool.submit(self.series, queue) for _ in range(min(self.jobs, len(queue)))]
+        try:
+            pending = set(futures)
+            while pending:
+                # A timeout, so that Ctrl-C in this (main) thread is seen at once.
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    if future.exception() is not None:
+                        raise future.exception()
+        except BaseException:
+            self.cancel.stop()   # no queued notebook starts; running kernels are killed
+            pool.shutdown(wait=False, cancel_futures=True)
+            # Their workers end within a second or two (a dead kernel is seen
+            # at once): let them, so nothing writes into the staging folder
+            # after it is removed. Bounded, so that Ctrl-C always stops.
+            wait(futures, timeout=3)
+            raise
+        finally:
+            self.bar.close()
+        pool.shutdown(wait=True)
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1e6):06d}Z"
+
+
+# -- warnings that matter --------------------------------------------------------------------
+
+def notes(study, inputs_changed: bool) -> list[str]:
+    """The warnings worth a line in the terminal: quotes matched fuzzily or
+    not at all, ingest warnings, the coders counted, inputs changed during
+    the run."""
+    from helpers.analysis.overview import report_table
+
+    out = []
+    fuzzy, unmatched = len(report_table(study, "quotes_fuzzy")), len(report_table(study, "quotes_unmatched"))
+    if fuzzy or unmatched:
+        out.append(f"quotes: {fuzzy} matched fuzzily, {unmatched} not found — check them in 'Cleaning and import'")
+    warnings = study.manifest.get("warnings") or []
+    if warnings:
+        out.append(f"ingest: {len(warnings)} warning(s), listed in 'Cleaning and import' "
+                   f"(first: {str(warnings[0])[:120]})")
+    coders = study.coders()
+    out.append(f"coders: {', '.join(coders) if coders else 'none'}"
+               + ("" if len(coders) != 1 else " (no agreement page: it needs two)"))
+    if inputs_changed:
+        out.append("inputs changed during the run: this report shows them as they were when it started; "
+                   "run report again to include the change")
+    return out
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
+        params: dict | None = None, progress: bool | None = None, zip_bundle: bool = False) -> Summary:
+    """Run the batch on one study; see the module docstring.
+
+    Parameters
+    ----------
+    study_name : str or path
+        A name under data/raw/ or a study folder.
+    jobs : int
+        Notebooks run at once (kernels alive at once).
+    force : bool
+        Re-run every selected notebook even when its inputs are unchanged.
+    only : list of str, optional
+        Run only notebooks whose output name starts with one of these; the
+        other pages of the study are carried over from the previous bundle.
+    params : dict, optional
+        Parameters passed to every notebook that declares them.
+    progress : bool or None
+        Show a progress bar on stderr: None (default) when it is a terminal.
+    zip_bundle : bool
+        Also write ``<study>-report.zip`` of the bundle, after the leak scan passed (issue 16 item 5).
+
+    Returns
+    -------
+    Summary
+
+    Raises
+    ------
+    InputError
+        Bad input, a redaction term in an output, or inputs changed while being ingested.
+    NotebookFailed
+        A notebook raised; its executed copy is in reports/<study>/executed/<stem>.failed.ipynb.
+    KeyboardInterrupt
+        Ctrl-C: queued notebooks cancelled, kernels stopped, the previous bundle untouched.
+    """
+    from helpers.ingest.cleaning import load_redactions
+    from helpers.ingest.config import load_config
+    from helpers.ingest.pipeline import fingerprint_inputs
+    from helpers.report.reports import (
+        check_parameters,
+        evidence_key,
+        input_digests,
+        lock_file,
+        notebook_fingerprint,
+        notebooks_dir,
+        plan,
+        run_key,
+        run_lock,
+        scan_outputs,
+        study_key,
+        write_index,
+    )
+    from helpers.study import load_study, resolve
+
+    started = time.perf_counter()
+    paths = resolve(study_name)
+    config = load_config(paths.raw)
+    with run_lock(paths):
+        before = fingerprint_inputs(config)
+        study = load_study(paths.raw)
+        if study.manifest.get("fingerprint") != before:
+            raise InputError.one(paths.raw, "the inputs changed while they were being read",
+                                 "save every file you are editing, then run report again")
+        config = study.config  # the configuration this snapshot was ingested with
+        from helpers.counting import check_parameters as check_study_parameters
+        check_study_parameters(study, params or {})   # an unknown level or coder: one line, nothing run
+        runs = plan(study, params or {})
+        selected = [r for r in runs if not only or any(r.stem.startswith(o) for o in only)]
+        digests = input_digests(study)
+        keys = {r.stem: run_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
+        study_keys = {r.stem: study_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
+        current_evidence = evidence_key(study, digests)
+        summary = Summary(paths.name, paths.reports / "index.html")
+        snapshot = None
+        try:
+            with atomic.atomic_folder(paths.reports) as bundle:
+                (bundle / "executed").mkdir()
+                to_run, outdated = [], []
+                evidence_kept = carry_evidence(paths.reports, bundle, current_evidence)
+                for r in runs:
+                    wanted = r in selected
+                    if wanted and force:
+                        to_run.append(r)
+                    elif ((evidence_kept or r.notebook not in EVIDENCE_WRITERS)
+                          and carry_over(paths.reports, bundle, r.stem, keys[r.stem], study_keys[r.stem], wanted)):
+                        summary.unchanged.append(r.stem)
+                    elif wanted:
+                        to_run.append(r)
+                    elif (paths.reports / f"{r.stem}.html").is_file():
+                        outdated.append(r.stem)  # built from other inputs: left out, said in the summary
+                for r in to_run:  # refuse undeclared parameters before anything runs
+                    check_parameters(notebooks_dir() / f"{r.notebook}.ipynb", r.params)
+                snapshot = write_snapshot(paths, bundle, config, paths.processed / "manifest.json",
+                                          lock_file(paths).parent)
+                os.environ[SNAPSHOT_VARIABLE] = str(snapshot)
+                runner = Runner(paths, bundle, keys, study_keys, jobs, progress)
+                runner.run_all(to_run)
+                summary.executed = [r.stem for r in to_run]
+                summary.kernels = runner.kernels
+                bundle_paths = dataclasses.replace(paths, reports=bundle)
+                from helpers.report import deliverables
+
+                atomic.write_text(bundle / EVIDENCE_KEY, current_evidence)  # what its evidence pages show
+                deliverables.write_all(study, bundle)  # summary.docx, codebooks, tables.xlsx (issue 16 item 5)
+                write_index(study, [r for r in runs if (bundle / f"{r.stem}.html").is_file()], bundle_paths)
+                scan = scan_outputs(bundle_paths, load_redactions(config.redactions))
+                if scan.leaks or scan.unreadable:  # each leak with its place; unreadable outputs listed
+                    raise scan.as_error(lambda p: paths.reports / p.relative_to(bundle) if bundle in p.parents else p)
+                if zip_bundle:  # only after the scan passed, inside the bundle swapped in whole
+                    summary.notes.append(f"bundle: {deliverables.bundle_zip(bundle, paths.name).name}")
+                summary.outdated = sorted(outdated)
+                summary.removed = [s for s in stale_pages(paths.reports, bundle) if s not in outdated]
+        finally:
+            os.environ.pop(SNAPSHOT_VARIABLE, None)
+            if snapshot is not None:
+                snapshot.unlink(missing_ok=True)
+        summary.notes = notes(study, fingerprint_inputs(config) != before) + summary.notes
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def run_batch(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
+              params: dict | None = None, progress: bool | None = None) -> Path:
+    """Run the batch (``helpers.report.batch.run``); the path of index.html."""
+    return run(study_name, jobs=jobs, force=force, only=only, params=params, progress=progress).index

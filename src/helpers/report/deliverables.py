@@ -1,0 +1,310 @@
+"""Deliverables a researcher sends on: Word and Excel files in reports/<study>/.
+
+- ``summary.docx``: title page, contents, a methods paragraph generated from
+  the run (sources, counts, coders, agreement, counting rules, software
+  version), the codebook with definitions and counts, the participant × theme
+  matrix, and a chapter per theme with its quotes by participant (as MAXQDA's
+  Smart Publisher does for codes);
+- ``codebook.docx`` / ``codebook.xlsx``: every code with level, parent,
+  definition and counts (as NVivo's and MAXQDA's codebook exports);
+- ``tables.xlsx``: every table the notebooks wrote to ``tables/*.csv``, one
+  named sheet each, plus a "contents" sheet naming each sheet's file;
+- ``framework_matrix.xlsx``: the Framework Method workbook, copied beside them;
+- ``bundle_zip``: one zip of the shareable bundle (pages, evidence, figures,
+  documents; not the executed notebooks), written only after the leak scan.
+
+Written with python-docx and openpyxl (through ``atomic``); every file is
+written atomically, so a failed run never leaves half a document.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import __version__, atomic
+
+SUMMARY, CODEBOOK_DOCX, CODEBOOK_XLSX, TABLES_XLSX, FRAMEWORK = (
+    "summary.docx", "codebook.docx", "codebook.xlsx", "tables.xlsx", "framework_matrix.xlsx")
+LISTED = [
+    (SUMMARY, "Summary report (Word): methods, codebook, participant × theme matrix, a chapter per theme with quotes"),
+    (CODEBOOK_DOCX, "Codebook (Word): every code with its level, parent, definition and counts"),
+    (CODEBOOK_XLSX, "Codebook (Excel): the same as a sheet"),
+    (TABLES_XLSX, "Every table of the reports, one named sheet each (Excel)"),
+    (FRAMEWORK, "Framework matrix with exemplar quotes, one sheet per theme level (Excel)"),
+]
+
+
+def codebook_table(study) -> pd.DataFrame:
+    """The codebook with counts: one row per code in codebook order.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``code``, ``level``, ``parent``, ``description``,
+        ``applications``, ``documents``, ``participants`` (counts of the code
+        with everything below it rolled up to it, DESIGN §4), and
+        ``participants_pct``.
+    """
+    book = study.codebook.fillna({"parent": "", "level": "", "description": ""}).copy()
+    counted = []
+    for level in dict.fromkeys(book["level"].astype(str)):
+        freq = _frequencies(study, level or None)
+        part = book[book["level"].astype(str) == level].merge(
+            freq[["code", "applications", "documents", "participants", "participants_pct"]], on="code", how="left")
+        counted.append(part)
+    out = pd.concat(counted, ignore_index=True) if counted else book.assign(
+        applications=0, documents=0, participants=0, participants_pct=0.0)
+    for column in ("applications", "documents", "participants"):
+        out[column] = out[column].fillna(0).astype("int64")
+    out["participants_pct"] = out["participants_pct"].fillna(0.0)
+    order = {code: i for i, code in enumerate(book["code"])}
+    out = out.sort_values("code", key=lambda s: s.map(order), kind="stable")
+    return out[["code", "level", "parent", "description", "applications", "documents", "participants",
+                "participants_pct"]].reset_index(drop=True)
+
+
+def _frequencies(study, level):
+    import helpers
+
+    try:
+        return helpers.code_frequencies(study, level=level)
+    except Exception:  # noqa: BLE001 - a level the analyses refuse gets no counts, said in the table
+        return pd.DataFrame(columns=["code", "applications", "documents", "participants", "participants_pct"])
+
+
+def methods_paragraph(study) -> str:
+    """The methods paragraph, generated from the run (nothing typed by hand).
+
+    Returns
+    -------
+    str
+        Sources and formats, participants, turns, codings, codes and levels,
+        coders (and agreement when there are two or more), the counting rules
+        and the software version.
+    """
+    docs = study.documents
+    formats = docs["format"].astype(str).value_counts().sort_index()
+    format_text = ", ".join(f"{n} {fmt}" for fmt, n in formats.items())
+    levels = [lv for lv in dict.fromkeys(study.codebook["level"].fillna("").astype(str)) if lv]
+    coders = study.coders()
+    manifest = getattr(study, "manifest", {}) or {}
+    parts = [
+        f"{len(docs)} transcript(s) ({format_text}) from {len(study.participants)} participant(s) were imported"
+        f"{' on ' + str(manifest.get('time'))[:10] if manifest.get('time') else ''}, cleaned (fillers and "
+        f"transcriber annotations kept apart from counted words) and redacted before analysis, giving "
+        f"{len(study.segments)} turns.",
+        f"{len(study.codings)} coding(s) of {len(study.codebook)} code(s)"
+        f"{' at the levels ' + ', '.join(levels) if levels else ''} were imported"
+        f"{' from ' + str(len(manifest.get('inputs', []))) + ' input file(s)' if manifest.get('inputs') else ''}.",
+        f"Coders: {', '.join(coders) if coders else 'one, unnamed'}.",
+    ]
+    if len(coders) >= 2:
+        parts.append(_agreement_sentence(study))
+    parts.append("Counting rules: codings of one document, coder and code whose spans overlap count as one "
+                 "passage; a participant has a theme when any passage at or below it in the code hierarchy is "
+                 "theirs; co-occurrence is counted by turn unless stated; attribute groups smaller than "
+                 f"{_min_group(study)} participants are not reported.")
+    parts.append(f"Analysis: Transcript Themes {__version__} (pandas {pd.__version__}).")
+    return " ".join(parts)
+
+
+def _min_group(study) -> int:
+    from helpers.report.present import min_group_size
+
+    return min_group_size(study)
+
+
+def _agreement_sentence(study) -> str:
+    import helpers
+
+    try:
+        table = helpers.agreement(study)
+    except Exception as exc:  # noqa: BLE001 - say why rather than leave it out silently
+        return f"Inter-coder agreement could not be computed ({type(exc).__name__})."
+    overall = table[table.iloc[:, 0].astype(str) == "overall"] if len(table) else table
+    alpha = next((c for c in table.columns if "alpha" in str(c).lower()), None)
+    if overall.empty or alpha is None or pd.isna(overall[alpha].iloc[0]):
+        return "Inter-coder agreement: see the agreement report."
+    return f"Inter-coder agreement over all codes: Krippendorff's alpha {float(overall[alpha].iloc[0]):.2f}."
+
+
+def theme_level(study):
+    """The most general level with codes (the themes), or None."""
+    from helpers.analysis.themes import theme_levels
+
+    return theme_levels(study)[0]
+
+
+# -- Word -----------------------------------------------------------------------------------
+
+def _table(document, frame: pd.DataFrame) -> None:
+    from helpers.report.present import format_value, header
+
+    table = document.add_table(rows=1, cols=len(frame.columns))
+    table.style = "Table Grid"
+    for cell, name in zip(table.rows[0].cells, frame.columns):
+        cell.text = header(name)
+    for row in frame.itertuples(index=False):
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row):
+            cell.text = format_value(value)
+
+
+def _contents(document, headings: list[str]) -> None:
+    """A contents list (static: python-docx cannot compute page numbers)."""
+    document.add_heading("Contents", level=1)
+    for n, text in enumerate(headings, start=1):
+        document.add_paragraph(f"{n}. {text}")
+
+
+def _save(document, path: Path) -> Path:
+    """Save atomically, without save times (same inputs, same bytes; as atomic.write_excel)."""
+    with atomic.atomic_path(path) as tmp:
+        document.save(str(tmp))
+        atomic._without_times(tmp)
+    return path
+
+
+def write_summary_docx(study, path: Path, quotes_per_cell: int = 2) -> Path:
+    """``summary.docx`` (see the module docstring). Returns its path."""
+    import docx
+
+    from helpers.analysis import themes
+    from helpers.report.present import format_percent
+
+    level = theme_level(study)
+    book = codebook_table(study)
+    matrix = themes.theme_matrix(study, level=level, value="presence")
+    long = themes.framework_matrix(study, level, quotes_per_cell=quotes_per_cell, form="long")
+    labels = study.participant_label()
+    theme_codes = [str(c) for c in matrix.columns]
+    document = docx.Document()
+    document.core_properties.title = study.title
+    document.add_heading(study.title, level=0)
+    document.add_paragraph(f"Summary report · Transcript Themes {__version__}")
+    document.add_page_break()
+    chapters = ["Methods", "Codebook", f"Participants × {level or 'codes'}"] + [f"Theme: {c}" for c in theme_codes]
+    _contents(document, chapters)
+    document.add_page_break()
+    document.add_heading("Methods", level=1)
+    document.add_paragraph(methods_paragraph(study))
+    document.add_heading("Codebook", level=1)
+    document.add_paragraph("Each code with its definition and counts (a code's counts include the codes below it).")
+    _table(document, book.drop(columns=["participants_pct"]))
+    document.add_heading(f"Participants × {level or 'codes'}", level=1)
+    document.add_paragraph("✓: the participant has the theme (a passage at or below it is theirs).")
+    shown = matrix.astype(bool).replace({True: "✓", False: ""})
+    shown.insert(0, "participant", [str(labels.get(p, p)) for p in matrix.index])
+    _table(document, shown.reset_index(drop=True))
+    definitions = dict(zip(book["code"].astype(str), book["description"].astype(str)))
+    for code in theme_codes:
+        document.add_heading(f"Theme: {code}", level=1)
+        if definitions.get(code):
+            document.add_paragraph(definitions[code])
+        has = matrix.index[matrix[code].astype(bool)]
+        document.add_paragraph(f"Present for {len(has)} of {len(matrix)} participants "
+                               f"({format_percent(len(has) / max(len(matrix), 1), 100.0)}).")
+        cells = long[(long["code"].astype(str) == code) & (long["n_codings"] > 0)]
+        for row in cells.itertuples(index=False):
+            document.add_heading(str(row.participant or row.participant_id), level=2)
+            for rank in range(1, quotes_per_cell + 1):
+                quote, ref = getattr(row, f"quote_{rank}"), getattr(row, f"ref_{rank}")
+                if isinstance(quote, str) and quote:
+                    document.add_paragraph(f"“{quote}” ({ref})", style="Quote")
+    return _save(document, path)
+
+
+def write_codebook(study, folder: Path) -> tuple[Path, Path]:
+    """``codebook.docx`` and ``codebook.xlsx`` in ``folder``."""
+    import docx
+
+    book = codebook_table(study)
+    document = docx.Document()
+    document.add_heading(f"{study.title}: codebook", level=0)
+    document.add_paragraph("Each code with its level, the code above it, its definition and how widely it is "
+                           "used (counts include the codes below it).")
+    _table(document, book)
+    docx_path = _save(document, folder / CODEBOOK_DOCX)
+    xlsx_path = folder / CODEBOOK_XLSX
+    atomic.write_excel(xlsx_path, {"codebook": book})
+    return docx_path, xlsx_path
+
+
+def _workbook_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read back from its CSV as the workbook should hold it: numbers as numbers
+    (a column whose every filled cell is a number), text as text with the CSV's formula
+    guard (a leading ' before = + - @) taken off, since ``atomic.write_excel`` writes text
+    cells as strings, never formulas."""
+    out = frame.apply(lambda col: col.map(atomic.restore_cell))
+    for name in out.columns:
+        filled = out[name][out[name] != ""]
+        numbers = pd.to_numeric(filled, errors="coerce")
+        if len(filled) and numbers.notna().all():
+            out[name] = pd.to_numeric(out[name].replace("", None), errors="coerce")
+    return out
+
+
+def write_tables_workbook(study, folder: Path) -> Path | None:
+    """``tables.xlsx``: every ``tables/*.csv`` on its own sheet (named after the
+    file, shortened to Excel's 31 characters and kept unique), and a first
+    "contents" sheet mapping sheets to files."""
+    if study.paths is None or not study.paths.tables.is_dir():
+        return None
+    sheets: dict[str, pd.DataFrame] = {}
+    contents = []
+    for csv in sorted(study.paths.tables.glob("*.csv")):
+        try:
+            frame = _workbook_frame(pd.read_csv(csv, dtype=str, keep_default_na=False))
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame()
+        name = atomic.safe_sheet_name(csv.stem)
+        n = 2
+        while name in sheets or name == "contents":
+            suffix = f"~{n}"
+            name = atomic.safe_sheet_name(csv.stem)[:31 - len(suffix)] + suffix
+            n += 1
+        sheets[name] = frame
+        contents.append({"sheet": name, "file": f"tables/{csv.name}", "rows": len(frame)})
+    target = folder / TABLES_XLSX
+    atomic.write_excel(target, {"contents": pd.DataFrame(contents, columns=["sheet", "file", "rows"]), **sheets})
+    return target
+
+
+def write_all(study, folder: Path | None = None) -> list[Path]:
+    """Every deliverable into ``reports/<study>/`` (or ``folder``). Returns the paths written."""
+    folder = Path(folder) if folder is not None else study.paths.reports
+    written = [write_summary_docx(study, folder / SUMMARY), *write_codebook(study, folder)]
+    tables = write_tables_workbook(study, folder)
+    if tables is not None:
+        written.append(tables)
+    framework = study.paths.tables / FRAMEWORK if study.paths is not None else None
+    if framework is not None and framework.is_file():
+        atomic.write_bytes(folder / FRAMEWORK, framework.read_bytes())
+        written.append(folder / FRAMEWORK)
+    return written
+
+
+def bundle_zip(folder: Path, name: str) -> Path:
+    """One zip of the shareable bundle in ``folder`` (pages, evidence,
+    figures, documents and workbooks; not ``executed/``, hidden files,
+    temporary files or older zips). Call only after the leak scan passed.
+
+    Returns
+    -------
+    Path
+        ``folder/<name>-report.zip``.
+    """
+    target = folder / f"{name}-report.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if (not path.is_file() or relative.parts[0] == "executed" or path.suffix == ".zip"
+                    or any(p.startswith(".") for p in relative.parts) or atomic.temp_writer(path) is not None):
+                continue
+            archive.write(path, f"{name}/{relative.as_posix()}")
+    atomic.write_bytes(target, buffer.getvalue())
+    return target

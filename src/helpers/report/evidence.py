@@ -1,0 +1,290 @@
+"""Evidence behind every number: static pages listing the passages each count
+counts, so that any number on a report page is one click from its quotes
+(as ATLAS.ti's "click a co-occurrence cell to read its quotations").
+
+Pages go to ``reports/<study>/evidence/`` (no JavaScript, transcript text
+escaped, the same page template as the reports):
+
+- ``codes-<level>.html``: one section per code, its passages;
+- ``pairs-<level>-<unit>.html``: one section per co-occurring pair, the
+  passages of either code in the units they share;
+- ``cells-<level>.html``: one section per participant × code cell, that
+  participant's passages of the code.
+
+Numbers link to them through ``present.table(..., links=...)`` with the link
+functions here (``code_links``, ``pair_links``, ``cell_links``).
+
+Passages follow DESIGN §4: codings of one document, one coder and one code
+whose spans overlap are one passage covering their union.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import atomic
+
+FOLDER = "evidence"
+UNITS_SHARED = ("segment", "window", "overlap")  # pair evidence by shared turns
+
+
+def anchor(*parts) -> str:
+    """A stable HTML id for a code, pair or cell: readable, and unique by a
+    short hash (two codes that differ only in punctuation stay apart)."""
+    text = "\x1f".join(str(p) for p in parts)
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "x"
+    return f"{slug}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _level_part(level) -> str:
+    """A level in a file name: None (codes as applied) and '' (the unnamed
+    level, DESIGN §3) are different selections, so they get different pages."""
+    if level is None:
+        return "as-applied"
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(level)) or "code"
+
+
+def passages(study, level: str | None = None, coder=None) -> pd.DataFrame:
+    """The passages the counts count, with their text.
+
+    Parameters
+    ----------
+    study : Study
+    level : str, optional
+        Roll codings up to this level first (None: codes as applied).
+    coder : str or list, optional
+        Keep only these coders' codings.
+
+    Returns
+    -------
+    DataFrame
+        One row per passage; columns ``doc_id``, ``participant_id``, ``code``,
+        ``coder``, ``start``, ``end`` (offsets into the clean text, end
+        exclusive), ``seg_first``, ``seg_last``, ``text``; ordered by code,
+        document and position.
+    """
+    from helpers.analysis.frequency import select_codings
+
+    codings = select_codings(study, level=level, coder=coder)
+    columns = ["doc_id", "participant_id", "code", "coder", "start", "end", "seg_first", "seg_last", "text"]
+    if codings.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    keys = ["doc_id", "coder", "code"]
+    for (doc_id, coder_name, code), group in codings.groupby(keys, sort=True, dropna=False, observed=True):
+        group = group.sort_values(["start", "end"], na_position="last")
+        merged: list[dict] = []
+        for rec in group.to_dict("records"):
+            last = merged[-1] if merged else None
+            if (last is not None and pd.notna(rec["start"]) and pd.notna(last["end"])
+                    and rec["start"] < last["end"]):
+                last["end"] = max(last["end"], rec["end"])
+                last["seg_last"] = max(last["seg_last"], rec["seg_last"])
+                pids = set(str(last["participant_id"]).split("; ")) | {str(rec["participant_id"])}
+                last["participant_id"] = "; ".join(sorted(p for p in pids if p not in ("", "nan", "None", "<NA>")))
+                continue
+            merged.append(dict(rec))
+        for rec in merged:
+            rows.append({k: rec.get(k) for k in columns[:-1]})
+    out = pd.DataFrame(rows, columns=columns[:-1])
+    out["text"] = [_passage_text(study, r) for r in out.itertuples(index=False)]
+    return out.reset_index(drop=True)
+
+
+def _passage_text(study, row) -> str:
+    try:
+        text = study.text(row.doc_id)
+    except Exception:  # noqa: BLE001 - a missing text shows the turns instead
+        text = ""
+    if text and pd.notna(row.start) and pd.notna(row.end):
+        return text[int(row.start):int(row.end)]
+    seg = study.segments
+    turns = seg[(seg["doc_id"] == row.doc_id) & seg["seg_no"].between(row.seg_first, row.seg_last)]
+    return " ".join(turns["text"].astype(str))
+
+
+def _turns(first, last) -> str:
+    if pd.isna(first):
+        return ""
+    return f"{int(first)}" if pd.isna(last) or int(last) == int(first) else f"{int(first)}–{int(last)}"
+
+
+def _passage_table(study, rows: pd.DataFrame, with_code: bool = False) -> str:
+    labels = study.participant_label()
+    head = ("<tr>" + ("<th>Code</th>" if with_code else "") +
+            "<th>Participant</th><th>Document</th><th>Turns</th><th>Coder</th><th>Passage</th></tr>")
+    body = []
+    for r in rows.itertuples(index=False):
+        pids = [p for p in str(r.participant_id).split("; ") if p and p not in ("nan", "None", "<NA>")]
+        who = "; ".join(str(labels.get(p, p)) for p in pids) or "(interviewer turns)"
+        body.append("<tr>" + (f"<td>{html.escape(str(r.code))}</td>" if with_code else "") +
+                    f"<td>{html.escape(who)}</td><td>{html.escape(str(r.doc_id))}</td>"
+                    f"<td class=\"num\">{_turns(r.seg_first, r.seg_last)}</td><td>{html.escape(str(r.coder))}</td>"
+                    f"<td class=\"text\">{html.escape(str(r.text))}</td></tr>")
+    return f"<div class=\"scroll\"><table>{head}{''.join(body)}</table></div>"
+
+
+def _write(study, folder: Path, name: str, title: str, intro: str, sections: list[tuple[str, str, str]]) -> Path:
+    from helpers.report.pages import page
+
+    toc = "".join(f"<li><a href=\"#{a}\">{html.escape(t)}</a></li>" for a, t, _ in sections)
+    if not sections:  # an empty page says why, rather than looking broken
+        sections = [("none", "Nothing to list", "<p>No count on the linked page is above zero, so no passage "
+                                                 "is listed here.</p>")]
+    body = (f"<p>{html.escape(intro)}</p><nav class=\"toc\"><strong>Contents</strong><ol>{toc}</ol></nav>" +
+            "".join(f"<section id=\"{a}\"><h2>{html.escape(t)}</h2>{content}</section>" for a, t, content in sections))
+    nav = '<nav class="top"><a href="../index.html">← Index</a></nav>'
+    target = folder / name
+    atomic.write_text(target, page(title, body, nav, study_title=study.title))
+    return target
+
+
+def _folder(study, folder) -> Path | None:
+    if folder is not None:
+        return Path(folder)
+    return None if study.paths is None else study.paths.reports / FOLDER
+
+
+def write_code_pages(study, level: str | None = None, coder=None, folder=None) -> Path | None:
+    """``codes-<level>.html``: each code's passages (what its counts count).
+
+    Returns the page's path, or None for an in-memory study without ``folder``."""
+    folder = _folder(study, folder)
+    if folder is None:
+        return None
+    found = passages(study, level, coder)
+    sections = []
+    for code, rows in found.groupby("code", sort=True):
+        n_docs, n_part = rows["doc_id"].nunique(), len({p for v in rows["participant_id"].fillna("").astype(str)
+                                                         for p in v.split("; ") if p not in ("", "nan", "None")})
+        summary = (f"<p>{len(rows)} passage(s) in {n_docs} document(s), from {n_part} participant(s).</p>")
+        sections.append((anchor(code), f"{code}", summary + _passage_table(study, rows)))
+    return _write(study, folder, f"codes-{_level_part(level)}.html",
+                  f"Passages by code ({level or 'codes as applied'})",
+                  "Every passage each code counts: codings of one document, coder and code whose spans overlap "
+                  "are one passage.", sections)
+
+
+def write_pair_pages(study, counts: pd.DataFrame, unit: str = "segment", level: str | None = None, coder=None,
+                     folder=None) -> Path | None:
+    """``pairs-<level>-<unit>.html``: for each pair of codes with a non-zero
+    count in ``counts`` (``cooccurrence(measure="count")``), the passages of
+    either code in the units they share: shared turns (segment, window and
+    overlap units: the turns both codes touch), shared documents or shared
+    participants."""
+    folder = _folder(study, folder)
+    if folder is None:
+        return None
+    found = passages(study, level, coder)
+    codes = [str(c) for c in counts.index]
+    sections = []
+    by_code = {c: rows for c, rows in found.groupby("code", sort=False)}
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            value = counts.loc[a, b] if b in counts.columns else 0
+            if pd.isna(value) or value <= 0 or a not in by_code or b not in by_code:
+                continue
+            rows = _shared(by_code[a], by_code[b], unit)
+            sections.append((anchor(a, b), f"{a} + {b}",
+                             f"<p>{len(rows)} passage(s) of either code where both occur ({html.escape(unit)}).</p>"
+                             + _passage_table(study, rows, with_code=True)))
+    return _write(study, folder, f"pairs-{_level_part(level)}-{_level_part(unit)}.html",
+                  f"Passages by co-occurring pair ({level or 'codes as applied'}, unit: {unit})",
+                  "For each pair of codes, the passages of either code in the units the two share.", sections)
+
+
+def _shared(a: pd.DataFrame, b: pd.DataFrame, unit: str) -> pd.DataFrame:
+    both = pd.concat([a, b], ignore_index=True)
+    if unit in ("document",):
+        keep = set(a["doc_id"]) & set(b["doc_id"])
+        return both[both["doc_id"].isin(keep)].sort_values(["doc_id", "seg_first", "code"])
+    if unit == "participant":
+        keep = set(a["participant_id"].fillna("").astype(str)) & set(b["participant_id"].fillna("").astype(str))
+        keep.discard("")  # a passage on interviewer turns only gives no participant the code
+        return both[both["participant_id"].fillna("").astype(str).isin(keep)].sort_values(["participant_id", "doc_id", "seg_first"])
+
+    def turns(frame):
+        return {(d, t) for d, f, l in zip(frame["doc_id"], frame["seg_first"], frame["seg_last"]) if pd.notna(f)
+                for t in range(int(f), int(l if pd.notna(l) else f) + 1)}
+    common = turns(a) & turns(b)
+    mask = [any((d, t) in common for t in range(int(f), int(l if pd.notna(l) else f) + 1)) if pd.notna(f) else False
+            for d, f, l in zip(both["doc_id"], both["seg_first"], both["seg_last"])]
+    return both[mask].sort_values(["doc_id", "seg_first", "code"])
+
+
+def write_cell_pages(study, level: str | None = "theme", coder=None, folder=None) -> Path | None:
+    """``cells-<level>.html``: for each participant × code cell, the
+    participant's passages of the code (a passage on several participants'
+    turns counts for each)."""
+    folder = _folder(study, folder)
+    if folder is None:
+        return None
+    found = passages(study, level, coder)
+    labels = study.participant_label()
+    rows = []
+    for rec in found.itertuples(index=False):
+        for pid in str(rec.participant_id).split("; "):
+            if pid and pid not in ("nan", "None", "<NA>"):
+                rows.append({**rec._asdict(), "cell_participant": pid})
+    cells = pd.DataFrame(rows)
+    sections = []
+    if not cells.empty:
+        for (pid, code), group in cells.groupby(["cell_participant", "code"], sort=True):
+            sections.append((anchor(pid, code), f"{labels.get(pid, pid)} × {code}",
+                             f"<p>{len(group)} passage(s).</p>" + _passage_table(study, group)))
+    return _write(study, folder, f"cells-{_level_part(level)}.html",
+                  f"Passages by participant and code ({level or 'codes as applied'})",
+                  "For each participant and code, the passages that give the participant the code.", sections)
+
+
+# -- links from numbers ------------------------------------------------------------------
+
+def code_links(level: str | None = None, columns=("applications", "segments", "documents", "participants")):
+    """``links=`` for ``present.table`` on a code frequency table: each count
+    links to its code's passages."""
+    page = f"{FOLDER}/codes-{_level_part(level)}.html"
+
+    def link(row: pd.Series, column) -> str | None:
+        if column not in columns or "code" not in row:
+            return None
+        return f"{page}#{anchor(row['code'])}"
+    return link
+
+
+def pair_links(level: str | None = None, unit: str = "segment"):
+    """``links=`` for ``present.table`` on a codes × codes count matrix (index
+    column "code"): each off-diagonal count links to the pair's passages, each
+    diagonal count to the code's."""
+    page = f"{FOLDER}/pairs-{_level_part(level)}-{_level_part(unit)}.html"
+    codes_page = f"{FOLDER}/codes-{_level_part(level)}.html"
+
+    def link(row: pd.Series, column) -> str | None:
+        a = str(row.iloc[0])
+        b = str(column)
+        if a == b:
+            return f"{codes_page}#{anchor(a)}"
+        order = row.index[1:].astype(str).tolist()
+        if a not in order or b not in order:
+            return None
+        first, second = (a, b) if order.index(a) < order.index(b) else (b, a)
+        return f"{page}#{anchor(first, second)}"
+    return link
+
+
+def cell_links(study, level: str | None = "theme"):
+    """``links=`` for ``present.table`` on a participants × codes matrix whose
+    first column is the participant id or pseudonym."""
+    page = f"{FOLDER}/cells-{_level_part(level)}.html"
+    to_id = {str(v): str(k) for k, v in study.participant_label().items()}
+
+    def link(row: pd.Series, column) -> str | None:
+        shown = str(row.iloc[0])
+        pid = shown if shown in set(study.participants["participant_id"].astype(str)) else to_id.get(shown)
+        if pid is None or column == row.index[0]:
+            return None
+        return f"{page}#{anchor(pid, column)}"
+    return link

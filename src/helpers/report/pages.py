@@ -1,0 +1,343 @@
+"""Pages for people: the template every report page shares, the rendering of
+an executed notebook into it, and the index page.
+
+A page has the study's title and the date, the question it answers, a table of
+contents, then the notebook's text, tables and figures (each figure with alt
+text saying what it shows, and its PNG and SVG saved under ``figures/``), and
+at the end two appendices: the counting rules and the parameters in force.
+Print CSS sets A4 pages so that a browser's "Save as PDF" gives a clean document.
+No JavaScript anywhere.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+from helpers import __version__, atomic
+
+# What each page answers, in the researcher's words (shown under the title).
+QUESTIONS = {
+    "01-clean-transcripts": "What was imported, how was it cleaned and redacted, and is anything left to check?",
+    "02-code-frequencies": "How often, and how widely across turns, documents and participants, is each code used?",
+    "03-code-cooccurrence": "Which codes occur together, and more often than chance?",
+    "04-themes-across-participants": "Which participants voice which theme, which themes recur, and what do they say?",
+    "05-participant-profile": "How does this participant's talk and coding compare with the group?",
+    "06-intercoder-agreement": "How far do the coders agree, code by code, and where do they differ?",
+    "08-discovery": "What might the coding have missed: topics, uncoded turns like coded ones, similar participants?",
+}
+
+COUNTING_RULES = [
+    ("Passages", "codings of one document, one coder and one code whose spans overlap are one passage covering "
+                 "their union; a code entered twice on the same text counts once."),
+    ("Applications", "one row per application of a code; a code applied to two turns is two applications."),
+    ("Segments", "turns touched by a code; a coding spanning turns 3–4 counts in turns 3 and 4."),
+    ("Documents / participants", "documents / participants with at least one coding of the code."),
+    ("Roll-up", "at a level, each coding counts for its ancestor at that level; codings above that level drop out."),
+    ("Co-occurrence, segment", "turns that carry both codes."),
+    ("Co-occurrence, overlap", "pairs of an A coding and a B coding whose spans share at least one character "
+                               "(may exceed min(nA, nB), flagged)."),
+    ("Co-occurrence, window k", "A and B within k turns of each other in the same document."),
+    ("Co-occurrence, document / participant", "documents / participants that carry both codes."),
+    ("c-coefficient", "n12 / (n1 + n2 − n12) on unit counts (ATLAS.ti; Jaccard)."),
+    ("Theme prevalence", "a participant has a theme when any coding at or below it is attributed to them; "
+                         "recurrent when present in at least the set share of participants (default one half)."),
+    ("Small groups", "attribute groups with fewer than min_group_size participants (study.yml, default 3) "
+                     "are not shown, so that no one is identified."),
+]
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}
+header.page-head{border-bottom:2px solid #0072B2;margin-bottom:1rem} header.page-head .study{color:#555;font-size:.95rem;margin:0}
+.question{font-size:1.05rem;color:#222;background:#f4f8fc;border-left:4px solid #0072B2;padding:.4rem .8rem}
+nav.top a{margin-right:1rem} nav.toc{background:#f8f9fa;padding:.4rem 1rem;font-size:.9rem}
+nav.toc ol{margin:.2rem 0;padding-left:1.3rem} nav.toc li.h3{margin-left:1rem;list-style:circle}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}
+th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top;text-align:left} th{background:#f1f3f5}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap} td.left-context{text-align:right}
+td.text{white-space:normal;overflow-wrap:anywhere;min-width:6rem}
+.scroll,.jp-OutputArea-output,.output_html{overflow-x:auto;max-width:100%}
+figure{margin:1rem 0} figure.tt-figure img{max-width:100%;height:auto;display:block}
+figcaption,.how-to-read{font-size:.85rem;color:#333} .how-to-read{margin:.2rem 0 1rem}
+figure.tt-figure figcaption a{margin-left:.5rem}
+img{max-width:100%;height:auto} pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f9fa;padding:.5rem;font-size:.85rem}
+.jp-InputPrompt,.jp-OutputPrompt,.prompt,.anchor-link{display:none} .rule{font-style:italic;color:#444}
+mark{background:#ffe08a} section.appendix{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
+footer{color:#666;font-size:.8rem;margin-top:2rem}
+@page{size:A4;margin:15mm}
+@media print{
+ body{max-width:none;margin:0;font-size:10pt} nav.top,nav.toc{display:none}
+ .scroll,.jp-OutputArea-output,.output_html{overflow:visible}
+ table{font-size:7.5pt;width:100%;table-layout:auto} td.num{white-space:normal}
+ figure,tr,img{break-inside:avoid} h2,h3{break-after:avoid} a{color:inherit;text-decoration:none}
+ section.appendix{break-before:page}
+}
+"""
+
+
+def page(title: str, body: str, nav: str = "", *, study_title: str = "", question: str = "",
+         toc: str = "", appendix: str = "") -> str:
+    """One report page (HTML text, no JavaScript).
+
+    Parameters
+    ----------
+    title : str
+        The page's title (plain text; escaped here).
+    body : str
+        The page's content (HTML).
+    nav : str
+        Navigation links above the header (HTML).
+    study_title, question : str
+        Shown in the header: the study and the question the page answers.
+    toc, appendix : str
+        Table of contents (HTML) and appendix sections (HTML) at the end.
+
+    Returns
+    -------
+    str
+    """
+    when = time.strftime("%d %B %Y", time.gmtime())
+    head = (f"<header class=\"page-head\"><h1>{html.escape(title)}</h1>"
+            f"<p class=\"study\">{html.escape(study_title) + ' · ' if study_title else ''}"
+            f"{when} · Transcript Themes {__version__}</p></header>")
+    ask = f"<p class=\"question\">{html.escape(question)}</p>" if question else ""
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}{' — ' + html.escape(study_title) if study_title else ''}</title>"
+            f"<style>{PAGE_CSS}</style></head>"
+            f"<body>{nav}{head}{ask}{toc}<main>{body}</main>{appendix}</body></html>\n")
+
+
+def table_of_contents(body: str) -> str:
+    """A contents list of the body's h2/h3 headings (ids as nbconvert wrote them)."""
+    items = []
+    for level, ident, text in re.findall(r"<h([23])[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", body, flags=re.S):
+        label = re.sub(r"<[^>]+>", "", text).replace("¶", "").strip()
+        if label:
+            items.append(f"<li class=\"h{level}\"><a href=\"#{html.escape(ident, quote=True)}\">{label}</a></li>")
+    if not items:
+        return ""
+    items.append("<li class=\"h2\"><a href=\"#appendix\">Appendix: counting rules and parameters</a></li>")
+    return f"<nav class=\"toc\" aria-label=\"Contents\"><strong>Contents</strong><ol>{''.join(items)}</ol></nav>"
+
+
+def appendix(params: dict, helps: dict | None = None) -> str:
+    """The appendix: counting rules, then the parameters in force with what
+    each means (the comment beside it in the notebook's parameters cell)."""
+    helps = helps or {}
+    rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v))}</td>"
+                   f"<td>{html.escape(str(helps.get(k, '')))}</td></tr>"
+                   for k, v in params.items())
+    params_html = (f"<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
+                   f"(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
+                   f"<div class=\"params scroll\"><table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>"
+                   f"{rows}</table></div>") if rows else ""
+    return (f"<section class=\"appendix\" id=\"appendix\"><h2>Appendix</h2>"
+            f"<h3 id=\"counting-rules\">Counting rules</h3><div class=\"scroll\"><table>{rules}</table></div>"
+            f"{params_html}</section>")
+
+
+class Source(str):
+    """A default as written in the parameters cell."""
+
+
+def _param_text(name: str, value) -> str:
+    if name == "study":
+        return Path(str(value).strip("'\"")).name
+    if value is None or (isinstance(value, Source) and str(value) == "None"):
+        return "not set (see meaning)"
+    if isinstance(value, Source) and str(value) in ("True", "False"):
+        return "yes" if str(value) == "True" else "no"
+    if isinstance(value, Source):
+        return str(value).strip("'\"") if re.fullmatch(r"(['\"]).*\1", str(value)) else str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_param_text("", v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_param_text('', v)}" for k, v in value.items()) if value else "none"
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
+def _study_title(params: dict) -> str:
+    """The study's title from its manifest (the page must never fail for it)."""
+    try:
+        from helpers.study import resolve
+
+        study = str(params.get("study", "")).strip("'\"")
+        manifest = resolve(study).processed / "manifest.json"
+        return str(json.loads(manifest.read_text(encoding="utf-8")).get("title", ""))
+    except Exception:  # noqa: BLE001 - a title is a nicety; the page still renders
+        return ""
+
+
+def _figures(nb, target: Path) -> None:
+    """Turn each figure output into a <figure> with alt text and links to its
+    PNG and SVG, both saved under ``figures/`` next to the page."""
+    folder = target.parent / "figures"
+    n = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" not in data:
+                continue
+            n += 1
+            meta = output.get("metadata", {}).get("image/png", {}) or {}
+            alt = meta.get("alt") or f"Figure {n} of this page (no description recorded)."
+            png = data["image/png"]
+            png = png if isinstance(png, str) else "".join(png)
+            stem = f"{target.stem}-figure-{n:02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic.write_bytes(folder / f"{stem}.png", base64.b64decode(png))
+            links = f"<a href=\"figures/{stem}.png\">PNG</a>"
+            how = (f"<p class=\"how-to-read\"><strong>How to read this.</strong> {html.escape(meta['how_to_read'])}</p>"
+                   if meta.get("how_to_read") else "")
+            svg = data.pop("image/svg+xml", None)
+            if svg:
+                svg = svg if isinstance(svg, str) else "".join(svg)
+                atomic.write_text(folder / f"{stem}.svg", svg)
+                links += f"<a href=\"figures/{stem}.svg\">SVG</a>"
+            output["data"] = {"text/html": (
+                f"<figure class=\"tt-figure\" id=\"figure-{n}\"><img alt=\"{html.escape(alt, quote=True)}\" "
+                f"src=\"data:image/png;base64,{png.strip()}\"><figcaption>Figure {n}. {html.escape(alt)}"
+                f" Download: {links}</figcaption>{how}</figure>"), "text/plain": alt}
+            output.get("metadata", {}).pop("image/png", None)
+
+
+_EXPORTERS = threading.local()
+
+
+def _exporter():
+    """One HTML exporter per thread, kept: building one compiles its Jinja templates (about half
+    a second), which per participant page was most of the rendering. (Exporters are not shared
+    between threads.)"""
+    from nbconvert import HTMLExporter
+
+    if getattr(_EXPORTERS, "html", None) is None:
+        _EXPORTERS.html = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                                       exclude_output_prompt=True)
+    return _EXPORTERS.html
+
+
+def render_notebook(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
+    """Executed notebook -> one self-contained report page without JavaScript.
+
+    Parameters
+    ----------
+    executed : Path
+        The executed notebook (papermill output).
+    target : Path
+        The page to write (atomically); figures go to ``target.parent/figures``.
+    title : str
+        The page title.
+    defaults : dict, optional
+        The notebook's declared parameters (papermill.inspect_notebook), shown
+        in the appendix with those passed overriding them.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    params = {**{k: Source(v.get("default", "")) for k, v in (defaults or {}).items()},
+              **(meta.get("parameters") or {})}
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.id = "injected-parameters"  # papermill's id is random: same run, same page
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            data.pop("application/javascript", None)
+            data.pop("application/vnd.jupyter.widget-view+json", None)
+    _figures(nb, target)
+    exporter = _exporter()
+    # No sanitizer pass (it escapes our own headings and tables): transcript text
+    # reaches the page only through pandas and helpers that escape it, and any
+    # script element is dropped below.
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
+    # The notebook's own H1 repeats the page title: the header carries it.
+    body = re.sub(r"<h1\b[^>]*>.*?</h1>", "", body, count=1, flags=re.S)
+    question = next((q for stem, q in QUESTIONS.items() if target.stem.startswith(stem)), "")
+    nav = '<nav class="top"><a href="index.html">← Index</a><a href="#appendix">Parameters</a></nav>'
+    atomic.write_text(target, page(title, body, nav, study_title=_study_title(params),
+                                   question=question,
+                                   toc=table_of_contents(body),
+                                   appendix=appendix(params, {k: v.get("help", "") for k, v in (defaults or {}).items()})))
+
+
+def write_index(study, runs, paths, profile_stem: str = "05-participant-profile") -> Path:
+    """reports/<study>/index.html: headline numbers, the reports, the files to
+    send (Word, Excel, figures, evidence), the profiles, then the counting rules,
+    parameters and inputs in an appendix.
+
+    Parameters
+    ----------
+    study : Study
+    runs : list of NotebookRun
+        The batch's pages (``stem``, ``title``, ``description``, ``notebook``).
+    paths : StudyPaths
+    profile_stem : str
+        The notebook whose runs are participant profiles.
+
+    Returns
+    -------
+    Path
+        The index page written.
+    """
+    from helpers.report.deliverables import LISTED
+
+    manifest = study.manifest
+    numbers = [("Documents", len(study.documents)), ("Participants", len(study.participants)),
+               ("Turns", len(study.segments)), ("Codes", len(study.codebook)), ("Codings", len(study.codings)),
+               ("Coders", len(study.coders()))]
+    headline = "".join(f"<tr><th>{n}</th><td class=\"num\">{v:,}</td></tr>" for n, v in numbers)
+    main = [r for r in runs if not r.notebook.startswith(profile_stem)]
+    profiles = [r for r in runs if r.notebook.startswith(profile_stem)]
+    report_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a> — "
+                          f"{html.escape(QUESTIONS.get(r.notebook, r.description))}</li>" for r in main)
+    profile_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a></li>"
+                           for r in profiles) or "<li>No participants.</li>"
+    folder = paths.reports
+    files = [(name, text) for name, text in LISTED if (folder / name).is_file()]
+    evidence_pages = sorted((folder / "evidence").glob("*.html")) if (folder / "evidence").is_dir() else []
+    figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
+    file_list = "".join(f"<li><a href=\"{html.escape(n)}\">{html.escape(n)}</a> — {html.escape(t)}</li>"
+                        for n, t in files)
+    file_list += "".join(f"<li><a href=\"evidence/{html.escape(p.name)}\">evidence/{html.escape(p.name)}</a> — "
+                         f"the passages behind the counts</li>" for p in evidence_pages)
+    if figures:
+        file_list += (f"<li><code>figures/</code> — {len(figures)} figure(s), each as PNG and SVG "
+                      f"(first: <a href=\"figures/{html.escape(figures[0].name)}\">{html.escape(figures[0].name)}</a>)</li>")
+    bundle = f"{paths.name}-report.zip"
+    file_list += (f"<li><code>{html.escape(bundle)}</code> — all of the above in one zip: run "
+                  f"<code>python -m helpers report {html.escape(paths.name)} --zip</code> (written only after the "
+                  f"redaction scan passes)</li>")
+    params = manifest.get("parameters", {})
+    param_rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v))}</td></tr>"
+                         for k, v in sorted(params.items()))
+    inputs = "".join(f"<tr><td>{html.escape(i['path'])}</td><td><code>{i['sha256'][:16]}</code></td>"
+                     f"<td class=\"num\">{i['bytes']:,}</td></tr>" for i in manifest.get("inputs", []))
+    rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
+    body = f"""
+<h2 id="headline">Headline numbers</h2><table>{headline}</table>
+<h2 id="reports">Reports</h2><ul>{report_list}</ul>
+<h2 id="files">Files to send</h2><ul>{file_list}</ul>
+<h2 id="profiles">Participant profiles</h2><ul>{profile_list}</ul>
+"""
+    appendix_html = f"""<section class="appendix" id="appendix"><h2>Appendix</h2>
+<h3 id="counting-rules">Counting rules</h3><div class="scroll"><table>{rules}</table></div>
+<h3 id="parameters">Ingest parameters</h3><div class="scroll"><table>{param_rows}</table></div>
+<h3 id="inputs">Inputs</h3><p>Fingerprint <code>{html.escape(manifest.get('fingerprint', ''))}</code>
+ (ingested {html.escape(str(manifest.get('time', '')))})</p>
+<div class="scroll"><table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>{inputs}</table></div></section>
+"""
+    toc = table_of_contents(body)
+    target = paths.reports / "index.html"
+    atomic.write_text(target, page(f"{study.title}: reports", body, "", study_title=study.title,
+                                   question="What did the analysis of this study find, and where is each result?",
+                                   toc=toc, appendix=appendix_html))
+    return target
