@@ -381,7 +381,9 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
         Re-run every selected notebook even when its inputs are unchanged.
     only : list of str, optional
         Run only notebooks whose output name starts with one of these; the
-        other pages of the study are carried over from the previous bundle.
+        other pages of the study are carried over from the previous bundle
+        when built from this study as it is now (``carry_over``), else removed
+        and named in ``Summary.outdated``.
     params : dict, optional
         Parameters passed to every notebook that declares them.
     progress : bool or None
