@@ -10,11 +10,11 @@ STUDY  ?= demo
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 STUDY_NAME := $(notdir $(abspath $(STUDY)))
 
-.PHONY: help setup report lab notebooks lint test bench clean
+.PHONY: help setup report lab notebooks lint test test-unit bench clean
 
 help: ## List the targets with a line on each
 	@echo "Transcript Themes: make <target> [STUDY=demo|path]"
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  \033[1m%-9s\033[0m %s\n", $$1, $$2}'
 
 # The stamp makes a second run install nothing unless pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -37,8 +37,13 @@ notebooks: setup ## Sync each notebook with its paired py:percent script (edit t
 lint: setup ## Lint the package, tests, benchmarks and notebook scripts (ruff: pyflakes and import order)
 	$(VENV)/bin/ruff check src tests bench notebooks
 
-test: setup ## Run the test suite in parallel, one worker per core (unit tests, notebooks under papermill, browser tests where Chromium exists)
-	$(PY) -m pytest -q -n auto --dist loadfile
+# loadgroup: tests sharing a batch run or a module fixture share a worker (tests/conftest.py);
+# the rest go wherever a worker is free. Integration first: its long tests start early.
+test: setup ## Run every test in parallel, one worker per core (tests/unit, tests/integration: the CLI, notebooks under papermill, the batch, browser tests where Chromium exists)
+	$(PY) -m pytest -q -n auto --dist loadgroup tests/integration tests/unit
+
+test-unit: setup ## Run only tests/unit (no kernel, no subprocess): the quick loop while editing
+	$(PY) -m pytest -q -n auto tests/unit
 
 bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration, report against its floor, scale)
 	$(PY) bench/cooccurrence.py

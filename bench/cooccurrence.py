@@ -10,7 +10,7 @@ documents (checking it gives the same matrix) and extrapolates it linearly per
 document. The last line printed is the summary line quoted in the README.
 
 ``synthetic_study`` and ``baseline_cooccurrence`` are reused by
-tests/test_cooccurrence.py (the property test: vectorised == baseline).
+tests/unit/test_cooccurrence.py (the property test: vectorised == baseline).
 """
 from __future__ import annotations
 

@@ -107,7 +107,9 @@ else:
 # ## Words
 #
 # **Counting rule.** Participant turns only; annotations never counted; fillers and the
-# shipped English stop words (plus the study's `stopwords:`) left out.
+# shipped English stop words (plus the study's `stopwords:`) left out. Redaction placeholders
+# (the study's, such as [NAME], and any capitalised word in brackets, such as (PSW)) are not
+# words: not counted, and no two-word phrase spans one.
 
 # %%
 words = frequency.word_frequencies(study, by=None)

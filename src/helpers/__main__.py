@@ -128,10 +128,12 @@ def run(argv: list[str] | None = None) -> int:
         for problem in NotebookFailed.as_input_error(exc, _paths_of(args.study)).problems:
             print(problem.line(), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        # The batch has cancelled its queued notebooks and stopped its kernels;
-        # the bundle is swapped in only at the end, so the previous one stands.
-        print("error: interrupted — stopped; the previous report (if any) is unchanged", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        # The batch has cancelled its queued notebooks and stopped its kernels and says what it
+        # left (batch.Interrupted); elsewhere every folder is swapped in only when complete.
+        said = str(exc) or ("stopped; data/processed and reports are replaced only whole, so what this "
+                            "command had not finished is as it was before")
+        print(f"error: interrupted — {said}", file=sys.stderr)
         return 130
 
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -297,6 +298,25 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back while the block runs, then raised as
+    ``KeyboardInterrupt`` once it is done: for a few renames that must happen
+    together (the report batch swaps data/processed/ and reports/ in one go).
+    Outside the main thread the block runs unguarded (signals reach only it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 # -- fault injection (tests only) ----------------------------------------------------------
 
 FAULT_VARIABLE = "TT_FAULT"
@@ -305,7 +325,7 @@ FAULT_VARIABLE = "TT_FAULT"
 def fault_point(point: str, detail: str = "") -> None:
     """TEST-ONLY crash hook: when the environment variable TT_FAULT is
     ``<point>`` or ``<point>:<detail>``, kill this process with SIGKILL right
-    here, as a power cut or the OOM killer would. tests/test_crash_safety.py
+    here, as a power cut or the OOM killer would. tests/integration/test_crash_safety.py
     uses it to stop a run at a known point; it is never set in normal use.
 
     Points (``<detail>`` is a file or folder name, e.g. ``replace:index.html``):

@@ -17,6 +17,12 @@ Rules (the source of each is DESIGN §4 and issue 12):
   applied), codings of one document and one code (one coder, or the merged
   coders) whose character spans share at least one character are one passage
   covering their union; exact duplicates count once.
+- **At or below.** Where a code's count is the count of a theme (theme
+  prevalence, ``at_or_below=True``), a code's passages include those of every
+  code below it at the same level (for codes as applied: every code below it),
+  merged under the passage rule: a parent code coded on the same quote as its
+  child (MAXQDA, NVivo) counts once, and a parent only its children were
+  applied to still counts (DESIGN §4 "Theme prevalence").
 - **Who has a code.** A passage belongs to every participant whose own
   (non-interviewer) turn it touches; a passage only on interviewer turns
   belongs to no participant (it still counts in turn units).
@@ -32,12 +38,15 @@ from .errors import InputError, ProblemList
 from .hierarchy import DEFAULT_LEVELS, Hierarchy, normalise_level, rollup
 
 CODE_LEVEL = "code"          # the name of the unnamed level
+TOP = "top"                  # a level parameter meaning the study's top level (its themes)
 ALL_CODERS = "all"
 AGREEMENT_USE = "agreement"
 
 PASSAGE_RULE = ("One passage, one application: codings of one document and one code whose coded text "
                 "overlaps (after roll-up to the level) count once, as one passage covering their union; "
                 "a code entered twice on the same text counts once.")
+AT_OR_BELOW_RULE = ("A code's passages include those of the codes below it in the hierarchy, merged: a "
+                     "quote coded with a code and with its own sub-code counts once for the code.")
 HOLDER_RULE = ("A passage counts for every participant whose turn it touches; a passage only on "
                "interviewer turns gives no participant the code (it still counts in turn units).")
 
@@ -125,6 +134,8 @@ def check_level(study, level, parameter: str = "level") -> str | None:
         None (codes as applied), ``"code"`` (the unnamed level) or a level
         name; case and the words "code"/"coding" are ignored ("Focused coding"
         is ``focused``). The string "None" (a command-line parameter) is None.
+        ``"top"`` (``TOP``) is the study's top level (``default_level(study,
+        "top")``), unless the study has a level named "top".
     parameter : str
         The parameter's name, for the message.
 
@@ -146,6 +157,8 @@ def check_level(study, level, parameter: str = "level") -> str | None:
     levels = levels_of(study)
     name = normalise_level(level)
     wanted = name or CODE_LEVEL
+    if wanted == TOP and TOP not in levels:
+        return default_level(study, "top")
     if wanted not in levels:
         raise InputError.one(f"parameter {parameter}", f"unknown level '{level}'",
                              f"use None (codes as applied) or one of the study's levels: "
@@ -398,7 +411,50 @@ def merge_passages(study, codings: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["doc_id", "start", "seg_first", "code"], kind="stable").reset_index(drop=True)
 
 
-def passages(study, level=None, coder=None) -> pd.DataFrame:
+def with_descendants(study, codings: pd.DataFrame, level: str | None) -> pd.DataFrame:
+    """Each coding also as a coding of every ancestor of its code (DESIGN §4
+    "Theme prevalence": a code is present where a code below it is).
+
+    Parameters
+    ----------
+    study : Study
+    codings : DataFrame
+        Codings rolled up to ``level`` (``hierarchy.rollup``).
+    level : str or None
+        None (codes as applied): every ancestor; a level ('' the unnamed one):
+        the ancestors at that same level only (a MAXQDA tree of unnamed codes),
+        as codings above the level are not counted at it.
+
+    Returns
+    -------
+    DataFrame
+        ``codings`` followed by one copy per (coding, ancestor), ``code`` (and
+        ``level``) set to the ancestor's; merge with ``merge_passages`` so a
+        parent and its child on one quote count once.
+    """
+    if codings.empty or study.codebook.empty:
+        return codings
+    hierarchy = Hierarchy(study.codebook, levels_of(study) or None)
+    if not hierarchy.parent:
+        return codings
+    pairs = codings[["code", "level"]].astype("string").fillna("").drop_duplicates()
+    rows = []
+    for code, lv in zip(pairs["code"], pairs["level"]):
+        for name, above in hierarchy.chain(str(code), str(lv))[1:]:
+            if level is None or above == level:
+                rows.append((code, lv, name, above))
+    if not rows:
+        return codings
+    table = pd.DataFrame(rows, columns=["code", "level", "_code", "_level"]).astype("string")
+    keys = codings[["code", "level"]].astype("string").fillna("")
+    joined = keys.reset_index().merge(table, on=["code", "level"], how="inner")
+    extra = codings.loc[joined["index"].to_numpy()].copy()
+    extra["code"] = joined["_code"].to_numpy()
+    extra["level"] = joined["_level"].to_numpy()
+    return pd.concat([codings, extra], ignore_index=True)
+
+
+def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.DataFrame:
     """The passages every analysis counts: codings of the chosen coders,
     rolled up to ``level``, merged under the passage rule (module docstring).
 
@@ -411,6 +467,9 @@ def passages(study, level=None, coder=None) -> pd.DataFrame:
         without it, drop out).
     coder : None, "all", str or list of str
         See ``select_coders``.
+    at_or_below : bool
+        False: a code's own passages. True: a code's passages include those of
+        the codes below it (``with_descendants``), as theme prevalence counts.
 
     Returns
     -------
@@ -428,13 +487,49 @@ def passages(study, level=None, coder=None) -> pd.DataFrame:
     level = check_level(study, level)
     codings = select_coders(study, coder)
     rolled = rollup(codings, study.codebook, level, levels_of(study) or None)
+    if at_or_below:
+        rolled = with_descendants(study, rolled, level)
     merged = merge_passages(study, rolled)
     held = holders(study, merged)
     first_holder = held.drop_duplicates("row").set_index("row")["participant_id"]
     merged["participant_id"] = pd.array(first_holder.reindex(range(len(merged))).to_numpy(), dtype="string")
-    merged.attrs["rule"] = rule_text(study, coder)
+    merged.attrs["rule"] = rule_text(study, coder, at_or_below)
     merged.attrs["level"] = level
     return merged
+
+
+def coding_counts(study) -> dict[str, int]:
+    """How the codings table's rows become the passages counted (codes as
+    applied, the default coder selection): for the index and the import summary.
+
+    Returns
+    -------
+    dict
+        ``rows`` coding rows imported (every row of ``codings``);
+        ``agreement`` rows from ``use: agreement`` entries (agreement only);
+        ``other_coder`` rows of an analysis coder not counted where the primary
+        coder coded the document; ``merged`` rows merged into another passage
+        (overlapping codings of one code, exact duplicates);
+        ``passages`` passages counted (``passages(study)``: codes as applied).
+        ``rows == agreement + other_coder + merged + passages``.
+    """
+    codings = study.codings
+    agreement = int((_use(codings) == AGREEMENT_USE).sum())
+    counted = select_coders(study, None)
+    found = len(merge_passages(study, counted))
+    return {"rows": len(codings), "agreement": agreement, "other_coder": len(codings) - agreement - len(counted),
+            "merged": len(counted) - found, "passages": found}
+
+
+def coding_counts_sentence(counts: dict[str, int]) -> str:
+    """``coding_counts`` in words, the counting rule stated (DESIGN §4)."""
+    left = [(counts["agreement"], "for agreement only (use: agreement)"),
+            (counts["other_coder"], "by a coder other than the document's primary coder"),
+            (counts["merged"], "merged with another coding of the same code on overlapping text "
+                               "(exact duplicates included)")]
+    parts = [f"{n:,} {why}" for n, why in left if n]
+    return (f"Coding rows imported: {counts['rows']:,}; passages counted: {counts['passages']:,} (codes as "
+            f"applied; one passage counts once)." + (f" Not counted separately: {'; '.join(parts)}." if parts else ""))
 
 
 def holders(study, passages_: pd.DataFrame) -> pd.DataFrame:
@@ -478,9 +573,10 @@ def holders(study, passages_: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["row"], kind="stable").reset_index(drop=True)
 
 
-def rule_text(study, coder=None) -> str:
+def rule_text(study, coder=None, at_or_below: bool = False) -> str:
     """The counting rules of ``passages`` as one paragraph for a report."""
-    return " ".join([PASSAGE_RULE, coder_sentence(study, coder), HOLDER_RULE])
+    return " ".join([PASSAGE_RULE] + ([AT_OR_BELOW_RULE] if at_or_below else [])
+                    + [coder_sentence(study, coder), HOLDER_RULE])
 
 
 def coder_lines(codings: pd.DataFrame, config=None) -> list[str]:

@@ -183,6 +183,20 @@ def read_processed(paths: StudyPaths, config=None) -> Study:
 SNAPSHOT_VARIABLE = "TRANSCRIPT_THEMES_SNAPSHOT"
 
 
+def processed_folder(paths: StudyPaths) -> Path:
+    """Where the study's processed tables are read from: in a report run, the
+    run's own (its ingest, staged until the run ends: helpers.batch); else
+    data/processed/<study>/."""
+    import pickle
+
+    record_file = os.environ.get(SNAPSHOT_VARIABLE)
+    if record_file and Path(record_file).is_file():
+        record = pickle.loads(Path(record_file).read_bytes())  # written by this user's batch, in a 0700 folder
+        if Path(record["processed"]) == paths.processed.resolve():
+            return Path(record.get("tables", paths.processed))
+    return paths.processed
+
+
 def from_snapshot(paths: StudyPaths) -> Study | None:
     """In a kernel of the report batch: the study as the run's snapshot holds
     it (processed tables ingested at the start of the run, the configuration
@@ -203,7 +217,10 @@ def from_snapshot(paths: StudyPaths) -> Study | None:
     record = pickle.loads(Path(record_file).read_bytes())  # written by this user's batch, in a 0700 folder
     if Path(record["processed"]) != paths.processed.resolve():
         return None
-    manifest = paths.processed / "manifest.json"
+    # the run's tables: data/processed/<study>/, or the run's own ingest staged beside it,
+    # swapped in with the report at the end of the run (helpers.batch)
+    folder = Path(record.get("tables", paths.processed))
+    manifest = folder / "manifest.json"
     if not manifest.is_file() or hashlib.sha256(manifest.read_bytes()).hexdigest() != record["manifest_sha256"]:
         raise InputError.one(paths.processed, "the processed tables were replaced while the report was running",
                              "run report again (and do not ingest the study while a report runs)")
@@ -212,7 +229,7 @@ def from_snapshot(paths: StudyPaths) -> Study | None:
         # A reused kernel (one per job for the participant profiles) reads the
         # tables once, not once per participant.
         _SNAPSHOTS.clear()
-        snap = StudyPaths(paths.name, paths.raw, paths.processed, Path(record["reports"]))
+        snap = StudyPaths(paths.name, paths.raw, folder, Path(record["reports"]))
         _SNAPSHOTS[key] = read_processed(snap, record["config"])
     return _fresh_copy(_SNAPSHOTS[key])
 
@@ -230,6 +247,18 @@ def _fresh_copy(study: "Study") -> "Study":
                                manifest=copy.deepcopy(study.manifest), config=copy.deepcopy(study.config))
 
 
+def processed_is_current(paths: StudyPaths, fingerprint: str) -> bool:
+    """Whether data/processed/<study>/ holds an ingest of inputs with this
+    fingerprint (``ingest.fingerprint_inputs``)."""
+    manifest_file = paths.processed / "manifest.json"
+    if not manifest_file.is_file():
+        return False
+    try:
+        return json.loads(manifest_file.read_text(encoding="utf-8")).get("fingerprint") == fingerprint
+    except json.JSONDecodeError:
+        return False
+
+
 def load_study(study, *, ingest: bool = True) -> Study:
     """The study's processed tables, ingesting first when they are missing or
     older than the inputs (the manifest's fingerprint differs). In a kernel
@@ -244,14 +273,7 @@ def load_study(study, *, ingest: bool = True) -> Study:
     if snapshot is not None:
         return snapshot
     config = load_config(paths.raw)
-    manifest_file = paths.processed / "manifest.json"
-    current = None
-    if manifest_file.is_file():
-        try:
-            current = json.loads(manifest_file.read_text(encoding="utf-8")).get("fingerprint")
-        except json.JSONDecodeError:
-            current = None
-    if current != fingerprint_inputs(config):
+    if not processed_is_current(paths, fingerprint_inputs(config)):
         if not ingest:
             raise InputError.one(paths.processed, "processed tables are missing or out of date",
                                  f"run: python -m helpers ingest {paths.raw}")

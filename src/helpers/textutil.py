@@ -3,12 +3,21 @@
 Annotations are transcriber notes kept in the text but never counted as
 words: anything in square brackets (``[laughs]``, ``[crosstalk]``) and short
 lower-case notes in round brackets (``(inaudible)``, ``(pause)``). Redaction
-placeholders such as ``(PSW)`` start with a capital and count as one word,
-since they stand for a spoken name.
+placeholders such as ``(PSW)`` start with a capital and count as one word in
+word counts (``word_count``, ``n_words``), since they stand for a spoken name.
+
+Word analyses (word frequencies, two-word phrases, keyness, TF-IDF, topics)
+never count a redaction placeholder as a word (``PLACEHOLDER_RULE``): the
+study's own placeholders (the replacements of redactions.csv, as listed in
+``tables/redaction_summary.csv``, e.g. ``[NAME]``) and anything shaped like
+one (a capitalised word in round brackets, ``(PSW)``) are dropped, and a
+two-word phrase never spans one ("told [NAME] yesterday" gives no "told
+yesterday").
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache, partial
 from importlib import resources
 
@@ -20,6 +29,9 @@ PLACEHOLDER_RE = re.compile(r"\((?=[A-Z])[A-Za-z][A-Za-z .'-]{0,40}\)")
 # Words: letters and digits, with inner apostrophes or hyphens ("don't", "mm-hm");
 # a placeholder counts as one token.
 TOKEN_PATTERN = r"\([A-Z][A-Za-z .'-]{0,40}\)|[^\W_]+(?:['’-][^\W_]+)*"
+PLACEHOLDER_RULE = ("Redaction placeholders (the study's replacements from redactions.csv, such as [NAME], and any "
+                    "capitalised word in round brackets, such as (PSW)) are not words here: they are not counted, "
+                    "and a two-word phrase never spans one.")
 
 
 class _LazyTokenizer:
@@ -53,19 +65,77 @@ def annotations(text: str) -> list[str]:
     return ANNOTATION_RE.findall(text)
 
 
+@lru_cache(maxsize=64)
+def _placeholder_re(placeholders: frozenset[str]) -> re.Pattern:
+    known = sorted((p for p in placeholders if p and p.strip()), key=len, reverse=True)
+    return re.compile("|".join([re.escape(p) for p in known] + [PLACEHOLDER_RE.pattern]))
+
+
+def word_runs(text: str, *, lower: bool = True, fillers: frozenset[str] | set[str] = frozenset(),
+              stopwords: frozenset[str] | set[str] = frozenset(),
+              placeholders: Iterable[str] | None = ()) -> list[list[str]]:
+    """Word tokens of ``text`` in runs split at redaction placeholders (see ``tokens``).
+
+    Returns
+    -------
+    list of list of str
+        One list per stretch of text between placeholders (a placeholder is
+        no word and words either side of it are not adjacent); with
+        ``placeholders=None`` one run, placeholders kept as words.
+    """
+    if placeholders is None:
+        pieces = [text]
+    else:
+        pieces = _placeholder_re(frozenset(placeholders)).split(text)
+    runs = []
+    for piece in pieces:
+        run = []
+        for tok in _TOKENIZER.tokenize(strip_annotations(piece)):
+            tok = tok.replace("’", "'")
+            low = tok.lower()
+            if low in fillers or low in stopwords:
+                continue
+            run.append(low if lower else tok)
+        runs.append(run)
+    return runs
+
+
 def tokens(text: str, *, lower: bool = True, fillers: frozenset[str] | set[str] = frozenset(),
-           stopwords: frozenset[str] | set[str] = frozenset()) -> list[str]:
+           stopwords: frozenset[str] | set[str] = frozenset(),
+           placeholders: Iterable[str] | None = ()) -> list[str]:
     """Word tokens of ``text`` without annotations; fillers and stop words
-    removed when given (compared lower-cased; curly apostrophes straightened)."""
-    found = _TOKENIZER.tokenize(strip_annotations(text))
-    out = []
-    for tok in found:
-        tok = tok.replace("’", "'")
-        low = tok.lower()
-        if low in fillers or low in stopwords:
-            continue
-        out.append(low if lower else tok)
-    return out
+    removed when given (compared lower-cased; curly apostrophes straightened).
+
+    ``placeholders``: redaction placeholders that are not words (``PLACEHOLDER_RULE``):
+    the given strings (the study's, ``study_placeholders``) and anything shaped
+    like ``(PSW)`` are dropped. None keeps placeholders as one word each (a word
+    count, as ``n_words``).
+    """
+    return [tok for run in word_runs(text, lower=lower, fillers=fillers, stopwords=stopwords,
+                                     placeholders=placeholders) for tok in run]
+
+
+def study_placeholders(study) -> frozenset[str]:
+    """The study's redaction placeholders: the ``placeholder`` column of
+    ``tables/redaction_summary.csv`` written by ingest (empty for a study in
+    memory or without redactions). The terms themselves are never read."""
+    paths = getattr(study, "paths", None)
+    if paths is None:
+        return frozenset()
+    path = paths.tables / "redaction_summary.csv"
+    if not path.is_file() or path.stat().st_size == 0:
+        return frozenset()
+    import pandas as pd
+
+    from helpers.atomic import restore_cell
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return frozenset()
+    if "placeholder" not in frame:
+        return frozenset()
+    return frozenset(str(restore_cell(p)) for p in frame["placeholder"] if str(p).strip())
 
 
 def word_count(text: str) -> int:
@@ -93,6 +163,8 @@ def study_stopwords(study) -> frozenset[str]:
 
 
 def study_analyzer(study):
-    """``tokens`` with the study's fillers and stop words removed: the analyzer
-    of every TF-IDF and word count (its ``keywords`` name what it removes)."""
-    return partial(tokens, fillers=study_fillers(study), stopwords=study_stopwords(study))
+    """``tokens`` with the study's fillers, stop words and redaction
+    placeholders removed (``PLACEHOLDER_RULE``): the analyzer of every TF-IDF
+    and word count (its ``keywords`` name what it removes)."""
+    return partial(tokens, fillers=study_fillers(study), stopwords=study_stopwords(study),
+                   placeholders=study_placeholders(study))

@@ -53,7 +53,7 @@ from helpers.analysis.audit_consistency import (
     prose_mentions,
     voices,
 )
-from helpers.ingest.quotes import DocumentIndex, find_quote, word_tokens
+from helpers.ingest.quotes import DocumentIndex, closest_passage, find_quote, miss_note, word_tokens
 
 NOT_SUPPORTED_MEANS = ("Coded evidence can be incomplete. “Not supported” means that your coding does not show "
                        "the claim, not that the claim is false: a participant may have said it in words nobody "
@@ -192,8 +192,13 @@ def check_quote(q: drafts_mod.Quotation, study, indexes, names: Names, redact, f
             break
     if not candidates:
         row.update({"verdict": "not found", "similarity": round(best_miss[0], 3), "match": "none"})
-        notes.append(f"best similarity {best_miss[0]:.2f} (in {best_miss[1]}), below the threshold {threshold:g}"
-                     if best_miss[1] else "no similar passage")
+        near = None
+        if best_miss[1]:  # the turn too, so the writer can find and fix the quote (quotes.miss_note)
+            doc_id = best_miss[1]
+            index = next(ix[doc_id] for ix in indexes if doc_id in ix)
+            found = closest_passage(q.text, index, redact, fillers)
+            near = (doc_id, found) if found is not None else None
+        notes.append(miss_note(near, threshold))
         row["note"] = "; ".join(notes)
         return row
     _, doc_id, match, speaker, role = min(candidates, key=lambda c: c[0])

@@ -12,7 +12,8 @@ Counting rules shared by every function here
 * **Words** are ``helpers.textutil.tokens``: annotations (``[laughs]``,
   ``(pause)``) out, the study's fillers (``study.config.fillers``, else
   ``helpers.ingest.config.DEFAULT_FILLERS``) and stop words (the project list plus
-  ``study.config.stopwords``) removed.
+  ``study.config.stopwords``) removed, and redaction placeholders are no words
+  (``textutil.PLACEHOLDER_RULE``).
 * **A turn carries a code** when a coding of it (any coder), rolled up to
   ``level`` first when a level is given, touches the turn: a coding touches
   turns ``seg_first`` .. ``seg_last`` of its document (DESIGN §4, unit

@@ -59,12 +59,14 @@ def kept_participants(study, participants=None, where: dict | None = None) -> li
 
 
 def select_codings(study, level: str | None = None, coder=None, participants=None,
-                   where: dict | None = None) -> pd.DataFrame:
+                   where: dict | None = None, at_or_below: bool = False) -> pd.DataFrame:
     """The passages counted (``counting.passages``: rolled up to ``level``, the
     chosen coder(s), overlapping codings of one code merged), kept when a
     kept participant holds them (``counting.holders``) or, for passages on
-    interviewer turns only, when their document is a kept participant's."""
-    out = passages(study, level, coder)
+    interviewer turns only, when their document is a kept participant's.
+    ``at_or_below``: a code's passages include its descendants' (theme
+    prevalence, ``counting.passages``)."""
+    out = passages(study, level, coder, at_or_below=at_or_below)
     kept = kept_participants(study, participants, where)
     if kept is not None:
         held = holders(study, out)
@@ -376,14 +378,16 @@ def stopwords(study) -> frozenset[str]:
     return textutil.study_stopwords(study)
 
 
-def _turn_terms(text: str, ngram: int, filler_words: frozenset[str], stop: frozenset[str]) -> list[str]:
+def _turn_terms(text: str, ngram: int, filler_words: frozenset[str], stop: frozenset[str],
+                placeholders: frozenset[str] = frozenset()) -> list[str]:
     """Terms of one turn. Unigrams: tokens that are neither fillers nor stop words.
     Bigrams: adjacent tokens of the turn (fillers removed first), kept when
-    neither word is a stop word; bigrams never cross turns."""
-    words = textutil.tokens(text, fillers=filler_words)
+    neither word is a stop word; bigrams never cross turns. Redaction
+    placeholders are no words and no bigram spans one (``textutil.PLACEHOLDER_RULE``)."""
+    runs = textutil.word_runs(text, fillers=filler_words, placeholders=placeholders)
     if ngram == 1:
-        return [w for w in words if w not in stop]
-    return [" ".join(gram) for gram in nltk_ngrams(words, ngram)
+        return [w for run in runs for w in run if w not in stop]
+    return [" ".join(gram) for run in runs for gram in nltk_ngrams(run, ngram)
             if not any(w in stop for w in gram)]
 
 
@@ -394,7 +398,8 @@ def _participant_turn_terms(study, ngram: int, remove_fillers: bool = True) -> p
     turns = study.segments[study.segments["speaker_role"] == "participant"]
     filler_words = fillers(study) if remove_fillers else frozenset()
     stop = stopwords(study)
-    terms = [_turn_terms(str(t), ngram, filler_words, stop) for t in turns["text"].fillna("")]
+    placeholders = textutil.study_placeholders(study)
+    terms = [_turn_terms(str(t), ngram, filler_words, stop, placeholders) for t in turns["text"].fillna("")]
     lengths = np.fromiter((len(t) for t in terms), dtype=np.int64, count=len(terms))
     return pd.DataFrame({
         "participant_id": np.repeat(turns["participant_id"].astype("string").to_numpy(), lengths),
@@ -419,7 +424,8 @@ def word_frequencies(study, by: str | None = "participant", ngram: int = 1,
     config.DEFAULT_FILLERS) when ``remove_fillers``; stop words
     (textutil.default_stopwords() + study.config.stopwords) removed. A bigram is
     two adjacent words of one turn after fillers are removed, kept when neither
-    word is a stop word.
+    word is a stop word. Redaction placeholders are not words and no bigram
+    spans one (``textutil.PLACEHOLDER_RULE``); ``attrs["rule"]`` says so.
 
     ``by``: ``"participant"`` (one block per participant), a participants attribute,
     or None (whole study). Columns: [group column,] ``term``, ``n``, ``per_1000``
@@ -428,10 +434,21 @@ def word_frequencies(study, by: str | None = "participant", ngram: int = 1,
     """
     terms = _participant_turn_terms(study, ngram, remove_fillers)
     if by is None:
-        return _frequency_table(terms, None)
-    column = "participant_id" if by == "participant" else by
-    terms = terms.assign(**{"group": _group_column(study, terms, by)})
-    return _frequency_table(terms, "group").rename(columns={"group": column})
+        out = _frequency_table(terms, None)
+    else:
+        column = "participant_id" if by == "participant" else by
+        terms = terms.assign(**{"group": _group_column(study, terms, by)})
+        out = _frequency_table(terms, "group").rename(columns={"group": column})
+    out.attrs["rule"] = word_rule(remove_fillers)
+    return out
+
+
+def word_rule(remove_fillers: bool = True) -> str:
+    """The counting rule of the word analyses, for a report."""
+    return ("Participant turns only; annotations never counted; "
+            + ("fillers and " if remove_fillers else "")
+            + "the shipped English stop words (plus the study's stopwords:) left out; a two-word phrase is "
+              "two adjacent words of one turn. " + textutil.PLACEHOLDER_RULE)
 
 
 def _frequency_table(terms: pd.DataFrame, group: str | None) -> pd.DataFrame:
@@ -543,7 +560,8 @@ def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
     out.attrs["rule"] = (f"Each group against the rest of the participants' words (log-likelihood G², Rayson & "
                          f"Garside 2000). A term is tested only where its expected count in the group is at "
                          f"least {min_expected:g}; p-values of the {int(out['tested'].sum())} tests run are "
-                         f"corrected for false discoveries (Benjamini–Hochberg q). Untested rows show counts only.")
+                         f"corrected for false discoveries (Benjamini–Hochberg q). Untested rows show counts only. "
+                         + textutil.PLACEHOLDER_RULE)
     return out
 
 

@@ -20,7 +20,9 @@ def words_by_role(study: Study, remove_fillers: bool = False) -> pd.DataFrame:
     seg = study.segments.copy()
     if remove_fillers:
         fillers = textutil.study_fillers(study)
-        seg["n_words"] = [len(textutil.tokens(t, fillers=fillers)) for t in seg["text"].astype(str)]
+        # a word count: a placeholder stands for a spoken name, one word (as n_words)
+        seg["n_words"] = [len(textutil.tokens(t, fillers=fillers, placeholders=None))
+                          for t in seg["text"].astype(str)]
     table = seg.pivot_table(index="doc_id", columns="speaker_role", values="n_words",
                             aggfunc=["count", "sum"], fill_value=0, observed=True)
     table.columns = [f"{'turns' if a == 'count' else 'words'} {role}" for a, role in table.columns]

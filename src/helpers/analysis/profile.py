@@ -38,7 +38,7 @@ def _mean(values: pd.Series) -> float | None:
     return round(float(values.mean()), 1) if len(values) else None
 
 
-def code_profile(study: Study, participant: str, level: str | None = "theme") -> pd.DataFrame:
+def code_profile(study: Study, participant: str, level: str | None = "top") -> pd.DataFrame:
     """Per code: the participant's applications, the group mean, and how many
     of the other participants have the code at all."""
     counts = theme_matrix(study, level=level, value="count")
@@ -54,7 +54,7 @@ def code_profile(study: Study, participant: str, level: str | None = "theme") ->
     }).sort_values(["applications", "code"], ascending=[False, True]).reset_index(drop=True)
 
 
-def shared_and_lacking(study: Study, participant: str, level: str | None = "theme") -> dict[str, list[str]]:
+def shared_and_lacking(study: Study, participant: str, level: str | None = "top") -> dict[str, list[str]]:
     """Codes the participant has that most others lack (distinctive), and codes
     most others have that they lack (a negative case for those)."""
     presence = theme_matrix(study, level=level, value="presence")
@@ -70,7 +70,7 @@ def shared_and_lacking(study: Study, participant: str, level: str | None = "them
     }
 
 
-def best_quotes(study: Study, participant: str, level: str | None = "theme", k: int = 2) -> pd.DataFrame:
+def best_quotes(study: Study, participant: str, level: str | None = "top", k: int = 2) -> pd.DataFrame:
     """The participant's most typical quotes per theme (as in the framework matrix)."""
     long = framework_matrix(study, level=level, quotes_per_cell=k, form="long")
     mine = long.loc[(long["participant_id"] == participant) & (long["n_codings"] > 0)]

@@ -6,10 +6,16 @@ Counting rules shared by every function here:
 - Participant attribution is ``codings.participant_id``: a coding counts for
   the participant it is attributed to, whoever speaks the turns it touches.
   Codings attributed to no participant are left out.
-- ``level=None`` means codes as applied; a level name means every coding is
-  first rolled up to its ancestor at that level (``hierarchy.rollup``), so a
-  participant "has" a theme when any coding at or below it is attributed to
-  them. Codings with no ancestor at that level drop out.
+- ``level`` defaults to ``"top"`` (``counting.TOP``): the study's top level,
+  ``counting.default_level(study, "top")`` — the level notebooks 04 and 05 use
+  when their ``level`` parameter is None. ``level=None`` means codes as
+  applied; a level name means every coding is first rolled up to its ancestor
+  at that level (``hierarchy.rollup``). Either way a participant "has" a code
+  when any passage at or below it is attributed to them (DESIGN §4 "Theme
+  prevalence"; ``counting.passages(..., at_or_below=True)``): a parent code
+  counts its children's passages (merged with its own), also where parent and
+  child sit at one level (a MAXQDA code tree). Codings with no ancestor at that
+  level drop out.
 - A coding touches the turns ``seg_first`` .. ``seg_last`` of its document
   (a coding spanning turns 3–5 touches 3, 4 and 5).
 - Rows are every participant of ``study.participants`` in that order (one
@@ -28,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import atomic
-from helpers.counting import check_level, coder_sentence, default_level, holders, level_label, passages
+from helpers.counting import TOP, check_level, coder_sentence, default_level, holders, level_label, passages
 from helpers.hierarchy import codes_at, level_rank
 from helpers.tables import coding_turns
 from helpers.textutil import study_analyzer
@@ -39,12 +45,12 @@ GROUP_MISSING = "(not given)"
 
 # -- shared building blocks -------------------------------------------------
 
-def _held(study, level, coder=None) -> pd.DataFrame:
+def _held(study, level, coder=None, at_or_below: bool = False) -> pd.DataFrame:
     """The passages at ``level`` (``counting.passages``: chosen coder, one
     passage one application), one row per (passage, participant holding it)
     (``counting.holders``); ``passage`` numbers the passage. Passages only on
     interviewer turns give no participant the code and are left out here."""
-    found = passages(study, level, coder)
+    found = passages(study, level, coder, at_or_below=at_or_below)
     held = holders(study, found)
     out = found.iloc[held["row"].to_numpy()].reset_index(drop=True)
     out["participant_id"] = pd.array(held["participant_id"].to_numpy(), dtype="string")
@@ -59,7 +65,9 @@ def _codings(study, coder=None) -> pd.DataFrame:
 
 
 def _rolled(study, level, coder=None) -> pd.DataFrame:
-    return _held(study, level, coder)
+    """Passages at ``level``, a code's including those of the codes below it
+    (``counting.passages(..., at_or_below=True)``: theme prevalence)."""
+    return _held(study, level, coder, at_or_below=True)
 
 
 def _code_order(study, level, rolled: pd.DataFrame) -> list[str]:
@@ -98,8 +106,14 @@ def _turn_words(study) -> pd.DataFrame:
 
 # -- 1. participants x codes ---------------------------------------------------
 
-def theme_matrix(study, level: str | None = "theme", value: str = "presence", coder=None) -> pd.DataFrame:
+def theme_matrix(study, level: str | None = TOP, value: str = "presence", coder=None) -> pd.DataFrame:
     """Participants x codes at ``level`` (see the module's counting rules).
+
+    ``level``: ``"top"`` (the default) is the study's top level
+    (``counting.default_level(study, "top")``, the same level the notebooks'
+    ``level=None`` parameter resolves to); None is codes as applied; or one of
+    the study's levels. A code's column counts its passages and those of the
+    codes below it (DESIGN §4 "Theme prevalence").
 
     ``value``:
 
@@ -185,7 +199,7 @@ def _to_matrix(counts: pd.Series, pids: list[str], codes: list[str]) -> pd.DataF
 
 # -- 2. recurrence --------------------------------------------------------------
 
-def recurrence(study, level: str | None = "theme", threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
+def recurrence(study, level: str | None = TOP, threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
     """Per code at ``level``: how many participants have it (presence, as in
     ``theme_matrix``) out of how many, and whether that share reaches
     ``threshold``.
@@ -304,7 +318,8 @@ def _turn_counts_cache(study, texts: pd.Series, analyzer) -> Path | None:
         return None
     digest = hashlib.sha256()
     for part in (sklearn.__version__, tokenizer_source, "\x00".join(sorted(analyzer.keywords["stopwords"])),
-                 "\x00".join(sorted(analyzer.keywords["fillers"]))):
+                 "\x00".join(sorted(analyzer.keywords["fillers"])),
+                 "\x00".join(sorted(analyzer.keywords.get("placeholders") or ()))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\x01")
     for text in texts:
         encoded = text.encode("utf-8", "surrogatepass")
@@ -395,7 +410,7 @@ def _turn_refs(study, picked: pd.DataFrame) -> pd.Series:
                      index=picked.index, dtype="string")
 
 
-def framework_matrix(study, level: str | None = "theme", quotes_per_cell: int = 2, min_words: int = 8,
+def framework_matrix(study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
                      max_words: int = 80, form: str = "wide") -> pd.DataFrame:
     """The Framework Method chart: participants x codes at ``level``.
 
@@ -514,7 +529,7 @@ def framework_html(frame: pd.DataFrame) -> str:
 
 # -- 4. negative cases -------------------------------------------------------------
 
-def negative_cases(study, level: str | None = "theme") -> pd.DataFrame:
+def negative_cases(study, level: str | None = TOP) -> pd.DataFrame:
     """Per code at ``level``: the participants without it (no coding at or
     below it attributed to them). Columns: code, n_without, N,
     participant_ids (list, participants order), names (pseudonyms, sorted,
@@ -531,7 +546,7 @@ def negative_cases(study, level: str | None = "theme") -> pd.DataFrame:
     })
 
 
-def missing_themes(study, level: str | None = "theme") -> pd.DataFrame:
+def missing_themes(study, level: str | None = TOP) -> pd.DataFrame:
     """Per participant: the codes at ``level`` they lack. Columns:
     participant_id, participant, n_missing, N_codes, missing (list, codebook
     order)."""

@@ -7,10 +7,13 @@ document is one line per turn, ``<speaker>: <utterance>``; a segment's
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -374,11 +377,12 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
     or caption voice name that looks like a name).
 
     A capitalised word (any script; O’Neill, McDonald, Mary-Jane) is a possible name unless
-    it starts a sentence, is a common capitalised word, also appears lower-cased in the study
-    (outside e-mail addresses and web addresses, so that ``dana.q@…`` does not hide
-    ``Dana``), or is part of a placeholder. A word flagged anywhere in the study is flagged at
-    a sentence start too, so that no context shows it ("Dr Belisarius said … .
-    Belisarius rang.").
+    it is a common capitalised word, also appears lower-cased in the study (outside e-mail
+    addresses and web addresses, so that ``dana.q@…`` does not hide ``Dana``), or is part of
+    a placeholder. At a sentence start (or a turn's start) it is flagged only when it is not
+    an English word (``english_words``: "Marta said …" is flagged, "Honestly, …" is not) or
+    when the same word is flagged anywhere in the study, so that no context shows it
+    ("Dr Belisarius said … . Belisarius rang.").
 
     Parameters
     ----------
@@ -449,9 +453,46 @@ def _speaker_label_rows(docs: list[CleanDocument], placeholders: set[str], lower
     return rows
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Lower-case English words shipped with the project (``data/english_words.txt.gz``,
+    SCOWL british-english-small, about 40,000 words; no download)."""
+    data = resources.files("helpers").joinpath("data/english_words.txt.gz").read_bytes()
+    return frozenset(w for w in gzip.decompress(data).decode("utf-8").splitlines() if w and not w.startswith("#"))
+
+
+_SUFFIXES = ("ily", "ly", "ing", "ed", "es", "s", "er", "est")
+
+
+def _english_word(word: str) -> bool:
+    """An English word (``english_words``), a filler (config.DEFAULT_FILLERS) or a regular
+    inflection of one ("Texting", "Weirdly", "Stopped")."""
+    from helpers.textutil import DEFAULT_FILLERS
+
+    words = english_words()
+    low = word.lower()
+    if low in words or low in DEFAULT_FILLERS:
+        return True
+    for suffix in _SUFFIXES:
+        stem = low[:-len(suffix)]
+        if low.endswith(suffix) and len(stem) >= 3:
+            forms = {stem, stem + "e", stem + "y" if suffix == "ily" else stem}
+            if len(stem) > 3 and stem[-1] == stem[-2]:
+                forms.add(stem[:-1])                 # "stopped" -> "stop"
+            if forms & words:
+                return True
+    return False
+
+
+def _is_english(base: str, parts: list[str]) -> bool:
+    """Whether a capitalised word is an ordinary English word (each part of a hyphenated one)."""
+    return all(_english_word(p) for p in parts or [base])
+
+
 def _name_candidates(text: str, placeholders: set[str], lower_words: set[str]) -> list[tuple[re.Match, bool]]:
-    """Capitalised words of ``text`` that may be names, each with whether it
-    starts a sentence (flagged there only when flagged elsewhere)."""
+    """Capitalised words of ``text`` that may be names, each with whether it is
+    only weakly name-like: an English word at a sentence start, flagged there only
+    when flagged elsewhere (``scan_identifiers``)."""
     out = []
     # Annotations end -> start, found once: stripping the whole text before every word was
     # quadratic on a long turn (a single-line transcript; issue 19 item 8).
@@ -470,7 +511,8 @@ def _name_candidates(text: str, placeholders: set[str], lower_words: set[str]) -
                 or ("'" not in base and base.split("'")[0].lower() in lower_words)):
             continue
         before = _char_before(text, m.start(), annotation_start)
-        out.append((m, not before or before in ".!?:;\"“‘(-–—…"))
+        sentence_start = not before or before in ".!?:;\"“‘(-–—…"
+        out.append((m, sentence_start and _is_english(base, parts)))
     return out
 
 

@@ -61,7 +61,7 @@ from helpers.ingest.codebook import (
     read_codebook,
 )
 from helpers.ingest.config import CodingSource
-from helpers.ingest.quotes import find_quote, index_document
+from helpers.ingest.quotes import closest_passage, find_quote, index_document, miss_note
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn, sha256_file
 from helpers.interop import RECORD_COLUMNS, ExternalCodings  # noqa: F401  (ExternalCodings: re-exported, where it was)
 
@@ -912,7 +912,8 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
                                                              "quotes_elided", "quotes_fuzzy", "quotes_unmatched",
                                                              "warnings", "note"]),
         "quotes_fuzzy": pd.DataFrame(ctx.fuzzy, columns=["source", "row", "doc_id", "quote", "matched_text", "score"]),
-        "quotes_unmatched": pd.DataFrame(ctx.unmatched, columns=["source", "row", "doc_id", "quote", "best_score"]),
+        "quotes_unmatched": pd.DataFrame(ctx.unmatched, columns=["source", "row", "doc_id", "quote", "best_score",
+                                                                  "closest_doc", "closest_turn", "threshold", "note"]),
         "codebook_near_duplicates": dups,
         "codebook_added": added,
     }
@@ -1187,14 +1188,24 @@ def _aligned_span(ctx: _Context, quote: str, doc_ids: list[str], entry: CodingSo
     shown = ctx.redact(quote)
     if best is None:
         docs = ", ".join(doc_ids)
+        closest = None
+        for doc_id in doc_ids:  # where the quote nearly is, so the researcher can fix it
+            near = closest_passage(quote, index_document(ctx.docs[doc_id], config.fillers), ctx.redact,
+                                   config.fillers, hint_seg, hint_offset)
+            if near is not None and (closest is None or near.score > closest[1].score):
+                closest = (doc_id, near)
+        note = miss_note(closest, config.quote_match_threshold)
         if entry.strict:
-            ctx.problems.add(path, f"quote not found in {docs}: \"{_short(shown)}\"",
+            ctx.problems.add(path, f"quote not found in {docs}: \"{_short(shown)}\"; {note}",
                              "correct the quote to match the transcript, or set "
                              "'strict: false' on this codings entry in study.yml to list it instead", where)
         else:
             stats["quotes_unmatched"] += 1
             ctx.unmatched.append({"source": source, "row": row, "doc_id": docs, "quote": shown,
-                                  "best_score": round(best_score, 3)})
+                                  "best_score": round(best_score, 3),
+                                  "closest_doc": closest[0] if closest else None,
+                                  "closest_turn": closest[1].seg_first if closest else None,
+                                  "threshold": config.quote_match_threshold, "note": note})
         return None
     stats[f"quotes_{best.method}"] += 1
     text = ctx.docs[best_doc].text

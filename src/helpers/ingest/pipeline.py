@@ -342,20 +342,33 @@ def write_processed(built: Built, paths: StudyPaths) -> None:
     """Write everything into a staging folder, then swap it into place
     (``atomic.atomic_folder``: a killed run never leaves a half-written folder)."""
     with atomic.atomic_folder(paths.processed) as staging:
-        (staging / "texts").mkdir()
-        (staging / "tables").mkdir()
-        for name in tables.CONTRACT:
-            atomic.write_parquet(staging / f"{name}.parquet", getattr(built, name))
-        for doc_id, text in built.texts.items():
-            atomic.write_text(staging / "texts" / f"{file_stem(doc_id)}.txt", text)  # safe, unique (ids.py)
-        for name, frame in built.report_tables.items():
-            atomic.write_csv(staging / "tables" / f"{name}.csv", frame)
-        redact = load_redactions(built.config.redactions)
-        atomic.write_json(staging / "manifest.json", manifest(built, paths, redact))
-        # The leak scan before the swap: a term that got through never reaches data/processed/.
-        scan = scan_folders([staging], redact)
-        if scan.leaks or scan.unreadable:
-            raise scan.as_error(lambda p: paths.processed / p.relative_to(staging))
+        write_processed_into(built, paths, staging)
+
+
+def write_processed_into(built: Built, paths: StudyPaths, staging: Path) -> None:
+    """The processed folder's files written into ``staging`` (an empty folder that
+    will become ``paths.processed``), leak-scanned; the caller swaps it in
+    (``write_processed``, or the report batch at the end of its run).
+
+    Raises
+    ------
+    InputError
+        A redaction term in a file written (nothing is swapped in).
+    """
+    (staging / "texts").mkdir()
+    (staging / "tables").mkdir()
+    for name in tables.CONTRACT:
+        atomic.write_parquet(staging / f"{name}.parquet", getattr(built, name))
+    for doc_id, text in built.texts.items():
+        atomic.write_text(staging / "texts" / f"{file_stem(doc_id)}.txt", text)  # safe, unique (ids.py)
+    for name, frame in built.report_tables.items():
+        atomic.write_csv(staging / "tables" / f"{name}.csv", frame)
+    redact = load_redactions(built.config.redactions)
+    atomic.write_json(staging / "manifest.json", manifest(built, paths, redact))
+    # The leak scan before the swap: a term that got through never reaches data/processed/.
+    scan = scan_folders([staging], redact)
+    if scan.leaks or scan.unreadable:
+        raise scan.as_error(lambda p: paths.processed / p.relative_to(staging))
 
 
 def run_ingest(paths: StudyPaths, config: StudyConfig) -> Built:

@@ -265,6 +265,31 @@ def find_quote(quote: str, doc, redact=None, fillers=(), threshold: float = 0.9,
     return index.match(start, end, score, "fuzzy", len(spans)), best
 
 
+SIMILAR_FLOOR = 0.5   # below this the closest passage is not worth showing: "no similar passage"
+
+
+def closest_passage(quote: str, doc, redact=None, fillers=(), hint_seg: int | None = None,
+                    hint_offset: int | None = None) -> QuoteMatch | None:
+    """The passage most like ``quote`` whatever its similarity (``find_quote`` with
+    threshold 0), for telling the researcher where a quote that was not found
+    nearly is. None when the document or the quote has no words."""
+    match, _ = find_quote(quote, doc, redact, fillers, 0.0, hint_seg, hint_offset)
+    return match
+
+
+def miss_note(closest: tuple[str, QuoteMatch] | None, threshold: float) -> str:
+    """Why a quote was not found, for the import report and audit: "closest passage
+    in P01 turn 4, similarity 0.73, below the threshold 0.9" (similarity is the
+    fuzzy score 0–1 of the module docstring), or "no similar passage" when the
+    closest scores under ``SIMILAR_FLOOR``."""
+    if closest is None or closest[1].score < SIMILAR_FLOOR:
+        return f"no similar passage (similarity under {SIMILAR_FLOOR:g})"
+    doc_id, match = closest
+    turns = (f"turn {match.seg_first}" if match.seg_first == match.seg_last
+             else f"turns {match.seg_first}-{match.seg_last}")
+    return f"closest passage in {doc_id} {turns}, similarity {match.score:.2f}, below the threshold {threshold:g}"
+
+
 def _exact(flow: Flow, pieces: list[str]) -> list[tuple[int, int]]:
     """Offsets of each occurrence; elided pieces in order within one line of ``flow``."""
     out = []

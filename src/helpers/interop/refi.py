@@ -40,7 +40,7 @@ no level where the codebook has one (or the other way round) is its own code in
 the Set "Codes as applied", so that the coding's level comes back as applied;
 participants are Cases with SourceRefs to their interviews and, in focus groups,
 SelectionRefs to uncoded selections of the turns they speak. Export then import
-gives the same tables (tests/test_refi_round_trip.py).
+gives the same tables (tests/unit/test_refi_round_trip.py).
 """
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def _presence_legend(ax) -> None:
               loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
 
 
-def theme_heatmap(study_or_matrix, level: str | None = "theme", value: str = "presence",
+def theme_heatmap(study_or_matrix, level: str | None = "top", value: str = "presence",
                   labels: pd.Series | dict | None = None, cluster: bool = True, title: str | None = None) -> Figure:
     """Participants (rows, labelled by pseudonym) x codes at ``level``, coloured by
     ``themes.theme_matrix`` ``value``. Rows and columns are clustered (seaborn
@@ -106,7 +106,7 @@ def theme_heatmap(study_or_matrix, level: str | None = "theme", value: str = "pr
 
 # -- recurrence -------------------------------------------------------------------
 
-def recurrence_bars(study_or_table, level: str | None = "theme", threshold: float = 0.5,
+def recurrence_bars(study_or_table, level: str | None = "top", threshold: float = 0.5,
                     by: str | None = None, title: str | None = None) -> Figure:
     """Share of participants with each code (``themes.recurrence``), one bar per
     code, most widespread first, with the recurrence threshold as a dashed

@@ -23,13 +23,19 @@
    staging folder in (``atomic.atomic_folder``). So the bundle holds only what
    this run produced: the page of a participant no longer in the study is gone
    (issue 19 item 4), and a run stopped by Ctrl-C or an error leaves the
-   previous complete bundle in place.
+   previous complete bundle in place. An ingest the run needed is written to a
+   staging folder too and swapped into data/processed/ together with the bundle,
+   Ctrl-C held back for those two renames (``atomic.deferred_interrupt``): a run
+   stopped at any phase (ingest, notebooks) leaves data/processed/<study>/ and
+   reports/<study>/ as they were, or both complete, and says which
+   (``Interrupted``).
 4. Print a short summary: pages written, warnings that matter, pages removed,
    the path of index.html (issue 16 item 8).
 """
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -56,6 +62,33 @@ if "jsonschema" not in sys.modules:
 # would leave the other cores idle at the end.
 ORDER = ["04-themes-across-participants", "08-discovery", "02-code-frequencies", "01-clean-transcripts",
          "06-intercoder-agreement", "03-code-cooccurrence"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the report run; the message says what was left (for the terminal)."""
+
+    def __init__(self, paths: StudyPaths, complete: bool, ingested: bool):
+        if complete:
+            text = (f"the run had finished: {paths.processed} and {paths.reports} are this run's, complete")
+        else:
+            text = (f"stopped; {paths.processed} and {paths.reports} are as they were before the run"
+                    + (" (this run's ingest of the changed inputs was discarded)" if ingested else "")
+                    + " — run report again")
+        super().__init__(text)
+
+
+def _run_study(paths: StudyPaths, config, swaps):
+    """The run's study: data/processed/<study>/ when current; else the inputs
+    ingested into a staging folder beside it (entered on ``swaps``, so it is
+    swapped in only when the run ends well). Returns (study, staged folder or None)."""
+    from helpers.ingest.pipeline import build, fingerprint_inputs, write_processed_into
+    from helpers.study import processed_is_current, read_processed
+
+    if processed_is_current(paths, fingerprint_inputs(config)):
+        return read_processed(paths, config), None
+    staged = swaps.enter_context(atomic.atomic_folder(paths.processed))
+    write_processed_into(build(paths, config), paths, staged)
+    return read_processed(dataclasses.replace(paths, processed=staged), config), staged
 
 
 @dataclass
@@ -88,16 +121,20 @@ class Summary:
 
 # -- the snapshot the kernels read -----------------------------------------------------------
 
-def write_snapshot(paths: StudyPaths, bundle: Path, config, manifest_file: Path, folder: Path) -> Path:
+def write_snapshot(paths: StudyPaths, bundle: Path, config, manifest_file: Path, folder: Path,
+                   tables: Path | None = None) -> Path:
     """The run's snapshot, for ``study.load_study`` in the batch's kernels:
     the processed folder, the digest of its manifest (a re-ingest during the
     run is detected), the study configuration as read at the start, and the
-    staging folder that stands for reports/<study>/ during the run. In the
-    run lock's private folder (0700), removed at the end of the run."""
+    staging folder that stands for reports/<study>/ during the run, and
+    ``tables``: the folder the tables are read from (the run's staged ingest;
+    default data/processed/<study>/). In the run lock's private folder (0700),
+    removed at the end of the run."""
     import hashlib
 
     target = folder / f"snapshot-{os.getpid()}-{threading.get_ident()}.pickle"
     record = {"processed": str(paths.processed.resolve()), "reports": str(bundle),
+              "tables": str(tables or paths.processed),
               "manifest_sha256": hashlib.sha256(manifest_file.read_bytes()).hexdigest(), "config": config}
     atomic.write_bytes(target, pickle.dumps(record))
     return target
@@ -401,8 +438,10 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
         Bad input, a redaction term in an output, or inputs changed while being ingested.
     NotebookFailed
         A notebook raised; its executed copy is in reports/<study>/executed/<stem>.failed.ipynb.
-    KeyboardInterrupt
-        Ctrl-C: queued notebooks cancelled, kernels stopped, the previous bundle untouched.
+    Interrupted
+        Ctrl-C (a ``KeyboardInterrupt``): queued notebooks cancelled, kernels
+        stopped, data/processed/<study>/ and the previous bundle untouched (or
+        both this run's, complete, when the swap had begun); the message says which.
     """
     from helpers.ingest.cleaning import load_redactions
     from helpers.ingest.config import load_config
@@ -421,30 +460,31 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
         study_key,
         write_index,
     )
-    from helpers.study import load_study, resolve
+    from helpers.study import resolve
 
     started = time.perf_counter()
     paths = resolve(study_name)
     config = load_config(paths.raw)
     with run_lock(paths):
         before = fingerprint_inputs(config)
-        study = load_study(paths.raw)
-        if study.manifest.get("fingerprint") != before:
-            raise InputError.one(paths.raw, "the inputs changed while they were being read",
-                                 "save every file you are editing, then run report again")
-        config = study.config  # the configuration this snapshot was ingested with
-        from helpers.counting import check_parameters as check_study_parameters
-        check_study_parameters(study, params or {})   # an unknown level or coder: one line, nothing run
-        runs = plan(study, params or {})
-        selected = [r for r in runs if not only or any(r.stem.startswith(o) for o in only)]
-        digests = input_digests(study)
-        keys = {r.stem: run_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
-        study_keys = {r.stem: study_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
-        current_evidence = evidence_key(study, digests)
-        summary = Summary(paths.name, paths.reports / "index.html")
-        snapshot = None
+        snapshot, staged, complete = None, None, False
         try:
-            with atomic.atomic_folder(paths.reports) as bundle:
+            with contextlib.ExitStack() as swaps:  # processed (when ingested), then reports: swapped at the end
+                study, staged = _run_study(paths, config, swaps)
+                if study.manifest.get("fingerprint") != before:
+                    raise InputError.one(paths.raw, "the inputs changed while they were being read",
+                                         "save every file you are editing, then run report again")
+                config = study.config  # the configuration this snapshot was ingested with
+                from helpers.counting import check_parameters as check_study_parameters
+                check_study_parameters(study, params or {})   # an unknown level or coder: one line, nothing run
+                runs = plan(study, params or {})
+                selected = [r for r in runs if not only or any(r.stem.startswith(o) for o in only)]
+                digests = input_digests(study)
+                keys = {r.stem: run_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
+                study_keys = {r.stem: study_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
+                current_evidence = evidence_key(study, digests)
+                summary = Summary(paths.name, paths.reports / "index.html")
+                bundle = swaps.enter_context(atomic.atomic_folder(paths.reports))
                 (bundle / "executed").mkdir()
                 to_run, outdated = [], []
                 evidence_kept = carry_evidence(paths.reports, bundle, current_evidence)
@@ -461,14 +501,14 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                         outdated.append(r.stem)  # built from other inputs: left out, said in the summary
                 for r in to_run:  # refuse undeclared parameters before anything runs
                     check_parameters(notebooks_dir() / f"{r.notebook}.ipynb", r.params)
-                snapshot = write_snapshot(paths, bundle, config, paths.processed / "manifest.json",
-                                          lock_file(paths).parent)
+                snapshot = write_snapshot(paths, bundle, config, study.paths.processed / "manifest.json",
+                                          lock_file(paths).parent, tables=study.paths.processed)
                 os.environ[SNAPSHOT_VARIABLE] = str(snapshot)
                 runner = Runner(paths, bundle, keys, study_keys, jobs, progress)
                 runner.run_all(to_run)
                 summary.executed = [r.stem for r in to_run]
                 summary.kernels = runner.kernels
-                bundle_paths = dataclasses.replace(paths, reports=bundle)
+                bundle_paths = dataclasses.replace(study.paths, reports=bundle)  # this run's processed tables
                 from helpers.report import deliverables
 
                 atomic.write_text(bundle / EVIDENCE_KEY, current_evidence)  # what its evidence pages show
@@ -476,15 +516,22 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                 write_index(study, [r for r in runs if (bundle / f"{r.stem}.html").is_file()], bundle_paths)
                 scan = scan_outputs(bundle_paths, load_redactions(config.redactions))
                 if scan.leaks or scan.unreadable:  # each leak with its place; unreadable outputs listed
-                    raise scan.as_error(lambda p: paths.reports / p.relative_to(bundle) if bundle in p.parents else p)
+                    raise scan.as_error(lambda p: paths.reports / p.relative_to(bundle) if bundle in p.parents else
+                                        paths.processed / p.relative_to(staged) if staged and staged in p.parents else p)
                 if zip_bundle:  # only after the scan passed, inside the bundle swapped in whole
                     summary.notes.append(f"bundle: {deliverables.bundle_zip(bundle, paths.name).name}")
                 summary.outdated = sorted(outdated)
                 summary.removed = [s for s in stale_pages(paths.reports, bundle) if s not in outdated]
+                with atomic.deferred_interrupt():  # both swaps or neither (a Ctrl-C waits for them)
+                    swaps.close()              # reports/<study>/, then data/processed/<study>/
+                    complete = True
+        except KeyboardInterrupt:
+            raise Interrupted(paths, complete, staged is not None) from None
         finally:
             os.environ.pop(SNAPSHOT_VARIABLE, None)
             if snapshot is not None:
                 snapshot.unlink(missing_ok=True)
+        study = dataclasses.replace(study, paths=paths)  # the tables now in place (the staged folder is gone)
         summary.notes = notes(study, fingerprint_inputs(config) != before) + summary.notes
     summary.seconds = time.perf_counter() - started
     return summary

@@ -48,7 +48,7 @@ def _level_part(level) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", str(level)) or "code"
 
 
-def passages(study, level: str | None = None, coder=None) -> pd.DataFrame:
+def passages(study, level: str | None = None, coder=None, at_or_below: bool = False) -> pd.DataFrame:
     """The passages the counts count, with their text.
 
     Parameters
@@ -58,6 +58,9 @@ def passages(study, level: str | None = None, coder=None) -> pd.DataFrame:
         Roll codings up to this level first (None: codes as applied).
     coder : str or list, optional
         Keep only these coders' codings.
+    at_or_below : bool
+        A code's passages include those of the codes below it (as
+        ``theme_matrix`` counts them, DESIGN §4 "Theme prevalence").
 
     Returns
     -------
@@ -69,7 +72,7 @@ def passages(study, level: str | None = None, coder=None) -> pd.DataFrame:
     """
     from helpers.analysis.frequency import select_codings
 
-    codings = select_codings(study, level=level, coder=coder)
+    codings = select_codings(study, level=level, coder=coder, at_or_below=at_or_below)
     columns = ["doc_id", "participant_id", "code", "coder", "start", "end", "seg_first", "seg_last", "text"]
     if codings.empty:
         return pd.DataFrame(columns=columns)
@@ -216,14 +219,18 @@ def _shared(a: pd.DataFrame, b: pd.DataFrame, unit: str) -> pd.DataFrame:
     return both[mask].sort_values(["doc_id", "seg_first", "code"])
 
 
-def write_cell_pages(study, level: str | None = "theme", coder=None, folder=None) -> Path | None:
+def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) -> Path | None:
     """``cells-<level>.html``: for each participant × code cell, the
-    participant's passages of the code (a passage on several participants'
-    turns counts for each)."""
+    participant's passages of the code and of the codes below it, as
+    ``theme_matrix`` counts them (a passage on several participants' turns
+    counts for each). ``level`` as in ``theme_matrix`` ("top": the study's top level)."""
+    from helpers.counting import check_level
+
     folder = _folder(study, folder)
     if folder is None:
         return None
-    found = passages(study, level, coder)
+    level = check_level(study, level)
+    found = passages(study, level, coder, at_or_below=True)
     labels = study.participant_label()
     rows = []
     for rec in found.itertuples(index=False):
@@ -275,9 +282,12 @@ def pair_links(level: str | None = None, unit: str = "segment"):
     return link
 
 
-def cell_links(study, level: str | None = "theme"):
+def cell_links(study, level: str | None = "top"):
     """``links=`` for ``present.table`` on a participants × codes matrix whose
-    first column is the participant id or pseudonym."""
+    first column is the participant id or pseudonym (``level`` as in ``theme_matrix``)."""
+    from helpers.counting import check_level
+
+    level = check_level(study, level)
     page = f"{FOLDER}/cells-{_level_part(level)}.html"
     to_id = {str(v): str(k) for k, v in study.participant_label().items()}
 

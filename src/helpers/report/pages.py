@@ -167,10 +167,10 @@ def _param_text(name: str, value) -> str:
 def _study_title(params: dict) -> str:
     """The study's title from its manifest (the page must never fail for it)."""
     try:
-        from helpers.study import resolve
+        from helpers.study import processed_folder, resolve
 
         study = str(params.get("study", "")).strip("'\"")
-        manifest = resolve(study).processed / "manifest.json"
+        manifest = processed_folder(resolve(study)) / "manifest.json"  # a report run's own ingest
         return str(json.loads(manifest.read_text(encoding="utf-8")).get("title", ""))
     except Exception:  # noqa: BLE001 - a title is a nicety; the page still renders
         return ""
@@ -291,10 +291,15 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
     from helpers.report.deliverables import LISTED
 
     manifest = study.manifest
+    from helpers.counting import coding_counts, coding_counts_sentence
+
+    counted = coding_counts(study)  # DESIGN §4: one passage counts once; rows and passages both shown
     numbers = [("Documents", len(study.documents)), ("Participants", len(study.participants)),
-               ("Turns", len(study.segments)), ("Codes", len(study.codebook)), ("Codings", len(study.codings)),
+               ("Turns", len(study.segments)), ("Codes", len(study.codebook)),
+               ("Coding rows imported", counted["rows"]), ("Passages counted", counted["passages"]),
                ("Coders", len(study.coders()))]
     headline = "".join(f"<tr><th>{n}</th><td class=\"num\">{v:,}</td></tr>" for n, v in numbers)
+    counting_note = f"<p class=\"note\">{html.escape(coding_counts_sentence(counted))}</p>"
     main = [r for r in runs if not r.notebook.startswith(profile_stem)]
     profiles = [r for r in runs if r.notebook.startswith(profile_stem)]
     report_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a> — "
@@ -323,7 +328,7 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
                      f"<td class=\"num\">{i['bytes']:,}</td></tr>" for i in manifest.get("inputs", []))
     rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
     body = f"""
-<h2 id="headline">Headline numbers</h2><table>{headline}</table>
+<h2 id="headline">Headline numbers</h2><table>{headline}</table>{counting_note}
 <h2 id="reports">Reports</h2><ul>{report_list}</ul>
 <h2 id="files">Files to send</h2><ul>{file_list}</ul>
 <h2 id="profiles">Participant profiles</h2><ul>{profile_list}</ul>

@@ -1,0 +1,160 @@
+"""Export -> import gives the same study (issue 14, point 2): documents, participants, codings
+(code, level, coder, span, memo) and codebook, on the demo (eight interviews and the focus group
+FG01) and on a small focus-group study with two codes of one name at two levels and an exact
+duplicate coding.
+
+The re-import is a new study whose only input is the exported .qdpx (plus the same study.yml
+levels and speakers: the study decides those), built with ``helpers.ingest.pipeline.build`` as
+``python -m helpers check`` does.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers.ingest.config import load_config
+from helpers.ingest.pipeline import build
+from helpers.interop.refi import export_qdpx
+from helpers.study import Study, resolve
+
+REPO = Path(__file__).resolve().parents[2]
+PEERS = REPO.parent / "shared" / "peers"
+
+
+def built(folder: Path):
+    paths = resolve(folder)
+    return build(paths, load_config(paths.raw))
+
+
+def as_study(b) -> Study:
+    return Study.from_tables(segments=b.segments, codings=b.codings, codebook=b.codebook,
+                             participants=b.participants, documents=b.documents, texts=b.texts,
+                             title=b.config.title)
+
+
+def reimport(b, tmp_path: Path) -> tuple:
+    """Export ``b`` and build a new study from the .qdpx alone; returns (re-built, counts)."""
+    folder = tmp_path / "again"
+    (folder / "codings").mkdir(parents=True)
+    counts = export_qdpx(as_study(b), folder / "codings" / "project.qdpx")
+    config = {"title": b.config.title, "levels": list(b.config.levels), "speakers": b.config.speakers}
+    (folder / "study.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return built(folder), counts
+
+
+CODING_KEY = ["doc_id", "participant_id", "code", "level", "coder", "start", "end", "seg_first", "seg_last",
+              "memo", "duplicate"]
+
+
+def rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    part = frame[columns].astype(object).where(frame[columns].notna(), None)
+    return sorted(map(tuple, part.values.tolist()), key=repr)
+
+
+def assert_same_study(a, b) -> None:
+    assert b.texts == a.texts
+    assert rows(b.documents, ["doc_id", "participant_id", "n_segments", "n_words"]) == \
+        rows(a.documents, ["doc_id", "participant_id", "n_segments", "n_words"])
+    seg = ["doc_id", "seg_no", "participant_id", "speaker", "start", "end", "text"]
+    assert rows(b.segments, seg) == rows(a.segments, seg)
+    assert rows(b.codings, CODING_KEY) == rows(a.codings, CODING_KEY)
+    book = ["code", "level", "parent", "description"]
+    assert rows(b.codebook, book) == rows(a.codebook, book)
+    people = sorted(a.participants.columns)
+    assert sorted(b.participants.columns) == people
+    assert rows(b.participants.astype(str), people) == rows(a.participants.astype(str), people)
+
+
+def test_demo_round_trip(tmp_path):
+    shutil.copytree(REPO / "data" / "raw" / "demo", tmp_path / "demo")
+    original = built(tmp_path / "demo")
+    again, counts = reimport(original, tmp_path)
+    assert counts["codings"] == len(original.codings) and counts["codings_skipped"] == 0
+    assert_same_study(original, again)
+
+
+FOCUS_GROUP = """Facilitator: Welcome, everyone. What brought you here?
+P11: My CPN said it might help!!! I wasn't sure 😬.
+P12: Same for me... honestly, I was scared.
+Facilitator: And now?
+P11: Now I look forward to it.
+P12: It's the best part of my week 🙂
+"""
+SHEET = """participant,turn,initial code,focused code,theme,code,coder,memo
+FG02,2,hope,,,,AK,
+FG02,2,hope,,,,AK,
+FG02,2,,,hope,,AK,the theme of the same name
+FG02,3,fear,,,,AK,
+FG02,5-6,hope,,,,RB,both
+FG02,6,,belonging,,,RB,
+FG02,5,,,,fear,RB,
+"""
+CODEBOOK = """code,parent,level,description
+hope,,theme,Looking forward
+hope,hope,initial,Said hopeful things
+fear,,initial,Said fearful things
+belonging,hope,focused,
+"""
+
+
+def focus_group_study(tmp_path: Path) -> Path:
+    root = tmp_path / "fg"
+    (root / "transcripts").mkdir(parents=True)
+    (root / "codings").mkdir()
+    (root / "transcripts" / "FG02.txt").write_text(FOCUS_GROUP, encoding="utf-8")
+    (root / "codings" / "sheet.csv").write_text(SHEET, encoding="utf-8")
+    (root / "codebook.csv").write_text(CODEBOOK, encoding="utf-8")
+    (root / "participants.csv").write_text("participant_id,age\nP11,34\nP12,51\n", encoding="utf-8")
+    (root / "study.yml").write_text("title: focus group\nlevels: [initial, focused, theme]\n", encoding="utf-8")
+    return root
+
+
+def test_focus_group_round_trip_with_levels_same_names_and_duplicates(tmp_path):
+    original = built(focus_group_study(tmp_path))
+    # By hand: 7 codings, one an exact duplicate (row 3 of the sheet repeats row 2); "hope" at two
+    # levels; "fear" applied once with no level (the codebook's one "fear"); P11 speaks turns 2 and 5.
+    assert len(original.codings) == 7 and int(original.codings["duplicate"].sum()) == 1
+    assert sorted(original.codebook.loc[original.codebook["code"] == "hope", "level"]) == ["initial", "theme"]
+    assert sorted(original.codings.loc[original.codings["code"] == "fear", "level"]) == ["", "initial"]
+    assert len(original.codebook) == 4
+    again, counts = reimport(original, tmp_path)
+    assert counts["codings"] == 7 and counts["levels"] == 3 and counts["turn_selections"] == 4
+    assert_same_study(original, again)
+    turns = again.segments.set_index("seg_no")["participant_id"].to_dict()
+    assert turns == {1: None, 2: "P11", 3: "P12", 4: None, 5: "P11", 6: "P12"}
+
+
+def test_round_trip_export_is_valid_against_the_project_schema(tmp_path):
+    xmlschema = pytest.importorskip("xmlschema")
+    if not PEERS.is_dir():
+        pytest.skip(f"../shared/peers not present: the REFI-QDA schema is expected at {PEERS}")
+    schema = xmlschema.XMLSchema(str(PEERS / "refi-qda" / "schemas" / "Project.xsd"))
+    shutil.copytree(REPO / "data" / "raw" / "demo", tmp_path / "demo")
+    export_qdpx(as_study(built(tmp_path / "demo")), tmp_path / "demo.qdpx")
+    # and the focus group: uncoded turn selections, SelectionRefs, level sets, a code as applied
+    export_qdpx(as_study(built(focus_group_study(tmp_path))), tmp_path / "fg.qdpx")
+    for name in ["demo.qdpx", "fg.qdpx"]:
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            schema.validate(io.BytesIO(archive.read("project.qde")))
+
+
+def test_export_command_says_what_it_wrote_and_round_trips(tmp_path, monkeypatch, capsys):
+    # python -m helpers export <study> --to qdpx <file>, then the file as a new study's codings.
+    from helpers.__main__ import run
+
+    monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(tmp_path / "home"))
+    root = focus_group_study(tmp_path)
+    assert run(["export", str(root), "--to", "qdpx", str(tmp_path / "fg.qdpx")]) == 0
+    out = capsys.readouterr().out
+    assert f"exported fg -> {tmp_path / 'fg.qdpx'}: 1 documents, 2 participants, 4 codes, 7 codings" in out
+    again = tmp_path / "again"
+    (again / "codings").mkdir(parents=True)
+    shutil.copy(tmp_path / "fg.qdpx", again / "codings" / "fg.qdpx")
+    (again / "study.yml").write_text("title: focus group\nlevels: [initial, focused, theme]\n", encoding="utf-8")
+    assert_same_study(built(root), built(again))

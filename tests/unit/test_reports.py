@@ -1,0 +1,167 @@
+"""The batch runner: parameters, failures, HTML, the redaction scan, the lock."""
+from __future__ import annotations
+
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from support import make_root
+
+from helpers.errors import InputError
+from helpers.ingest.cleaning import Redactor
+from helpers.report import reports
+from helpers.study import resolve
+
+
+def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
+    nb = tmp_path / "nb.ipynb"
+    notebook = new_notebook(cells=[new_code_cell("study = 'x'", metadata={"tags": ["parameters"]})])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(nb))
+    with pytest.raises(InputError) as caught:
+        reports.check_parameters(nb, {"study": "x", "colour": "blue"})
+    line = caught.value.problems[0].line()
+    assert "parameter(s) colour not declared in the parameters cell" in line
+    assert line.startswith("error: ") and " — declare them" in line
+    reports.check_parameters(nb, {"study": "y"})  # declared: accepted
+
+
+
+
+def test_rendered_html_escapes_transcript_text_and_has_no_script(tmp_path):
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        new_code_cell("df", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": "<table><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr></table>",
+                                    "text/plain": "x"}, execution_count=1)]),
+        new_code_cell("print('<script>alert(2)</script>')", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="<script>alert(2)</script>\n")]),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"study": "/somewhere/secret-folder/mystudy", "level": "theme"}}
+    src, out = tmp_path / "in.ipynb", tmp_path / "out.html"
+    nbformat.write(nb, str(src))
+    reports.render_html(src, out, "Title <b>")
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "Title &lt;b&gt;" in page
+    # the study parameter shows the study's name, not the researcher's folders
+    assert "mystudy" in page and "secret-folder" not in page
+    assert 'href="index.html"' in page
+
+
+def paths_in(root, raw):
+    """The study's paths as a run under ``root`` would see them."""
+    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
+    try:
+        return resolve(str(raw))
+    finally:
+        del os.environ["TRANSCRIPT_THEMES_HOME"]
+
+
+def test_redaction_scan_finds_a_planted_term(tmp_path):
+    root, raw = make_root(tmp_path)
+    paths = paths_in(root, raw)
+    (paths.reports).mkdir(parents=True)
+    (paths.processed / "tables").mkdir(parents=True)
+    (paths.processed / "tables" / "clean.csv").write_text("a,b\nthe (PSW) said,1\n", encoding="utf-8")
+    (paths.reports / "leak.html").write_text("<p>and then Zara&#39;s friend</p>", encoding="utf-8")
+    redactor = Redactor([("Zara", "(PSW)")])
+    found = reports.scan_for_terms(paths, redactor)
+    assert [(p.name, placeholder) for p, placeholder in found] == [("leak.html", "(PSW)")]
+
+
+def test_run_lock_refuses_a_second_run_and_frees_itself(tmp_path):
+    root, raw = make_root(tmp_path)
+    os.environ["TRANSCRIPT_THEMES_HOME"] = str(root)
+    try:
+        paths = resolve(str(raw))
+        with reports.run_lock(paths):
+            with pytest.raises(InputError) as caught:
+                with reports.run_lock(paths):
+                    pass
+            assert "another run on this study is in progress" in str(caught.value)
+        with reports.run_lock(paths):  # released: a new run gets it
+            pass
+    finally:
+        del os.environ["TRANSCRIPT_THEMES_HOME"]
+
+
+def test_parse_params_reads_json_values():
+    assert reports.parse_params(["level=theme", "window=2", "coders=[\"AK\", \"RB\"]", "x=null"]) == {
+        "level": "theme", "window": 2, "coders": ["AK", "RB"], "x": None}
+    with pytest.raises(InputError):
+        reports.parse_params(["novalue"])
+
+
+def test_redaction_scan_reads_strings_inside_notebooks(tmp_path):
+    """A term just after a line break is stored as "\\nZara" in the notebook's
+    JSON; the scan must still find it (it escaped a raw-text whole-word match)."""
+    import json as _json
+
+    root, raw = make_root(tmp_path)
+    paths = paths_in(root, raw)
+    (paths.reports / "executed").mkdir(parents=True)
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream", "text": "first line\nZara said"}]}]}
+    (paths.reports / "executed" / "x.ipynb").write_text(_json.dumps(nb), encoding="utf-8")
+    found = reports.scan_for_terms(paths, Redactor([("Zara", "(PSW)")]))
+    assert [(p.name, placeholder) for p, placeholder in found] == [("x.ipynb", "(PSW)")]
+
+
+def test_page_has_title_question_contents_and_parameters_at_the_end(tmp_path):
+    """Issue 16 point 2: a page for people, parameters in an appendix, not a box on top."""
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_markdown_cell("# Code frequencies\n\n## Codes\n\ntext\n\n### Level: theme"),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"study": "/a/mystudy", "level": None, "strict": True, "codes": []}}
+    src, out = tmp_path / "in.ipynb", tmp_path / "02-code-frequencies.html"
+    nbformat.write(nb, str(src))
+    reports.render_html(src, out, "Code frequencies", {"level": {"default": "None", "help": "None: codes as applied"}})
+    page = out.read_text(encoding="utf-8")
+    assert "How often, and how widely" in page                       # the question the page answers
+    assert '<nav class="toc"' in page and 'href="#Codes"' in page     # contents
+    assert page.index('id="appendix"') > page.index('id="Codes"')     # parameters at the end
+    assert "None: codes as applied" in page                           # each parameter's meaning
+    assert ">None<" not in page and ">True<" not in page and ">[]<" not in page
+    assert "@media print" in page and "size:A4" in page
+
+
+def test_figures_get_alt_text_and_png_and_svg_files(tmp_path):
+    """Issue 16 point 3: every figure saved as PNG and SVG beside the page, with alt text."""
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        new_code_cell("fig", outputs=[nbformat.v4.new_output(
+            "display_data", data={"image/png": png, "image/svg+xml": "<svg></svg>", "text/plain": "<Figure>"},
+            metadata={"image/png": {"alt": "Figure showing 3 bars", "how_to_read": "Longer bars mean more."}})]),
+        new_code_cell("fig2", outputs=[nbformat.v4.new_output("display_data", data={"image/png": png})]),
+    ])
+    src, out = tmp_path / "in.ipynb", tmp_path / "03-x.html"
+    nbformat.write(nb, str(src))
+    reports.render_html(src, out, "T")
+    page = out.read_text(encoding="utf-8")
+    assert 'alt="Figure showing 3 bars"' in page and "No description has been provided" not in page
+    assert (tmp_path / "figures" / "03-x-figure-01.svg").read_text() == "<svg></svg>"
+    assert (tmp_path / "figures" / "03-x-figure-01.png").read_bytes().startswith(b"\x89PNG")
+    assert 'href="figures/03-x-figure-01.svg"' in page
+    assert "How to read this.</strong> Longer bars mean more." in page
+    assert 'alt="Figure 2 of this page' in page  # a figure without a description still says what it is
+
+
+def test_redaction_scan_reads_word_documents(tmp_path):
+    """The Word deliverables are outputs too: a term inside one is found."""
+    import docx
+
+    root, raw = make_root(tmp_path)
+    paths = paths_in(root, raw)
+    paths.reports.mkdir(parents=True)
+    document = docx.Document()
+    document.add_paragraph("Quiet text.")
+    document.add_table(rows=1, cols=1).rows[0].cells[0].text = "then Zara said"
+    document.save(str(paths.reports / "summary.docx"))
+    found = reports.scan_for_terms(paths, Redactor([("Zara", "(PSW)")]))
+    assert [(p.name, placeholder) for p, placeholder in found] == [("summary.docx", "(PSW)")]
