@@ -86,7 +86,10 @@ for lv in study.levels:
     if tables is not None:
         atomic.write_csv(tables / f"code_frequencies_{overview.file_part(lv)}.csv", rolled)
     display(Markdown(f"### Level: {md_text(lv)}"))
-    display(rolled)
+    evidence.write_code_pages(study, level=lv, coder=coder)  # this level's counts link to their passages too
+    display(present.table(rolled, links=evidence.code_links(lv),
+                          note=f"Each row is a code at the level {lv}, with every code below it counted as it; "
+                               "click a count to read the passages it counts."))
 
 # %% [markdown]
 # ## By participant attribute
@@ -140,7 +143,7 @@ if key is not None:
     display(Markdown(md_text(key.attrs["rule"])))
 if key is not None and tables is not None:
     atomic.write_csv(tables / "keyness_participant.csv", key)
-key.sort_values("g2", ascending=False).head(30) if key is not None else None
+present.keyness_table(key, top=30) if key is not None else None
 
 # %% [markdown]
 # ## Concordance (KWIC)

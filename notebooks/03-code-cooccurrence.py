@@ -97,7 +97,9 @@ if measure in ("p", "q") and unit not in co.TESTED_UNITS:
 chosen = helpers.cooccurrence(study, unit=unit, level=level, window=window, measure=measure, coder=coder)
 if tables is not None:
     atomic.write_csv(tables / f"cooccurrence_{unit}_{measure}.csv", chosen, index=True)
-display(chosen.round(3))
+display(present.table(chosen, links=evidence.pair_links(level, unit),
+                      note=f"Row code and column code: the {measure} of the pair (see Measure below); click a "
+                           "value to read the passages the two codes share."))
 display(Markdown(f"*Measure.* {co.measure_rule(measure, unit)}"))
 if chosen.attrs.get("tests_withheld"):
     display(Markdown(f"**{md_text(chosen.attrs['tests_withheld'])}**"))
@@ -109,7 +111,9 @@ if chosen.attrs.get("tests_withheld"):
 pairs = co.cooccurrence_table(study, unit=unit, level=level, window=window, coder=coder, min_count=min_count)
 if tables is not None:
     atomic.write_csv(tables / f"cooccurrence_{unit}_pairs.csv", pairs)
-display(pairs.head(40))
+display(present.table(pairs.head(40), links=evidence.pair_row_links(level, unit),
+                      note="Each row is a pair of codes: n₁ and n₂ count each code on its own, n₁₂ the units "
+                           "carrying both, then the measures. Click a count to read its passages."))
 display(Markdown(f"*Counting rule.* {md_text(pairs.attrs['rule'])}"))
 
 # %% [markdown]
@@ -120,12 +124,18 @@ display(Markdown(f"*Counting rule.* {md_text(pairs.attrs['rule'])}"))
 # %%
 side = None
 for u in co.UNITS:
+    if u != unit:  # each unit's counts link to the passages the pair shares in that unit
+        evidence.write_pair_pages(study, helpers.cooccurrence(study, unit=u, level=level, window=window,
+                                                              measure="count", coder=coder),
+                                  unit=u, level=level, coder=coder)
     t = co.cooccurrence_table(study, unit=u, level=level, window=window, coder=coder, min_count=1)
     t = t[["code_a", "code_b", "n_ab"]].rename(columns={"n_ab": u})
     side = t if side is None else side.merge(t, on=["code_a", "code_b"], how="outer")
 side = side.fillna(0).sort_values(unit, ascending=False)
 if tables is not None:
     atomic.write_csv(tables / "cooccurrence_units_side_by_side.csv", side)
-display(side.head(30))
+display(present.table(side.head(30), links=evidence.pair_row_links(level, unit, units=co.UNITS),
+                      note="Each row is a pair of codes counted five ways, one column per unit (rules below); "
+                           "click a count to read the passages the pair shares in that unit."))
 for u in co.UNITS:
     display(Markdown(f"- **{u}**: {co.counting_rule(u, window)}"))

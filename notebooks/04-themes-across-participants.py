@@ -126,10 +126,15 @@ themes.missing_themes(study, level=level)
 # %%
 from IPython.display import HTML
 
+from helpers.report import pages
+
 frame = themes.framework_matrix(study, level=level, quotes_per_cell=quotes_per_cell)
 if study.paths is not None:
     themes.write_framework_workbook(study, study.paths.tables / "framework_matrix.xlsx", quotes_per_cell=quotes_per_cell)
-HTML(themes.framework_html(frame))
+HTML(pages.guided(themes.framework_html(frame),
+                  "Each row is a participant and each column a theme: a cell gives how many codings and turns "
+                  "give them the theme, then up to {} exemplar quotes with their turn references; an empty cell "
+                  "means the participant does not have the theme.".format(quotes_per_cell)))
 
 # %% [markdown]
 # ## Codelines

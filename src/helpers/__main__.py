@@ -95,7 +95,7 @@ def run(argv: list[str] | None = None) -> int:
         elif args.command == "export":
             from pathlib import Path
 
-            from .interop.refi import export_qdpx
+            from .interop.refi import export_qdpx, export_summary
             from .safety import refuse_if_protected
             from .study import load_study
 
@@ -109,8 +109,7 @@ def run(argv: list[str] | None = None) -> int:
             if counts["codings_skipped"]:
                 print(f"warning: {counts['codings_skipped']} coding(s) without a position in the text (quotes that "
                       "were not found) left out of the export", file=sys.stderr)
-            print(f"exported {study.name} -> {args.file}: {counts['sources']} documents, {counts['cases']} "
-                  f"participants, {counts['codes']} codes, {counts['codings']} codings")
+            print(f"exported {study.name} -> {args.file}: {export_summary(counts)}")
         elif args.command == "audit-draft":
             from helpers.report.audit_page import run_audit_command
 

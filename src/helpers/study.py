@@ -259,10 +259,30 @@ def processed_is_current(paths: StudyPaths, fingerprint: str) -> bool:
         return False
 
 
-def load_study(study, *, ingest: bool = True) -> Study:
+def load_study(study: str | os.PathLike | Study, *, ingest: bool = True) -> Study:
     """The study's processed tables, ingesting first when they are missing or
     older than the inputs (the manifest's fingerprint differs). In a kernel
-    of the report batch, the run's snapshot (``from_snapshot``)."""
+    of the report batch, the run's snapshot (``from_snapshot``).
+
+    Parameters
+    ----------
+    study : str, path or Study
+        A study name under data/raw/, a path to a study folder, or a Study (returned as is).
+    ingest : bool, default True
+        Ingest when the processed tables are missing or out of date; False raises instead.
+
+    Returns
+    -------
+    Study
+        The processed tables (documents, segments, codings, codebook, participants as
+        DataFrames with the contract columns, texts), levels, hierarchy and config.
+
+    Raises
+    ------
+    InputError
+        The study folder is not found, its input is bad (one line per problem), or, with
+        ``ingest=False``, its processed tables are missing or out of date.
+    """
     from helpers.ingest.config import load_config
     from helpers.ingest.pipeline import fingerprint_inputs, run_ingest
 

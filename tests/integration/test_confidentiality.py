@@ -174,8 +174,9 @@ def test_scan_masks_a_flagged_name_where_it_starts_a_sentence_too():
     # By hand: turn 1 flags "Belisarius" (titles such as "Dr" are not names);
     # turn 2 flags "Belisarius" (flagged elsewhere) but not "Then" (a sentence
     # start flagged nowhere).
-    from helpers.ingest.cleaning import Redactor, clean_document, scan_identifiers
+    from helpers.ingest.cleaning import Redactor, clean_document
     from helpers.ingest.config import DEFAULT_SPEAKERS
+    from helpers.ingest.identifiers import scan_identifiers
     from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn
 
     raw = RawDocument("D1", Path("D1.txt"), "txt", "interview",

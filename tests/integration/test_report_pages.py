@@ -9,9 +9,11 @@ figures without alt text, links (evidence anchors included) that lead nowhere.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
+from html.parser import HTMLParser
 
 import docx
 import pytest
@@ -19,6 +21,7 @@ from support import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 STUDIES = {"categories": REPO / "tests" / "fixtures" / "studies" / "categories", "demo": REPO / "data" / "raw" / "demo"}
+A4_PX, A4_LANDSCAPE_PX = 680, 1031   # A4 less the print margins (pages.PAGE_CSS), CSS pixels at 96 per inch
 RAW_MARKERS = {"NaN", "nan", "<NA>", "None", "NaT", "[]", "True", "False"}
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook,
@@ -33,7 +36,12 @@ def report(request):
     source = STUDIES[request.param]
     if not source.is_dir():
         pytest.skip(f"{source} not present")
-    return request.getfixturevalue(f"{request.param}_report").reports
+    run = request.getfixturevalue(f"{request.param}_report")
+    REPORTS[run.reports] = (run.result.stdout, run.root / "data" / "processed" / run.raw.name)
+    return run.reports
+
+
+REPORTS: dict = {}  # report folder -> (the summary the CLI printed, the study's processed folder)
 
 
 def _pages(folder):
@@ -82,6 +90,21 @@ def test_every_page_reads_cleanly_in_chromium(report):
                     return bad;
                 }""")
                 problems += [f"{name}: table wider than the page without its own scroll: {w!r}" for w in wide]
+                # Printed on A4 (issue 16 point 1): 180 mm of text width, 273 mm for a table the page
+                # prints landscape; nothing may run off the paper (print has no scroll bars).
+                page.emulate_media(media="print")
+                page.set_viewport_size({"width": A4_PX, "height": 900})
+                cut = page.evaluate("""([portrait, landscape]) => {
+                    const out = [];
+                    for (const el of document.querySelectorAll('table, img, pre')) {
+                        const limit = el.closest('figure.wide') ? landscape : portrait;
+                        if (el.getBoundingClientRect().right > limit + 1) out.push(el.tagName + ' ' +
+                            (el.innerText || el.getAttribute('alt') || '').slice(0, 40).replace(/\\s+/g, ' '));
+                    }
+                    return out;
+                }""", [A4_PX, A4_LANDSCAPE_PX])
+                problems += [f"{name}: printed on A4, runs off the paper: {c!r}" for c in cut]
+                page.emulate_media(media="screen")
                 hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
                 for href in hrefs:
                     problems += _link_problem(report, path, href)
@@ -103,20 +126,124 @@ def _link_problem(report, page_path, href) -> list[str]:
     return []
 
 
+class _Guides(HTMLParser):
+    """Each table and figure image of a page, and whether the <figure> holding it has a
+    "how to read this" paragraph."""
+
+    VOID = {"img", "br", "hr", "meta", "link", "input", "col", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.figures, self.items = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("table", "img"):
+            holder = next((f for f in reversed(self.stack) if f[0] == "figure"), None)
+            self.items.append((tag, attrs.get("alt") or "", holder))
+        if tag == "p" and "how-to-read" in (attrs.get("class") or "").split():
+            for element in self.stack:
+                if element[0] == "figure":
+                    element[1]["guided"] = True
+        if tag not in self.VOID:
+            self.stack.append((tag, {}))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+
+def test_every_table_and_figure_has_its_how_to_read(report):
+    """"How to read this" appeared under only some tables and figures (issue 16 point 2)."""
+    missing = []
+    for path in _pages(report):
+        parser = _Guides()
+        parser.feed(path.read_text(encoding="utf-8"))
+        for tag, alt, holder in parser.items:
+            if holder is None or not holder[1].get("guided"):
+                missing.append(f"{path.relative_to(report)}: a {tag} {alt[:60]!r} without 'How to read this'")
+    assert missing == [], "\n".join(missing[:30])
+
+
+class _Cells(HTMLParser):
+    """Rows of every table: (header texts, [(cell text, linked to evidence)])."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.cell, self.row, self.links = [], None, None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"head": [], "rows": []})
+        elif tag == "tr" and self.tables:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell, self.links = [], False
+        elif tag == "a" and self.cell is not None and (dict(attrs).get("href") or "").startswith("evidence/"):
+            self.links = True
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(("".join(self.cell).strip(), self.links, tag))
+            self.cell = None
+        elif tag == "tr" and self.row is not None and self.tables:
+            table = self.tables[-1]
+            if all(kind == "th" for _, _, kind in self.row) and not table["head"]:
+                table["head"] = [text for text, _, _ in self.row]
+            else:
+                table["rows"].append(self.row)
+            self.row = None
+
+
+COUNT_HEADERS = {"Applications", "Turns (segments)", "Documents", "Participants", "Words coded", "Code A (n₁)",
+                 "Code B (n₂)", "Both (n₁₂)", "segment", "overlap", "window", "document", "participant"}
+
+
 def test_counts_link_to_their_evidence(report):
-    names = ["02-code-frequencies.html", "03-code-cooccurrence.html", "04-themes-across-participants.html"]
-    if report.name == "demo":
-        # Left open: on the demo, notebook 03's default level (the study's most specific, counting.resolve_level)
-        # gives an empty co-occurrence matrix, so there is no count to link; see the i16 report.
-        names.remove("03-code-cooccurrence.html")
-    for name in names:
+    """Every count on pages 02 and 03 (and the theme matrix of 04) is a link to the passages it counts
+    (issue 16 point 4): the code tables at each level, the co-occurrence matrix, the pairs and the
+    units side by side."""
+    unlinked, linked = [], 0
+    for name in ["02-code-frequencies.html", "03-code-cooccurrence.html", "04-themes-across-participants.html"]:
         text = (report / name).read_text(encoding="utf-8")
         assert re.search(r'<a href="evidence/[^"]+#[^"]+">\d', text), f"{name}: no count links to its evidence"
+        parser = _Cells()
+        parser.feed(text)
+        for table in parser.tables:
+            head, rows = table["head"], table["rows"]
+            if not head or not rows:
+                continue
+            matrix = [r[0][0] for r in rows] == head[1:len(rows) + 1] and len(head) > 1
+            columns = [i for i, h in enumerate(head) if h in COUNT_HEADERS or (matrix and i > 0)]
+            if not matrix and not ({"code", "Code A (n₁)"} & set(head)):
+                continue  # word and bigram counts: the concordance is their evidence
+            for row in rows:
+                for i in columns:
+                    if i < len(row) and re.fullmatch(r"[\d,]+", row[i][0]) and row[i][0] != "0":
+                        linked += row[i][1]
+                        if not row[i][1]:
+                            unlinked.append(f"{name}: {head[i]} {row[i][0]} of {row[0][0]!r} links nowhere")
+    assert linked and unlinked == [], "\n".join(unlinked[:20])
+
+
+def test_terminal_summary_shows_each_warning_whole(report):
+    """The summary showed only the first ingest warning, cut mid-word at 120 characters."""
+    stdout, processed = REPORTS[report]
+    warnings = json.loads((processed / "manifest.json").read_text(encoding="utf-8")).get("warnings") or []
+    for warning in warnings[:8]:
+        assert (warning.rpartition(" — ")[0] or warning) in stdout, stdout
+    assert "(first:" not in stdout
 
 
 def test_deliverables_are_in_the_report_folder_and_the_index_links_them(report):
     index = (report / "index.html").read_text(encoding="utf-8")
-    for name in ("summary.docx", "codebook.docx", "codebook.xlsx", "tables.xlsx"):
+    for name in ("summary.docx", "codebook.docx", "codebook.xlsx", "tables.xlsx", "framework_matrix.xlsx"):
         assert (report / name).is_file() and f'href="{name}"' in index
     headings = [p.text for p in docx.Document(str(report / "summary.docx")).paragraphs
                 if p.style.name.startswith("Heading")]

@@ -357,12 +357,8 @@ ADVERSARIAL = {  # shapes that make a backtracking pattern quadratic
 
 @pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
 def test_identifier_scan_and_redaction_are_linear_on_one_long_turn(shape):
-    from helpers.ingest.cleaning import (
-        IDENTIFIER_PATTERNS,
-        Redactor,
-        clean_document,
-        scan_identifiers,
-    )
+    from helpers.ingest.cleaning import Redactor, clean_document
+    from helpers.ingest.identifiers import IDENTIFIER_PATTERNS, scan_identifiers
     from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn
 
     text = ADVERSARIAL[shape]
@@ -379,7 +375,7 @@ def test_identifier_scan_and_redaction_are_linear_on_one_long_turn(shape):
 
 
 def test_email_pattern_finds_the_same_addresses():
-    from helpers.ingest.cleaning import IDENTIFIER_PATTERNS
+    from helpers.ingest.identifiers import IDENTIFIER_PATTERNS
 
     email = dict(IDENTIFIER_PATTERNS)["email"]
     text = "write to robin.k+x@mail.example.org or sol@a-b.co.uk, not @handle or a@b"

@@ -9,8 +9,9 @@ from support import REPO, TRANSCRIPTS
 
 from helpers import textutil
 from helpers.errors import InputError
-from helpers.ingest.cleaning import Redactor, clean_document, load_redactions, normalise, scan_identifiers
+from helpers.ingest.cleaning import Redactor, clean_document, load_redactions, normalise
 from helpers.ingest.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS
+from helpers.ingest.identifiers import scan_identifiers
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn, read_transcript
 
 LABELS = SpeakerLabels(DEFAULT_SPEAKERS)

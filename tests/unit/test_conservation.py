@@ -76,15 +76,18 @@ def test_demo_and_fixture_studies_pass_strict(root):
 
 
 def _losing_reader(monkeypatch):
-    """A text reader that drops the last turn, as a reader bug would."""
-    original = transcripts.read_lines
+    """A text reader that drops the last turn, as a reader bug would (patched where the
+    .txt reader looks it up: helpers.ingest.transcripts.text)."""
+    from helpers.ingest.transcripts import text as text_reader
+
+    original = text_reader.read_lines
 
     def read_lines(lines, labels, first_line=1):
         read = original(lines, labels, first_line)
         read.turns = read.turns[:-1]
         return read
 
-    monkeypatch.setattr(transcripts, "read_lines", read_lines)
+    monkeypatch.setattr(text_reader, "read_lines", read_lines)
 
 
 def test_a_lost_turn_is_a_warning_naming_the_file_and_passage(tmp_path, monkeypatch):

@@ -47,9 +47,46 @@ def test_codebook_table_counts_each_code_with_what_is_below_it():
 
 def test_methods_paragraph_is_generated_from_the_run():
     text = deliverables.methods_paragraph(_study())
-    assert "2 transcript(s)" in text and "2 participant(s)" in text and "8 turns" in text
+    assert "2 participants" in text and "8 turns" in text
     assert "3 coding(s) of 3 code(s) at the levels theme, initial" in text
     assert "Transcript Themes" in text and "one passage" in text
+
+
+def test_methods_paragraph_says_transcripts_and_coding_sources_in_words():
+    """It read "… (1 quote-bank, 3 txt) … from 6 input file(s)": study.yml counted as a source, formats as
+    file extensions, a quote bank's stand-in documents as transcripts."""
+    base = _study()
+    docs = pd.DataFrame({"doc_id": ["d1", "d2", "d3", "P9"], "participant_id": ["P1", "P2", "P3", "P9"],
+                         "format": ["txt", "txt", "txt", "quote-bank"],
+                         "kind": ["interview", "interview", "interview", "quote_bank"],
+                         "source_file": ["t/d1.txt", "t/d2.txt", "t/d3.txt", "codings/bank.xlsx"], "sha256": "",
+                         "n_segments": 4, "n_words": 15})
+    codings = pd.concat([base.codings.assign(source="codings/sheet.xlsx#Interviews"),
+                         pd.DataFrame([{"doc_id": "P9", "participant_id": "P9", "code": "hope", "level": "initial",
+                                        "seg_first": 1, "seg_last": 1, "source": "codings/bank.xlsx#Quotes"}])],
+                        ignore_index=True)
+    study = Study.from_tables(segments=base.segments, codings=codings, codebook=base.codebook, documents=docs,
+                              texts=base.texts, participants=base.participants)
+    study.manifest = {"inputs": [{"path": p} for p in ("study.yml", "codebook.csv", "a", "b", "c", "d")]}
+    text = deliverables.methods_paragraph(study)
+    assert text.startswith("3 plain-text transcripts and a quote-bank document (one per participant, a quote a turn)")
+    assert "were imported from an Excel coding sheet and a quote bank." in text
+    assert "study.yml" not in text and "input file" not in text and "txt" not in text
+
+
+def test_summary_docx_contents_is_a_word_toc_field_updated_on_open(tmp_path):
+    """The contents list had no page numbers: a real TOC field, w:updateFields in the settings, and the
+    plain list after it for readers that do not update fields."""
+    path = deliverables.write_summary_docx(_study(), tmp_path / "summary.docx")
+    with zipfile.ZipFile(path) as archive:
+        body = archive.read("word/document.xml").decode("utf-8")
+        settings = archive.read("word/settings.xml").decode("utf-8")
+    assert '<w:fldChar w:fldCharType="begin"/>' in body and '<w:fldChar w:fldCharType="end"/>' in body
+    assert 'TOC \\o "1-2" \\h \\z \\u</w:instrText>' in body
+    assert '<w:updateFields w:val="true"/>' in settings
+    texts = [p.text for p in docx.Document(str(path)).paragraphs]
+    start = texts.index("The same chapters, without page numbers:")
+    assert texts[start + 1:start + 4] == ["1. Methods", "2. Codebook", "3. Participants × theme"]
 
 
 def test_summary_docx_reads_back_with_every_section(tmp_path):

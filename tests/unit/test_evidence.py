@@ -56,12 +56,12 @@ def test_pair_page_lists_the_passages_on_shared_turns(tmp_path):
     study = _study()
     counts = pd.DataFrame([[2, 1], [1, 1]], index=pd.Index(["hope", "group"], name="code"), columns=["hope", "group"])
     page = evidence.write_pair_pages(study, counts, folder=tmp_path).read_text(encoding="utf-8")
-    section = page.split(f'id="{evidence.anchor("hope", "group")}"')[1]
+    section = page.split(f'id="{evidence.pair_anchor("hope", "group")}"')[1]
     # turn 2 carries both: the hope passage there and the group passage, not the hope passage in turn 4
     assert "2 passage(s)" in section and "really" not in section
     link = evidence.pair_links(None, "segment")
     row = present.table(counts).source.reset_index().iloc[1]
-    assert link(row, "hope") == f"evidence/pairs-as-applied-segment.html#{evidence.anchor('hope', 'group')}"
+    assert link(row, "hope") == f"evidence/pairs-as-applied-segment.html#{evidence.pair_anchor('hope', 'group')}"
 
 
 def test_cell_page_and_links_by_pseudonym(tmp_path):

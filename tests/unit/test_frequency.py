@@ -197,14 +197,29 @@ def test_kwic_whole_words_case_insensitive():
     result = kwic(study, "hope", width=10)
     # matches at 2-6 "hope", 20-24 "HOPE", 47-51 "hope"; not Hopeful, hope-less or the annotation [hope]
     assert result["match"].tolist() == ["hope", "HOPE", "hope"]
-    assert result["left"].tolist() == ["I ", " Hopeful? ", "s, but no "]
-    assert result["right"].tolist() == [" so. Hopef", " and hope-", " at all [h"]
+    # whole words only: a word the 10-character width cuts ("Hopeful?", "hope-less,", "[hope]") is left out
+    assert result["left"].tolist() == ["I ", "Hopeful? ", "but no "]
+    assert result["right"].tolist() == [" so.", " and", " at all"]
     assert result["start"].tolist() == [3 + 2, 3 + 20, 3 + 47]   # offsets in the document
     assert set(result["seg_no"]) == {2} and set(result["doc_id"]) == {"D"} and set(result["participant_id"]) == {"P1"}
     phrase = kwic(study, "No   Hope", width=5)
     assert phrase["match"].tolist() == ["no hope"]
-    assert phrase["left"].tolist() == [" but "]
+    assert phrase["left"].tolist() == ["but "]
     assert kwic(study, "hope", roles=["interviewer"]).empty
+
+
+def test_kwic_context_never_cuts_a_word_and_keeps_the_neighbouring_words():
+    """KWIC far context cut words at the edge ("nd anything I do write…"); the words next to the keyword
+    are kept whole even when longer than the width."""
+    from helpers.analysis.frequency import context_left, context_right
+
+    text = "and anything I do write. Nobody had ever said to me before."
+    at = text.index("said")
+    assert context_left(text, at, 14) == "had ever "            # 14 chars reach into "Nobody": left out
+    assert context_right(text, at + 4, 8) == " to me"            # "before." cut at "b": left out
+    assert context_left("extraordinarily said", 16, 3) == "extraordinarily "   # the neighbour, whole
+    assert context_right("said extraordinarily", 4, 3) == " extraordinarily"
+    assert context_left(text, at, 200) == text[:at]               # the whole turn when it fits
 
 
 def test_frequency_figures(study):

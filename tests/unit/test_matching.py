@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from helpers import atomic
-from helpers.ingest.cleaning import Redactor, clean_document, redaction_warnings, scan_identifiers
+from helpers.ingest.cleaning import Redactor, clean_document, redaction_warnings
+from helpers.ingest.identifiers import scan_identifiers
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn
 from helpers.leakscan import scan_folders
 from helpers.matching import fold, fold_key, fold_text, folded, mixed_script_words

@@ -80,6 +80,8 @@ def test_every_file_is_imported_or_classified(peers):
         known = rel in IMPORTS or path.suffix in NOT_INPUTS or any(
             rel == k or rel.startswith(k + "/") for k in NOT_INPUT_FILES)
         assert known, f"{rel}: a new file in ../shared/peers — add an import test for it or say why it is not an input"
+    # and every file the tests below import is there (a renamed export is not silently untested)
+    assert sorted(rel for rel in IMPORTS if not (peers / rel).is_file()) == []
 
 
 def test_qc_project_every_selection_exactly(peers, tmp_path):
@@ -93,6 +95,23 @@ def test_qc_project_every_selection_exactly(peers, tmp_path):
     for c in b.codings.itertuples():
         span = b.texts[c.doc_id][c.start:c.end]
         assert span.endswith("\n") and normalise(span) in lines[c.doc_id]
+    # and exactly the line qc selected: qc names each selection "line:N" (0-based line of its source)
+    import zipfile
+    from xml.etree import ElementTree
+
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    with zipfile.ZipFile(peers / "qc" / "qc_demo.qdpx") as archive:
+        root = ElementTree.fromstring(archive.read("project.qde"))
+    line_of = {}
+    for source in root.iterfind("q:Sources/q:TextSource", ns):
+        for selection in source.iterfind("q:PlainTextSelection", ns):
+            line_of[selection.get("guid").lower()] = (source.get("name").removesuffix(".txt"),
+                                                      int(selection.get("name").removeprefix("line:")))
+    assert len(line_of) == 54   # README: 54 lines coded
+    for c in b.codings.itertuples():
+        doc_id, number = line_of[c.source_row.lower()]
+        assert c.doc_id == doc_id
+        assert b.texts[c.doc_id][c.start:c.end] == normalise(corpus[doc_id].splitlines()[number]) + "\n"
 
 
 @pytest.mark.parametrize("name, codes", [
@@ -141,6 +160,27 @@ def test_taguette_exports(peers, tmp_path, upload):
         described = b.codebook.set_index("code")["description"].to_dict()
         if name != "codebook.qdc":
             assert described["interesting"] == "Further review required", name
+
+
+@pytest.mark.parametrize("upload", ["txt_upload", "html_upload"])
+@pytest.mark.parametrize("name", ["project.sqlite3", "all_tags.csv", "all_tags.xlsx"])
+def test_taguette_every_highlight_is_the_text_taguette_shows(peers, tmp_path, upload, name):
+    # README: derived_highlight_offsets.csv gives each highlight's text as Taguette shows it (the
+    # same as the README's table). The database's offsets and the tables' quotes (matched in the
+    # transcript) must each give that text, cleaned, to the character: nothing trimmed or widened.
+    import csv
+
+    folder = peers / "taguette" / upload
+    with open(folder / "derived_highlight_offsets.csv", encoding="utf-8", newline="") as handle:
+        shown = {f"highlight {row['taguette_highlight_id']}": normalise(row["text"]) for row in csv.DictReader(handle)}
+    assert len(shown) == 8
+    transcript = None if name == "project.sqlite3" else {
+        "P01 interview.txt": (peers / "taguette" / "txt_upload" / "interview_p01.txt").read_text(encoding="utf-8")}
+    b = built_with(tmp_path, {name: folder / name}, transcript)
+    got = {}
+    for c in b.codings.itertuples():
+        got.setdefault(c.source_row, set()).add(b.texts[c.doc_id][c.start:c.end])
+    assert got == {h: {text} for h, text in shown.items()}
 
 
 def test_files_that_are_not_inputs_are_skipped_with_a_warning(peers, tmp_path):

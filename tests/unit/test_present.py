@@ -120,7 +120,8 @@ def test_figures_say_how_to_read_them():
 
     matrix = pd.DataFrame([[1, 0], [0, 1]], index=["P1", "P2"], columns=["a", "b"])
     fig = plots.themes.theme_heatmap(matrix, value="presence", cluster=False)
-    assert "coloured cell means the participant has the code" in present.how_to_read(fig)
+    assert "blue means the participant has it" in present.how_to_read(fig)
+    assert "tree" not in present.how_to_read(fig)   # not clustered: no tree lines to read
     plt.close(fig)
     fig, ax = plt.subplots()
     ax.barh(["a", "b"], [2, 1])
@@ -138,3 +139,67 @@ def test_figure_files_are_the_same_bytes_every_time():
     data, meta = present.figure_png(fig)
     plt.close(fig)
     assert data.startswith(b"\x89PNG") and "2 bars" in meta["alt"] and meta["how_to_read"]
+
+
+def test_every_table_gets_a_how_to_read_note_even_when_the_notebook_gives_none():
+    """"How to read this" was under only some tables: a table shown without a note gets one by its columns."""
+    freq = pd.DataFrame({"code": ["hope"], "applications": [2], "participants": [1]})
+    assert "<strong>How to read this.</strong> Each row is a code: applications" in present.table(freq).to_html()
+    other = pd.DataFrame({"measure": ["turns spoken"], "participant": [25], "group_mean": [26.6]})
+    assert present.guide(other) == "Each row is one measure; read across for its participant, Group mean."
+    assert "How to read this" in present.shown_rows(other).to_html()
+    assert present.table(freq, note="Own words.").note == "Own words."
+
+
+def test_a_sorted_table_shows_no_row_numbers():
+    """The keyness table, sorted, showed its leftover row numbers (1,932, 552, …) as a first column."""
+    frame = pd.DataFrame({"term": ["a", "b", "c"], "g2": [1.0, 3.0, 2.0]}).sort_values("g2", ascending=False)
+    shown = present.table(frame)
+    assert list(shown.frame.columns) == ["term", "G² (log-likelihood)"] and shown.frame["term"].tolist() == ["b", "c", "a"]
+
+
+def test_keyness_table_goes_through_the_presentation_layer():
+    """The keyness table was printed raw: row numbers, "use", "expected", "tested", snake_case, blank p unexplained."""
+    key = pd.DataFrame({"participant": ["P1", "P2", "P1"], "term": ["bus", "ward", "nurse"], "n_group": [5, 6, 3],
+                        "n_rest": [0, 8, 0], "per_1000_group": [20.0, 27.78, 14.35], "per_1000_rest": [0.0, 3.03, 0.0],
+                        "g2": [24.35, 13.11, 15.68], "log_ratio": [6.7, 3.19, 6.25], "p": [1e-6, 0.0003, None],
+                        "use": ["over", "over", "over"], "expected": [5.2, 7.1, 1.9], "tested": [True, True, False],
+                        "q": [2e-6, 0.0004, None]}, index=[1932, 2208, 1656])
+    shown = present.keyness_table(key, top=2)
+    assert shown.frame.columns[:4].tolist() == ["participant", "term", "Group says it", "Times said (group)"]
+    assert shown.frame["term"].tolist() == ["bus", "ward"]          # tested first, by G²; 'nurse' untested
+    assert shown.frame["Group says it"].tolist() == ["more", "more"]
+    assert shown.frame["p"].tolist() == ["&lt; 0.001", "&lt; 0.001"] and shown.frame["Tested"].tolist() == ["yes", "yes"]
+    assert "1,932" not in shown.to_html() and "The first 2 of 3 rows" in shown.note
+    assert "blank where the word was not tested" in shown.note
+
+
+def test_parameters_left_at_none_read_as_their_meaning():
+    """The appendix showed "not set (see meaning)" beside "None: …"; a parameter at None reads as its meaning."""
+    from helpers.report import pages
+
+    helps = {"level": "None: the study's most specific level; or one of its levels", "term": "a word to find"}
+    import html
+
+    html_text = html.unescape(pages.appendix({"level": pages.Source("None"), "term": None}, helps))
+    assert "<td>the study's most specific level (not set)</td>" in html_text
+    assert "<td>not set</td>" in html_text
+    assert "None" not in html_text.replace("not set", "")
+    assert html_text.count("How to read this") == 2   # the counting rules and the parameters
+
+
+def test_a_wide_table_prints_on_a_landscape_page():
+    """Wide tables ran off an A4 page in print: more than WIDE_COLUMNS columns print landscape, and print CSS
+    lets cells wrap anywhere (tested on the real pages in test_report_pages)."""
+    from helpers.report import pages
+
+    wide = pd.DataFrame([range(present.WIDE_COLUMNS + 1)], columns=[f"c{i}" for i in range(present.WIDE_COLUMNS + 1)])
+    assert '<figure class="tt-table wide">' in present.table(wide).to_html()
+    assert '<figure class="tt-table">' in present.table(wide.iloc[:, :3]).to_html()
+    assert "@page landscape{size:A4 landscape" in pages.PAGE_CSS and "figure.wide{page:landscape}" in pages.PAGE_CSS
+
+
+def test_a_long_table_keeps_its_guide_beside_the_rows_left_off():
+    frame = pd.DataFrame({"code": [f"c{i}" for i in range(5)], "applications": range(5)})
+    note = present.shown_rows(frame, max_rows=2).note
+    assert note.startswith("Each row is a code: applications") and "The first 2 of 5 rows are shown" in note

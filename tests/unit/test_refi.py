@@ -218,6 +218,19 @@ def test_bad_projects_are_one_line_errors(tmp_path, xml, members, message):
     assert message in one_line(info.value)
 
 
+def test_project_xml_named_after_the_project_is_found(tmp_path):
+    # ATLAS.ti 26 names the XML after the project ("Trial.qde", peers' SOURCES.md), with the text
+    # in a lower-case sources/ folder; a second .qde deeper in the archive is not read, and said.
+    path = tmp_path / "trial.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Trial.qde", project(where='plainTextPath="internal://t.txt"', content=""))
+        archive.writestr("sources/t.txt", "P: hello there")
+        archive.writestr("backup/Old.qde", "<Project/>")
+    ext = read_qdpx(path)
+    assert ext.records[["doc_id", "quote", "code"]].values.tolist() == [["P1", "hello", "c"]]
+    assert any("several .qde files in the archive; read Trial.qde" in n for n in ext.notes)
+
+
 def test_archive_without_qde_and_qdpx_that_is_not_a_zip(tmp_path):
     path = tmp_path / "empty.qdpx"
     with zipfile.ZipFile(path, "w") as archive:
@@ -440,3 +453,68 @@ def test_bad_selections_among_good_ones_are_warnings_naming_them(tmp_path):
     assert left_out[2] == ("selection 50000000-0000-4000-8000-000000000004 in 'P1.txt' left out: it has no text "
                            "(zero length at position 5); its 1 coding(s) (c) not imported; its memo: "
                            "\"ask the second coder\"")
+
+
+def group_project(variables: str = "", values: tuple[str, str] = ("", "")) -> str:
+    """A focus group from another program: Cases P21 and P22 (ids), each referring to the
+    selections of the turns it speaks; the turns are labelled with names, not ids."""
+    text = "Facilitator: Welcome.\nMaya: I came for the tea.\nTom: Me too.\nMaya: And the people.\n"
+    spans = [(text.index(t), text.index(t) + len(t)) for t in ("I came for the tea.", "Me too.", "And the people.")]
+    selections = "".join(f'<PlainTextSelection guid="00000000-0000-0000-0000-00000000000{i}" '
+                         f'startPosition="{s}" endPosition="{e}"/>' for i, (s, e) in enumerate(spans, start=1))
+    coded = (f'<PlainTextSelection guid="00000000-0000-0000-0000-000000000009" startPosition="{spans[1][0]}" '
+             f'endPosition="{spans[1][1]}"><Coding guid="00000000-0000-0000-0000-000000000010">'
+             '<CodeRef targetGUID="00000000-0000-0000-0000-0000000000c1"/></Coding></PlainTextSelection>')
+    cases = "".join(
+        f'<Case guid="00000000-0000-0000-0000-0000000000a{n}" name="{pid}">{value}'
+        + "".join(f'<SelectionRef targetGUID="00000000-0000-0000-0000-00000000000{i}"/>' for i in refs) + "</Case>"
+        for n, (pid, refs, value) in enumerate([("P21", (1, 3), values[0]), ("P22", (2,), values[1])]))
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="g">
+<CodeBook><Codes><Code guid="00000000-0000-0000-0000-0000000000c1" name="together" isCodable="true"/></Codes></CodeBook>
+{variables}<Cases>{cases}</Cases>
+<Sources><TextSource guid="00000000-0000-0000-0000-0000000000f1" name="FG05.txt">
+<PlainTextContent>{text}</PlainTextContent>{selections}{coded}</TextSource></Sources></Project>"""
+
+
+def test_focus_group_labelled_with_names_gives_each_turn_its_case(tmp_path):
+    # The names stand before the turns each case's selections cover: read as that case's labels,
+    # and said; the label leaves the turn's text (it used to stay in it, "Maya: I came …").
+    ext = read_qdpx(write_qdpx(tmp_path / "g.qdpx", group_project()), LABELS)
+    [doc] = ext.documents
+    assert [(t.speaker, t.participant_id, t.text) for t in doc.turns] == [
+        ("Facilitator", None, "Welcome."), ("Maya", "P21", "I came for the tea."), ("Tom", "P22", "Me too."),
+        ("Maya", "P21", "And the people.")]
+    assert doc.kind == "focus_group" and doc.participant_id is None
+    assert any("speaker label 'Maya' read as case P21" in n for n in ext.notes)
+    # the note names the label as the study's redactions leave it (a label may be a real name)
+    ext = read_qdpx(tmp_path / "g.qdpx", LABELS, redact=lambda text: text.replace("Maya", "(PSW)"))
+    assert any("speaker label '(PSW)' read as case P21" in n for n in ext.notes)
+    assert not any("Maya" in n for n in ext.notes)
+
+
+def test_focus_group_names_from_a_pseudonym_variable_are_not_a_guess(tmp_path):
+    variables = ('<Variables><Variable guid="00000000-0000-0000-0000-0000000000b1" name="pseudonym" '
+                 'typeOfVariable="Text"/></Variables>')
+    value = ('<VariableValue><VariableRef targetGUID="00000000-0000-0000-0000-0000000000b1"/>'
+             '<TextValue>{}</TextValue></VariableValue>')
+    ext = read_qdpx(write_qdpx(tmp_path / "g.qdpx", group_project(variables, (value.format("Maya"),
+                                                                              value.format("Tom")))), LABELS)
+    assert [t.participant_id for t in ext.documents[0].turns] == [None, "P21", "P22", "P21"]
+    assert not any("read as case" in n for n in ext.notes)
+    assert ext.participants.set_index("participant_id")["pseudonym"].to_dict() == {"P21": "Maya", "P22": "Tom"}
+
+
+def test_the_studys_pseudonyms_stay_labels_when_a_project_has_cases(tmp_path):
+    # participants.csv gives Maya -> P21; the project has a case of its own (P23). Adding the
+    # project's cases to the labels used to drop the study's pseudonyms, so "Maya:" stayed in
+    # the turn's text. "I: Hello.\n" is 10 characters and "Maya: " 6: "hello" is 16-21.
+    labels = SpeakerLabels(DEFAULT_SPEAKERS, {"P21", "P22"}, {"Maya": "P21"})
+    xml = project(name="FG9.txt", content="<PlainTextContent>I: Hello.\nMaya: hello there</PlainTextContent>",
+                  start=16, end=21).replace(
+        "<Sources>", '<Cases><Case guid="E0000000-0000-4000-8000-000000000001" name="P23"/></Cases><Sources>', 1)
+    ext = read_qdpx(write_qdpx(tmp_path / "p.qdpx", xml), labels)
+    [doc] = ext.documents
+    assert [(t.speaker, t.participant_id, t.text) for t in doc.turns] == [("I", None, "Hello."),
+                                                                          ("Maya", "P21", "hello there")]
+    assert ext.records["quote"].tolist() == ["hello"]

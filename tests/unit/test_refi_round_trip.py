@@ -20,7 +20,7 @@ import yaml
 
 from helpers.ingest.config import load_config
 from helpers.ingest.pipeline import build
-from helpers.interop.refi import export_qdpx
+from helpers.interop.refi import export_qdpx, export_summary
 from helpers.study import Study, resolve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,9 +59,11 @@ def rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
 
 def assert_same_study(a, b) -> None:
     assert b.texts == a.texts
-    assert rows(b.documents, ["doc_id", "participant_id", "n_segments", "n_words"]) == \
-        rows(a.documents, ["doc_id", "participant_id", "n_segments", "n_words"])
-    seg = ["doc_id", "seg_no", "participant_id", "speaker", "start", "end", "text"]
+    # every column but where it was read from (source_file, sha256, encoding: now the .qdpx)
+    docs = ["doc_id", "participant_id", "kind", "format", "n_segments", "n_words", "n_participant_words"]
+    assert rows(b.documents, docs) == rows(a.documents, docs)
+    seg = ["doc_id", "seg_no", "participant_id", "speaker_role", "speaker", "start", "end", "text", "n_words",
+           "start_time"]
     assert rows(b.segments, seg) == rows(a.segments, seg)
     assert rows(b.codings, CODING_KEY) == rows(a.codings, CODING_KEY)
     book = ["code", "level", "parent", "description"]
@@ -130,6 +132,57 @@ def test_focus_group_round_trip_with_levels_same_names_and_duplicates(tmp_path):
     assert turns == {1: None, 2: "P11", 3: "P12", 4: None, 5: "P11", 6: "P12"}
 
 
+PSEUDONYM_GROUP = """Focus group 3, transcribed by the study team
+Facilitator: Welcome, everyone. What brought you here?
+[00:00:05] Maya: My CPN said it might help!!! I wasn't sure 😬.
+[00:00:12] Tom O'Neill: Same for me... honestly,
+I was scared.
+Facilitator (00:00:40): And now?
+Maya (00:01:02.500): Now I look forward to it.
+Tom O'Neill: It's the best part of my week 🙂
+"""
+PSEUDONYM_SHEET = """document,turn,code,coder
+FG03,2,hope,AK
+FG03,3,fear,AK
+FG03,5-6,hope,RB
+"""
+
+
+def pseudonym_group_study(tmp_path: Path) -> Path:
+    """A focus group whose turns are labelled with pseudonyms (participants.csv 'pseudonym'), with
+    timestamps before and after the labels, a header line and a turn over two lines."""
+    root = tmp_path / "pseudonyms"
+    (root / "transcripts").mkdir(parents=True)
+    (root / "codings").mkdir()
+    (root / "transcripts" / "FG03.txt").write_text(PSEUDONYM_GROUP, encoding="utf-8")
+    (root / "codings" / "sheet.csv").write_text(PSEUDONYM_SHEET, encoding="utf-8")
+    (root / "participants.csv").write_text("participant_id,pseudonym,age\nP21,Maya,34\nP22,Tom O'Neill,51\n",
+                                           encoding="utf-8")
+    (root / "study.yml").write_text("title: pseudonyms\n", encoding="utf-8")
+    return root
+
+
+def test_focus_group_labelled_with_pseudonyms_round_trips(tmp_path):
+    original = built(pseudonym_group_study(tmp_path))
+    # By hand: six turns; Maya (P21) speaks 2 and 5, Tom O'Neill (P22) 3 and 6; turn 3 runs over
+    # two lines; start times 5 s, 12 s, 40 s, 62.5 s; a focus group read from a .txt.
+    segments = original.segments.set_index("seg_no")
+    assert segments["participant_id"].to_dict() == {1: None, 2: "P21", 3: "P22", 4: None, 5: "P21", 6: "P22"}
+    assert segments["speaker"].to_dict() == {1: "Facilitator", 2: "Maya", 3: "Tom O'Neill", 4: "Facilitator",
+                                             5: "Maya", 6: "Tom O'Neill"}
+    assert segments["start_time"].dropna().to_dict() == {2: 5.0, 3: 12.0, 4: 40.0, 5: 62.5}
+    assert original.documents[["kind", "format"]].values.tolist() == [["focus_group", "txt"]]
+    assert len(original.codings) == 3
+    again, counts = reimport(original, tmp_path)
+    assert counts["codings"] == 3 and counts["turn_selections"] == 5   # 4 speakers' turns + the timed turn 4
+    assert_same_study(original, again)
+    assert not any("Maya:" in text for text in again.segments["text"])
+    assert any("the kind and format of 1 document(s), the start times of 4 turn(s)" in w for w in again.warnings)
+    assert export_summary(counts) == (
+        "1 documents, 2 participants, 2 codes, 3 codings in 3 coded selections; 5 uncoded turn selections: "
+        "4 for focus-group cases (who speaks each turn), 4 carrying turns' start times (a turn may be both)")
+
+
 def test_round_trip_export_is_valid_against_the_project_schema(tmp_path):
     xmlschema = pytest.importorskip("xmlschema")
     if not PEERS.is_dir():
@@ -139,7 +192,8 @@ def test_round_trip_export_is_valid_against_the_project_schema(tmp_path):
     export_qdpx(as_study(built(tmp_path / "demo")), tmp_path / "demo.qdpx")
     # and the focus group: uncoded turn selections, SelectionRefs, level sets, a code as applied
     export_qdpx(as_study(built(focus_group_study(tmp_path))), tmp_path / "fg.qdpx")
-    for name in ["demo.qdpx", "fg.qdpx"]:
+    export_qdpx(as_study(built(pseudonym_group_study(tmp_path))), tmp_path / "pseudonyms.qdpx")
+    for name in ["demo.qdpx", "fg.qdpx", "pseudonyms.qdpx"]:
         with zipfile.ZipFile(tmp_path / name) as archive:
             schema.validate(io.BytesIO(archive.read("project.qde")))
 
@@ -152,7 +206,10 @@ def test_export_command_says_what_it_wrote_and_round_trips(tmp_path, monkeypatch
     root = focus_group_study(tmp_path)
     assert run(["export", str(root), "--to", "qdpx", str(tmp_path / "fg.qdpx")]) == 0
     out = capsys.readouterr().out
-    assert f"exported fg -> {tmp_path / 'fg.qdpx'}: 1 documents, 2 participants, 4 codes, 7 codings" in out
+    # each number said for what it is: 7 codings on 5 spans (turns 2, 3, 5-6, 6, 5), and the 4
+    # turns P11 and P12 speak as selections of their own, with no coding
+    assert f"exported fg -> {tmp_path / 'fg.qdpx'}: 1 documents, 2 participants, 4 codes, 7 codings in 5 coded " \
+           "selections; 4 uncoded turn selections: 4 for focus-group cases (who speaks each turn)\n" in out
     again = tmp_path / "again"
     (again / "codings").mkdir(parents=True)
     shutil.copy(tmp_path / "fg.qdpx", again / "codings" / "fg.qdpx")

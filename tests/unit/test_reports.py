@@ -123,7 +123,8 @@ def test_page_has_title_question_contents_and_parameters_at_the_end(tmp_path):
     assert "How often, and how widely" in page                       # the question the page answers
     assert '<nav class="toc"' in page and 'href="#Codes"' in page     # contents
     assert page.index('id="appendix"') > page.index('id="Codes"')     # parameters at the end
-    assert "None: codes as applied" in page                           # each parameter's meaning
+    assert "<td>codes as applied (not set)</td>" in page              # a parameter at None reads as its meaning
+    assert "not set: codes as applied" in page and "None:" not in page  # and its meaning without "None"
     assert ">None<" not in page and ">True<" not in page and ">[]<" not in page
     assert "@media print" in page and "size:A4" in page
 

@@ -41,6 +41,7 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import krippendorff
 import numpy as np
@@ -51,6 +52,9 @@ from helpers import atomic
 from helpers.counting import check_level
 from helpers.errors import InputError
 from helpers.hierarchy import rollup
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 UNITS = ("segment", "document", "character")
 
@@ -101,7 +105,7 @@ UNIT_RULES: dict[str, str] = {
 
 # -- public -----------------------------------------------------------------
 
-def agreement(study, unit: str = "segment", level: str | None = None, coders: list[str] | None = None,
+def agreement(study: Study, unit: str = "segment", level: str | None = None, coders: list[str] | None = None,
               n_boot: int = 1000, seed: int = 0, turns: str = "participant",
               min_units: int = MIN_UNITS) -> pd.DataFrame:
     """Agreement between coders, one row per code plus a final row "overall".
@@ -128,6 +132,37 @@ def agreement(study, unit: str = "segment", level: str | None = None, coders: li
     ``excluded_documents``, ``single_coder_documents`` (coded by only one of
     the compared coders), ``n_units_per_code``, ``unplaced_codings`` and
     ``rule``. ``agreement_by_document`` gives the same per code and document.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    unit : str, default "segment"
+        The unit compared (see the module docstring).
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    coders : list of str, optional
+        The coders compared; default every coder in the study.
+    n_boot : int, default 1000
+        Bootstrap resamples for alpha's interval.
+    seed : int, default 0
+        Seed of the bootstrap.
+    turns : str, default "participant"
+        "participant" or "all" (segment unit), as above.
+    min_units : int, default 20
+        Units below which a code's verdict is "too few units".
+
+    Returns
+    -------
+    DataFrame
+        One row per code plus "overall" (default RangeIndex), columns as above;
+        ``percent_agreement`` in percent (0–100), kappa and alpha unitless.
+
+    Raises
+    ------
+    InputError
+        Unknown level (the message lists the study's levels).
     """
     comparison = _compare(study, unit, level, coders, turns)
     rows = []

@@ -40,6 +40,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -54,6 +55,9 @@ from helpers.analysis.audit_consistency import (
     voices,
 )
 from helpers.ingest.quotes import DocumentIndex, closest_passage, find_quote, miss_note, word_tokens
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 NOT_SUPPORTED_MEANS = ("Coded evidence can be incomplete. “Not supported” means that your coding does not show "
                        "the claim, not that the claim is false: a participant may have said it in words nobody "
@@ -240,7 +244,7 @@ def check_quote(q: drafts_mod.Quotation, study, indexes, names: Names, redact, f
 
 # -- the audit ----------------------------------------------------------------------------------
 
-def audit_draft(study, drafts, threshold: float | None = None, words: dict | None = None) -> DraftAudit:
+def audit_draft(study: Study, drafts: list[str | Path], threshold: float | None = None, words: dict | None = None) -> DraftAudit:
     """Audit write-up drafts against a study's evidence.
 
     Parameters

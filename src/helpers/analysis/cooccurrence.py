@@ -34,6 +34,7 @@ Speed: every unit is a sparse incidence matrix and one or two sparse products
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,9 @@ from scipy import stats
 
 from helpers.analysis.frequency import code_order, kept_participants, select_codings, select_segments
 from helpers.counting import check_level, holders
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 UNITS = ("segment", "overlap", "window", "document", "participant")
 MEASURES = ("count", "c", "conditional", "ratio", "p", "q")
@@ -537,8 +541,8 @@ def _flags(counts: Counts) -> tuple[list, list]:
 
 # -- public entry points ------------------------------------------------------------
 
-def cooccurrence(study, unit: str = "segment", level: str | None = None, window: int = 1, measure: str = "count",
-                 coder=None, participants=None, where: dict | None = None,
+def cooccurrence(study: Study, unit: str = "segment", level: str | None = None, window: int = 1, measure: str = "count",
+                 coder: str | list[str] | None = None, participants: list[str] | None = None, where: dict | None = None,
                  min_tested_units: int = MIN_TESTED_UNITS) -> pd.DataFrame:
     """Codes x codes co-occurrence matrix (DESIGN §4).
 
@@ -568,6 +572,43 @@ def cooccurrence(study, unit: str = "segment", level: str | None = None, window:
     ``attrs``: rule, unit, measure, window, level, n_units, n_codings, dropped
     (codings without turn numbers or spans for this unit), out_of_range,
     frequency_imbalance.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    unit : str, default "segment"
+        segment, overlap, window, document or participant.
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    window : int, default 1
+        Turns either side, for ``unit="window"``.
+    measure : str, default "count"
+        count, c, conditional, ratio, p or q.
+    coder : None, "all", str or list of str
+        Whose passages count: None the primary coder in each document, a name or list
+        those coders merged, "all" every analysis coder (``counting.select_coders``).
+    participants : list of str, optional
+        Participant ids to keep.
+    where : dict, optional
+        {attribute: value or list of values} on ``study.participants``.
+    min_tested_units : int, default 20
+        Documents or participants below which no p-value is given.
+
+    Returns
+    -------
+    DataFrame
+        Square, codes x codes (index and columns the codes, same order); values are
+        counts of units, or the measure (a share 0–1 for c and conditional, a ratio, a
+        probability for p and q); ``attrs`` as above.
+
+    Raises
+    ------
+    ValueError
+        Unknown unit or measure, or p/q asked for an overlap or window unit.
+    InputError
+        Unknown level or coder (the message lists the study's).
     """
     _check_unit(unit)
     _check_measure(measure, unit)

@@ -28,6 +28,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ from helpers.errors import TooFew
 from helpers.hierarchy import codes_at, rollup
 from helpers.tables import coding_turns
 from helpers.textutil import study_analyzer
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 UNCOVERED_BELOW = 0.3
 THEME = "theme"
@@ -177,7 +181,7 @@ def _check_k(n_topics: int, matrix) -> None:
                          f"words kept, whichever is smaller), not {n_topics}")
 
 
-def topics(study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_terms: int = 10, typical_turns: int = 3,
+def topics(study: Study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_terms: int = 10, typical_turns: int = 3,
            level: str | None = None, uncovered_below: float = UNCOVERED_BELOW) -> TopicModel:
     """Topics in participant turns (TF-IDF, then NMF), set against the codes.
 
@@ -191,6 +195,39 @@ def topics(study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_terms: 
     turns carrying the code) / (its dominant turns); ``best_code`` has the
     largest share (name order on a tie; '' when no code is carried), and the
     topic is ``uncovered`` when ``best_share < uncovered_below``.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    n_topics : int, default 6
+        NMF components.
+    seed : int, default 0
+        ``random_state`` of NMF.
+    min_df : int, default 2
+        Words used in fewer turns are left out.
+    top_terms : int, default 10
+        Words listed per topic.
+    typical_turns : int, default 3
+        Turns listed per topic (those weighing most on it).
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    uncovered_below : float, default 0.3
+        ``best_share`` (0–1) below which a topic is uncovered.
+
+    Returns
+    -------
+    TopicModel
+        ``summary`` (one row per topic), ``terms``, ``typical``, ``alignment`` (topics x
+        codes, shares 0–1) and ``turn_topics``: see ``TopicModel``.
+
+    Raises
+    ------
+    ValueError
+        ``n_topics`` not between 1 and the number of participant turns or of words kept.
+    InputError
+        Unknown level.
     """
     turns, matrix, vocabulary = _tfidf(study, min_df)
     _check_k(n_topics, matrix)
@@ -359,7 +396,7 @@ class CodeSuggestions:
                 "with its probability (≥ 0.5). Nothing is written into the codings: review and code by hand.")
 
 
-def code_suggestions(study, level: str | None = None, min_examples: int = 8, precision_threshold: float = 0.7,
+def code_suggestions(study: Study, level: str | None = None, min_examples: int = 8, precision_threshold: float = 0.7,
                      seed: int = 0, n_splits: int = 5, min_predicted: int = MIN_PREDICTED) -> CodeSuggestions:
     """Cross-validated classifiers that suggest codes for uncoded participant turns.
 
@@ -389,6 +426,36 @@ def code_suggestions(study, level: str | None = None, min_examples: int = 8, pre
     * ``suggested`` is ``precision >= precision_threshold`` with enough
       predicted turns. Such a code is refitted on all labelled turns, and
       every uncoded turn with probability ≥ 0.5 is listed.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    min_examples : int, default 8
+        Positive turns a code needs to be scored.
+    precision_threshold : float, default 0.7
+        Cross-validated precision (0–1) a code needs to make suggestions.
+    seed : int, default 0
+        Seed of the fold shuffle and the classifiers.
+    n_splits : int, default 5
+        Most folds.
+    min_predicted : int, default 5
+        Predicted turns below which no precision is claimed.
+
+    Returns
+    -------
+    CodeSuggestions
+        ``scores`` (one row per code; precision, recall and F1 as shares 0–1),
+        ``suggestions`` (one row per suggested turn and code) and ``folds``: see
+        ``CodeSuggestions``.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -618,7 +685,7 @@ def jaccard_distances(presence: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(square, index=presence.index.copy(), columns=presence.index.copy())
 
 
-def participant_map(study, level: str | None = THEME, method: str = "mds", seed: int = 0,
+def participant_map(study: Study, level: str | None = THEME, method: str = "mds", seed: int = 0,
                     n_init: int = 4) -> ParticipantMap:
     """Participants placed so that those with similar code sets sit close.
 
@@ -626,6 +693,30 @@ def participant_map(study, level: str | None = THEME, method: str = "mds", seed:
     distance: Jaccard on those sets; placement: metric MDS on the precomputed
     distances (sklearn, ``random_state=seed``, ``n_init`` starts, the best
     kept). Axes have no meaning of their own, only distances do.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "theme"
+        The level of the codes (codings below rolled up); None: codes as applied.
+    method : str, default "mds"
+        Only "mds".
+    seed : int, default 0
+        ``random_state`` of the MDS.
+    n_init : int, default 4
+        MDS starts.
+
+    Returns
+    -------
+    ParticipantMap
+        ``coords`` (one row per participant: x, y unitless, n_codes, attributes),
+        ``distances`` (participants x participants, Jaccard 0–1), ``level``, ``stress``.
+
+    Raises
+    ------
+    ValueError
+        ``method`` other than "mds".
     """
     if method != "mds":
         raise ValueError(f"method must be 'mds', not {method!r}")

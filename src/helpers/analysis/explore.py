@@ -26,12 +26,16 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from helpers.hierarchy import codes_at, level_rank, rollup
 from helpers.tables import coding_turns
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 try:  # the shared KWIC (helpers.analysis.frequency) when present: one definition of a hit
     from helpers.analysis.frequency import kwic as _shared_kwic
@@ -82,9 +86,15 @@ class SideBySide:
 
 
 class Explorer:
-    """Prepared views of one study (see the module's counting rules)."""
+    """Prepared views of one study (see the module's counting rules).
 
-    def __init__(self, study):
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    """
+
+    def __init__(self, study: Study):
         self.study = study
         self.turns = _turn_table(study)
         # Turns in document and turn order: a view lists turns by this rank.

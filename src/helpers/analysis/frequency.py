@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from helpers import textutil
 from helpers.counting import _as_list, check_level, holders, passages
 from helpers.errors import TooFew
 from helpers.hierarchy import codes_at, rollup
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 MISSING_GROUP = "(missing)"
 
@@ -129,7 +133,7 @@ def turns_touched(codings: pd.DataFrame) -> pd.DataFrame:
 
 # -- code frequencies ---------------------------------------------------------
 
-def code_frequencies(study, level: str | None = None, by: str | None = None, coder=None) -> pd.DataFrame:
+def code_frequencies(study: Study, level: str | None = None, by: str | None = None, coder: str | list[str] | None = None) -> pd.DataFrame:
     """One row per code (per group of ``by``): how often and how widely it is applied.
 
     What is counted is ``counting.passages`` (DESIGN §4): codings rolled up to
@@ -414,7 +418,7 @@ def _group_column(study, terms: pd.DataFrame, by: str) -> pd.Series:
     return terms["participant_id"].map(groups).fillna(MISSING_GROUP)
 
 
-def word_frequencies(study, by: str | None = "participant", ngram: int = 1,
+def word_frequencies(study: Study, by: str | None = "participant", ngram: int = 1,
                      remove_fillers: bool = True) -> pd.DataFrame:
     """How often each word (``ngram=1``) or two-word phrase (``ngram=2``) is said
     by participants.
@@ -431,6 +435,28 @@ def word_frequencies(study, by: str | None = "participant", ngram: int = 1,
     or None (whole study). Columns: [group column,] ``term``, ``n``, ``per_1000``
     (per 1,000 counted terms of the group), ``participants`` (distinct participants
     saying it). Sorted by group, then ``n`` descending, then term.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    by : str or None, default "participant"
+        "participant", a participants attribute, or None (the whole study).
+    ngram : int, default 1
+        1 for words, 2 for two-word phrases.
+    remove_fillers : bool, default True
+        Leave the study's fillers out before counting.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group, term): [group column,] ``term``, ``n`` (count), ``per_1000``
+        (per 1,000 counted terms of the group), ``participants``; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        ``by`` is not a participants attribute.
     """
     terms = _participant_turn_terms(study, ngram, remove_fillers)
     if by is None:
@@ -498,7 +524,7 @@ def log_ratio(a, b, c, d) -> np.ndarray:
 MIN_EXPECTED = 5.0   # keyness: no test where the expected count in the group is below this (issue 12)
 
 
-def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
+def keyness(study: Study, by: str = "participant", ngram: int = 1, min_count: int = 1,
             remove_fillers: bool = True, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
     """Words each group says more (or less) than everyone else: each group
     against the rest of the participants' words.
@@ -518,6 +544,35 @@ def keyness(study, by: str = "participant", ngram: int = 1, min_count: int = 1,
     ``q`` are NaN for untested rows. ``q`` is the Benjamini–Hochberg adjusted
     p over every tested row of the table (all groups, all terms: every test
     run). ``attrs["rule"]`` states this.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    by : str, default "participant"
+        "participant" or a participants attribute: the groups compared.
+    ngram : int, default 1
+        1 for words, 2 for two-word phrases.
+    min_count : int, default 1
+        Terms said fewer times than this in all (a + b) are left out.
+    remove_fillers : bool, default True
+        Leave the study's fillers out before counting.
+    min_expected : float, default 5
+        The expected count (E1) below which no test is run.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group, term): the group column, ``term``, ``n_group`` (a), ``n_rest``
+        (b), ``per_1000_group``, ``per_1000_rest``, ``g2``, ``log_ratio`` (log2 units),
+        ``p``, ``use``, ``expected``, ``tested``, ``q``; default RangeIndex; ``attrs["rule"]``.
+
+    Raises
+    ------
+    TooFew
+        Fewer than two groups with words to compare.
+    ValueError
+        ``by`` is not a participants attribute.
     """
     terms = _participant_turn_terms(study, ngram, remove_fillers)
     column = "participant_id" if by == "participant" else by
@@ -587,15 +642,34 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(rf"(?<![\w'’-]){body}(?![\w]|['’-]\w)", re.IGNORECASE)
 
 
-def kwic(study, phrase: str, width: int = 60, roles: Iterable[str] | None = None) -> pd.DataFrame:
+def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None = None) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``phrase`` (case-insensitive,
     whole words; a phrase matches its words separated by any spaces), with
-    ``width`` characters of the turn either side. Text inside annotations
+    about ``width`` characters of the turn either side, in whole words: a word
+    the width would cut is left out, except the word next to the keyword,
+    which is always kept whole (``context_left``, ``context_right``). Text inside annotations
     ("[laughs]") is not searched. ``roles``: speaker roles to search (default all).
 
     Columns: doc_id, participant_id, seg_no, left, match, right, speaker_role,
     start, end (the match's offsets in the document's clean text). Line breaks
     in the context are shown as spaces. Rows in document and turn order.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    phrase : str
+        One or more words.
+    width : int, default 60
+        Characters of context either side.
+    roles : iterable of str, optional
+        Speaker roles searched ("participant", "interviewer", "other"); default all.
+
+    Returns
+    -------
+    DataFrame
+        One row per occurrence, columns as above (``start``/``end``: character offsets);
+        default RangeIndex.
     """
     pattern = _phrase_pattern(phrase)
     turns = study.segments
@@ -607,14 +681,76 @@ def kwic(study, phrase: str, width: int = 60, roles: Iterable[str] | None = None
             turns["start"], turns["text"].fillna("")):
         text = str(text)
         for m in pattern.finditer(_masked(text)):
-            left = text[max(0, m.start() - width):m.start()]
-            right = text[m.end():m.end() + width]
+            left, right = context_left(text, m.start(), width), context_right(text, m.end(), width)
             base = int(offset) if pd.notna(offset) else 0
             rows.append((doc_id, pid, seg_no, _one_line(left), text[m.start():m.end()], _one_line(right),
                          role, base + m.start(), base + m.end()))
     columns = ["doc_id", "participant_id", "seg_no", "left", "match", "right", "speaker_role", "start", "end"]
     out = pd.DataFrame(rows, columns=columns)
     return out.astype({"seg_no": "Int64", "start": "int64", "end": "int64"}) if len(out) else out
+
+
+def context_left(text: str, start: int, width: int) -> str:
+    """The turn's text before ``start``: at most ``width`` characters in whole
+    words (a word the width cuts is left out), but always the whole word next
+    to the keyword however long.
+
+    Parameters
+    ----------
+    text : str
+        The turn.
+    start : int
+        Where the keyword starts in ``text``.
+    width : int
+        Characters wanted (at least 0).
+
+    Returns
+    -------
+    str
+        ``text[cut:start]`` for the cut described.
+    """
+    cut = max(0, start - width)
+    near = start                     # where the word next to the keyword begins
+    while near > 0 and text[near - 1].isspace():
+        near -= 1
+    while near > 0 and not text[near - 1].isspace():
+        near -= 1
+    if cut > near:
+        cut = near                   # keep the neighbouring word whole, however long
+    elif cut > 0 and not text[cut - 1].isspace() and not text[cut].isspace():
+        while cut < start and not text[cut].isspace():
+            cut += 1                 # the width falls inside a word: leave that word out
+    return text[cut:start].lstrip()
+
+
+def context_right(text: str, end: int, width: int) -> str:
+    """The turn's text after ``end``: at most ``width`` characters in whole
+    words, but always the whole word next to the keyword (see ``context_left``).
+
+    Parameters
+    ----------
+    text : str
+    end : int
+        Where the keyword ends in ``text`` (exclusive).
+    width : int
+
+    Returns
+    -------
+    str
+        ``text[end:cut]``.
+    """
+    cut = min(len(text), end + width)
+    near = end                       # where the word next to the keyword ends
+    while near < len(text) and text[near].isspace():
+        near += 1
+    while near < len(text) and not text[near].isspace():
+        near += 1
+    if cut < near:
+        cut = near
+    elif cut < len(text) and not text[cut - 1].isspace() and not text[cut].isspace():
+        while cut > end and not text[cut - 1].isspace():
+            cut -= 1
+    return text[end:cut].rstrip()
 
 
 def _one_line(text: str) -> str:

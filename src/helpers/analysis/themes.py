@@ -29,6 +29,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ from helpers.counting import TOP, check_level, coder_sentence, default_level, ho
 from helpers.hierarchy import codes_at, level_rank
 from helpers.tables import coding_turns
 from helpers.textutil import study_analyzer
+
+if TYPE_CHECKING:  # annotations only (never run)
+    from helpers.study import Study
 
 VALUES = ("presence", "count", "segments", "share")
 GROUP_MISSING = "(not given)"
@@ -106,7 +110,7 @@ def _turn_words(study) -> pd.DataFrame:
 
 # -- 1. participants x codes ---------------------------------------------------
 
-def theme_matrix(study, level: str | None = TOP, value: str = "presence", coder=None) -> pd.DataFrame:
+def theme_matrix(study: Study, level: str | None = TOP, value: str = "presence", coder: str | list[str] | None = None) -> pd.DataFrame:
     """Participants x codes at ``level`` (see the module's counting rules).
 
     ``level``: ``"top"`` (the default) is the study's top level
@@ -141,10 +145,31 @@ def theme_matrix(study, level: str | None = TOP, value: str = "presence", coder=
     passage only on interviewer turns counts for nobody).
     ``attrs["rule"]`` states these rules.
 
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+    value : str, default "presence"
+        presence, count, segments or share (above).
+    coder : None, "all", str or list of str
+        Whose passages count: None the primary coder in each document, a name or list
+        those coders merged, "all" every analysis coder (``counting.select_coders``).
+
+    Returns
+    -------
+    DataFrame
+        Index: participant_id (every participant, participants order); columns: the codes
+        at ``level`` in codebook order; values 0/1, counts, or shares (0–1).
+
     Raises
     ------
     InputError
         Unknown level or coder (the message lists the study's).
+    ValueError
+        Unknown ``value``.
     """
     if value not in VALUES:
         raise ValueError(f"value must be one of {', '.join(VALUES)}, not {value!r}")
@@ -199,7 +224,7 @@ def _to_matrix(counts: pd.Series, pids: list[str], codes: list[str]) -> pd.DataF
 
 # -- 2. recurrence --------------------------------------------------------------
 
-def recurrence(study, level: str | None = TOP, threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
+def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
     """Per code at ``level``: how many participants have it (presence, as in
     ``theme_matrix``) out of how many, and whether that share reaches
     ``threshold``.
@@ -212,6 +237,30 @@ def recurrence(study, level: str | None = TOP, threshold: float = 0.5, by: str |
     half, 2 of 4 participants is recurrent). With ``by`` (a participants
     attribute) the same is computed within each attribute group (N = the
     group's participants; a missing value forms the group "(not given)").
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+    threshold : float, default 0.5
+        The share (0–1) of participants at which a code is recurrent.
+    by : str, optional
+        A participants attribute: the same within each group.
+
+    Returns
+    -------
+    DataFrame
+        One row per code (per group with ``by``), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        ``by`` is not a participants attribute.
+    InputError
+        Unknown level.
     """
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
@@ -410,7 +459,7 @@ def _turn_refs(study, picked: pd.DataFrame) -> pd.Series:
                      index=picked.index, dtype="string")
 
 
-def framework_matrix(study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
+def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
                      max_words: int = 80, form: str = "wide") -> pd.DataFrame:
     """The Framework Method chart: participants x codes at ``level``.
 
@@ -436,6 +485,32 @@ def framework_matrix(study, level: str | None = TOP, quotes_per_cell: int = 2, m
     one column per code whose cell reads "2 passages · 3 turns" followed by
     the quotes, one a line, “text” (ref); empty when the participant has no
     coding of it.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+    quotes_per_cell : int, default 2
+        Exemplar quotes per cell.
+    min_words, max_words : int, default 8 and 80
+        Preferred length of a quote's turn, in words.
+    form : str, default "wide"
+        "wide" or "long", as above.
+
+    Returns
+    -------
+    DataFrame
+        As above; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        ``form`` is neither "wide" nor "long".
+    InputError
+        Unknown level.
     """
     if form not in ("wide", "long"):
         raise ValueError(f"form must be 'wide' or 'long', not {form!r}")
@@ -529,11 +604,30 @@ def framework_html(frame: pd.DataFrame) -> str:
 
 # -- 4. negative cases -------------------------------------------------------------
 
-def negative_cases(study, level: str | None = TOP) -> pd.DataFrame:
+def negative_cases(study: Study, level: str | None = TOP) -> pd.DataFrame:
     """Per code at ``level``: the participants without it (no coding at or
     below it attributed to them). Columns: code, n_without, N,
     participant_ids (list, participants order), names (pseudonyms, sorted,
-    comma-separated)."""
+    comma-separated).
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        One row per code at ``level`` (codebook order), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     without = [list(presence.index[presence[code] == 0]) for code in presence.columns]
@@ -546,10 +640,29 @@ def negative_cases(study, level: str | None = TOP) -> pd.DataFrame:
     })
 
 
-def missing_themes(study, level: str | None = TOP) -> pd.DataFrame:
+def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
     """Per participant: the codes at ``level`` they lack. Columns:
     participant_id, participant, n_missing, N_codes, missing (list, codebook
-    order)."""
+    order).
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top level,
+        a level name, or None for codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        One row per participant (participants order), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     missing = [list(presence.columns[presence.loc[pid] == 0]) for pid in presence.index]
@@ -564,7 +677,7 @@ def missing_themes(study, level: str | None = TOP) -> pd.DataFrame:
 
 # -- 5. code line -----------------------------------------------------------------
 
-def codeline(study, doc_id: str, level: str | None = None, coder=None) -> pd.DataFrame:
+def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | list[str] | None = None) -> pd.DataFrame:
     """One row per (turn, code) of a document: the turns each code's passages
     touch (a passage over turns 3–5 gives 3, 4 and 5), with the turn's speaker.
 
@@ -572,6 +685,31 @@ def codeline(study, doc_id: str, level: str | None = None, coder=None) -> pd.Dat
     (codebook order) then turn. The document's passages (``counting.passages``
     at ``level``, the primary coder unless ``coder`` says otherwise) count
     here, attributed or not.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (``helpers.load_study``, or ``Study.from_tables`` in tests).
+    doc_id : str
+        The document.
+    level : str or None
+        None: codes as applied; a level of ``study.levels`` (``"code"`` for the unnamed
+        level): codings rolled up to it (``helpers.counting.check_level``).
+    coder : None, "all", str or list of str
+        Whose passages count: None the primary coder in each document, a name or list
+        those coders merged, "all" every analysis coder (``counting.select_coders``).
+
+    Returns
+    -------
+    DataFrame
+        One row per (turn, code), columns as above; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        No document ``doc_id``.
+    InputError
+        Unknown level or coder (the message lists the study's).
     """
     doc_id = str(doc_id)
     level = check_level(study, level)
@@ -641,8 +779,8 @@ def interview_order(study, order=None) -> list[str]:
     return list(frame["doc_id"])
 
 
-def saturation(study, level: str | None = None, order=None, base_size: int = 4, run_length: int = 2,
-               threshold: float = 0.05, coder=None, n_orders: int = 200, seed: int = 0) -> SaturationResult:
+def saturation(study: Study, level: str | None = None, order: list[str] | str | None = None, base_size: int = 4, run_length: int = 2,
+               threshold: float = 0.05, coder: str | list[str] | None = None, n_orders: int = 200, seed: int = 0) -> SaturationResult:
     """Cumulative distinct codes by interview, and the Guest, Namey & Chen
     (2020, PLOS ONE 15(5): e0232076) stopping rule, with its spread over
     interview orders.

@@ -2,7 +2,8 @@
 
 - ``config``: study.yml -> StudyConfig;
 - ``transcripts``: the readers (.txt .md .docx .odt .rtf .vtt .srt) -> RawDocument;
-- ``cleaning``: normalisation, annotations, fillers, redaction, identifier scan -> CleanDocument;
+- ``cleaning``: normalisation, annotations, fillers, redaction -> CleanDocument;
+- ``identifiers``: the identifier scan of the clean texts;
 - ``conservation``: no word a reader saw lost unsaid;
 - ``spanmap``: exact spans from other programs through cleaning;
 - ``codebook``, ``sheets`` (CSV/xlsx dialects), ``quotes`` (quote alignment), ``participants``;
@@ -19,7 +20,7 @@ import importlib
 
 __all__ = ["Built", "build", "fingerprint_inputs", "load_participants", "run_ingest", "write_processed"]
 
-_SUBMODULES = {"cleaning", "codebook", "coding", "config", "conservation", "participants", "pipeline", "quotes",
+_SUBMODULES = {"cleaning", "codebook", "coding", "config", "conservation", "identifiers", "participants", "pipeline", "quotes",
                "sheets", "spanmap", "transcripts"}
 
 

@@ -27,9 +27,9 @@ from helpers.ingest.cleaning import (
     load_redactions,
     normalise,
     redaction_warnings,
-    scan_identifiers,
 )
 from helpers.ingest.config import StudyConfig
+from helpers.ingest.identifiers import scan_identifiers
 from helpers.ingest.participants import (  # noqa: F401  (re-exported: where they were before)
     PSEUDONYM_COLUMNS,
     document_participant,

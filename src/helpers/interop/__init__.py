@@ -11,6 +11,10 @@ Importers return ``ExternalCodings`` (defined here, imported by ``helpers.ingest
 ``start``/``end`` (code points of its document's source text, kept as
 ``RawDocument.source_text`` with each turn's ``source_span``) is carried through cleaning
 exactly (``helpers.ingest.spanmap``); any other record's quote is found in the study's clean text.
+
+Document and case names are the study's documents and participants by the id matching used
+everywhere else (``helpers.ids``; ``study_participant``, ``match_document_ids``): a name
+matched loosely, or a document matching no transcript, is said in the import report.
 """
 from __future__ import annotations
 
@@ -70,16 +74,19 @@ def study_labels(config=None) -> SpeakerLabels:
     return SpeakerLabels(getattr(config, "speakers", None) or DEFAULT_SPEAKERS)
 
 
-def with_participants(labels: SpeakerLabels, ids: set[str]) -> SpeakerLabels:
+def with_participants(labels: SpeakerLabels, ids: set[str], names: dict[str, str] | None = None) -> SpeakerLabels:
     """``labels`` that also know ``ids`` as participant labels (a project's Cases: in a focus
-    group exported by us, a turn "P12: …" is spoken by case P12)."""
+    group exported by us, a turn "P12: …" is spoken by case P12) and ``names`` (pseudonym or
+    name -> participant id: a turn "Maya: …" is spoken by the case whose pseudonym is Maya).
+    The pseudonyms ``labels`` already knows are kept."""
     ids = {i for i in ids if i} - set(labels.participant_ids.values())
-    if not ids:
+    names = {n: p for n, p in (names or {}).items() if n and p}
+    if not ids and not names:
         return labels
     speakers: dict[str, list[str]] = {}
     for label, role in labels.role.items():
         speakers.setdefault(role, []).append(label)
-    return SpeakerLabels(speakers, set(labels.participant_ids.values()) | ids)
+    return SpeakerLabels(speakers, set(labels.participant_ids.values()) | ids, {**labels.pseudonyms, **names})
 
 
 def source_name_of(path: Path, root: Path | None) -> str:
@@ -110,14 +117,16 @@ def lines_with_offsets(text: str) -> list[tuple[int, str]]:
 
 
 def paragraph_turns(paragraphs: list[tuple[int, str]], labels: SpeakerLabels, participant: str | None,
-                    participant_at=None) -> list[Turn]:
+                    participant_at=None, start_time_at=None) -> list[Turn]:
     """One turn per non-empty line or paragraph (offset, text).
 
     A paragraph that starts with a speaker label is that speaker's turn; any
     other is its own turn, spoken by the document's participant (role
     "participant"), since a coded source without labels is the participant's
     account. ``participant_at(offset, length)`` may name who speaks there
-    (REFI cases attached to selections).
+    (REFI cases attached to selections); ``start_time_at(start, end)`` may give the start time
+    of the turn whose text lies at ``start``–``end`` when its line has none (our REFI export
+    writes it in a selection's Description, since cleaning took it out of the text).
     """
     turns: list[Turn] = []
     for number, (offset, paragraph) in enumerate(paragraphs, start=1):
@@ -132,6 +141,8 @@ def paragraph_turns(paragraphs: list[tuple[int, str]], labels: SpeakerLabels, pa
         else:
             turn = Turn("", rest.strip(), stamp, number, role="participant", participant_id=speaker or participant)
         turn.source_span, turn.line_start = _text_span(offset, paragraph, rest, turn.text), offset
+        if turn.start_time is None and start_time_at is not None and turn.source_span is not None:
+            turn.start_time = start_time_at(*turn.source_span)
         turns.append(turn)
     return turns
 
@@ -143,3 +154,101 @@ def _text_span(offset: int, paragraph: str, rest: str, text: str) -> tuple[int, 
         return None
     start = offset + len(paragraph) - len(rest) + (len(rest) - len(rest.lstrip()))
     return (start, start + len(text)) if paragraph[start - offset:start - offset + len(text)] == text else None
+
+
+# -- other programs' names for the study's documents and participants ----------------------
+
+LOOSE_RULE = "ids compared as everywhere else (helpers.ids): case, leading zeros, dashes, words such as 'interview'"
+
+
+def study_participant(name: str, labels: SpeakerLabels) -> tuple[str | None, str]:
+    """The study's participant that a document or case name of another program means.
+
+    Parameters
+    ----------
+    name : str
+        The name as the program writes it (already redacted), e.g. ``"Interview P1"``.
+    labels : SpeakerLabels
+        The study's labels: its participant ids (participants.csv) and their pseudonyms.
+
+    Returns
+    -------
+    (participant_id or None, how)
+        ``how`` is 'exact', 'pseudonym', 'normalised', 'ambiguous' or 'none' (also 'none' when
+        the study lists no participants), by ``helpers.ids.IdMatcher``, the id matching used for
+        coding sheets and participants.csv (issue 13, point 5).
+    """
+    from ..ids import IdMatcher
+
+    ids = sorted(set(labels.participant_ids.values()))
+    if not ids or not str(name).strip():
+        return None, "none"
+    candidates = {pid: pid for pid in ids}
+    for folded, pid in sorted(labels.pseudonyms.items()):
+        candidates.setdefault(folded, pid)
+    hit, how = IdMatcher(candidates).match(str(name))
+    if hit is None:
+        return None, how
+    pid = candidates[hit]
+    if how == "exact" and hit != pid:
+        how = "pseudonym"
+    elif how == "exact" and str(name).strip() != pid:
+        how = "normalised"   # same id in another case ('p01'): said as a loose match
+    return pid, how
+
+
+def participant_note(what: str, name: str, pid: str | None, how: str, file_name: str) -> str | None:
+    """The import report's line for a name matched loosely or not at all (None when exact)."""
+    if how == "normalised":
+        return f"{file_name}: {what} '{name}' matched to participant {pid} ({LOOSE_RULE})"
+    if how == "pseudonym":
+        return f"{file_name}: {what} '{name}' matched to participant {pid} by its pseudonym"
+    if how == "ambiguous":
+        return (f"{file_name}: {what} '{name}' could be more than one participant of participants.csv: "
+                "kept as a participant of its own — rename it in the program to the participant's id")
+    return None
+
+
+def match_document_ids(written, study_ids) -> dict[str, tuple[str | None, str]]:
+    """Which of the study's documents each document name of another program means.
+
+    Parameters
+    ----------
+    written : iterable of str
+        Document ids as the program names them (``document_id`` of its document names).
+    study_ids : iterable of str
+        The study's document ids (transcripts, stand-ins).
+
+    Returns
+    -------
+    dict of str to (doc_id or None, how)
+        ``how``: 'exact' (the same id, case aside), 'normalised' (``helpers.ids.IdMatcher``:
+        P1 and P01, 'Interview P01', dashes), 'ambiguous' (two study documents share its key) or
+        'none'.
+    """
+    from ..ids import IdMatcher
+
+    study_ids = [str(d) for d in study_ids]
+    by_lower = {d.lower(): d for d in study_ids}
+    matcher = IdMatcher(study_ids)
+    out = {}
+    for name in dict.fromkeys(str(w) for w in written):
+        if name.lower() in by_lower:
+            out[name] = (by_lower[name.lower()], "exact")
+        else:
+            out[name] = matcher.match(name)
+    return out
+
+
+def document_note(name: str, doc_id: str | None, how: str, file_name: str, closest: list[str] | None = None) -> str | None:
+    """The import report's line for a document name matched loosely or not at all (None when exact)."""
+    if how == "normalised":
+        return f"{file_name}: document '{name}' matched to transcript '{doc_id}' ({LOOSE_RULE})"
+    if how == "ambiguous":
+        return (f"{file_name}: document '{name}' could be more than one transcript ({', '.join(closest or [])}): "
+                "matched to none — rename it in the program to the transcript's id")
+    if how == "none":
+        near = f" (closest: {', '.join(closest)})" if closest else ""
+        return (f"{file_name}: document '{name}' matches no transcript{near}: imported as a document of its own "
+                "from the program's copy of the text — rename it in the program, or the transcript, if they are one")
+    return None

@@ -43,8 +43,10 @@ from . import (
     document_id,
     external_codings,
     paragraph_turns,
+    participant_note,
     source_name_of,
     study_labels,
+    study_participant,
 )
 from . import positions as pos
 
@@ -301,12 +303,17 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
         doc_ids[row.id] = doc_id
         text, paragraphs = html_text(str(row.contents or ""))
         texts[row.id] = text
-        turns = paragraph_turns(paragraphs, labels, doc_id)
+        # the document's participant: the study's participant its name matches (helpers.ids), else itself
+        pid, how = study_participant(doc_id, labels)
+        note = participant_note("document", doc_id, pid, how, path.name)
+        turns = paragraph_turns(paragraphs, labels, pid or doc_id)
         if turns:
+            if note:
+                notes.append(note)
             stand_ins.append(RawDocument(
                 doc_id=doc_id, source_file=path, format="taguette", kind="interview", turns=turns,
                 encoding="utf-8", sha256=hashlib.sha256(str(row.contents).encode("utf-8")).hexdigest(),
-                source_text=text))
+                source_text=text, participant_id=pid))
     problems.raise_if_any()
     doc_file = {row.id: redact(document_id(str(row.filename or ""))) for row in documents.itertuples(index=False)}
 

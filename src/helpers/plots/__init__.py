@@ -38,6 +38,42 @@ def figure_height(n_rows: int, per_row: float = 0.28, minimum: float = 2.5, maxi
     return float(min(max(minimum, n_rows * per_row + 1.2), maximum))
 
 
+def explain(fig, alt: str, how: str):
+    """Attach to ``fig`` what it shows and how to read it, for the report page.
+
+    The figure function knows its figure: ``alt`` (the image's alt text: kind,
+    axes, what colour or size encodes and the main reading) and ``how`` (the
+    "how to read this" under it) are set there rather than guessed from the
+    drawing (a clustered heatmap's dendrograms are lines, not a network).
+    ``present.describe`` and ``present.how_to_read`` read them.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str
+        One or two sentences: what the figure shows.
+    how : str
+        One or two sentences: how to read it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig`` itself.
+    """
+    fig.alt_text = " ".join(str(alt).split())
+    fig.how_to_read = " ".join(str(how).split())
+    return fig
+
+
+def top_items(names, values, n: int = 3, fmt=lambda v: f"{v:g}") -> str:
+    """The first ``n`` of ``names`` with their values, for a figure's main reading:
+    "a (5), b (4) and c (3)"."""
+    pairs = [f"{name} ({fmt(value)})" for name, value in list(zip(names, values))[:n]]
+    if len(pairs) <= 1:
+        return "".join(pairs)
+    return ", ".join(pairs[:-1]) + " and " + pairs[-1]
+
+
 def colour_for(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from helpers.analysis.agreement import RELIABLE, TENTATIVE
 
-from . import PALETTE, SEQUENTIAL, figure_height
+from . import PALETTE, SEQUENTIAL, explain, figure_height
 
 
 def coder_heatmap(usage: pd.DataFrame, title: str = "Codings per code and coder") -> Figure:
@@ -32,7 +32,15 @@ def coder_heatmap(usage: pd.DataFrame, title: str = "Codings per code and coder"
     ax.set_ylabel("code")
     ax.set_title(title)
     fig.tight_layout()
-    return fig
+    coders = ", ".join(str(c) for c in table.columns)
+    one_sided = int(((values > 0).sum(axis=1) == 1).sum()) if n_coders > 1 else 0
+    return explain(
+        fig, f"Heatmap of codings per code ({n_codes} codes, rows) and coder ({n_coders}: {coders}, columns); the "
+             f"colour and the number in each cell give how many codings that coder applied; {one_sided} code(s) "
+             f"used by one coder only.",
+        "Each row is a code and each column a coder; the number is how many times that coder applied the code. "
+        "A 0 beside a large number marks a code only one coder uses: a difference to discuss before "
+        "reading the agreement figures.")
 
 
 def agreement_forest(table: pd.DataFrame,
@@ -72,4 +80,16 @@ def agreement_forest(table: pd.DataFrame,
     if is_overall.any() and n > 1:  # set the pooled row apart from the codes
         ax.axhline(0.5, color="grey", linewidth=0.8)
     fig.tight_layout()
-    return fig
+    overall_alpha = alpha[is_overall]
+    overall_text = (f"overall alpha {overall_alpha[0]:.2f}" if len(overall_alpha) and not np.isnan(overall_alpha[0])
+                    else "overall alpha undefined")
+    coded = alpha[~is_overall]
+    return explain(
+        fig, f"Forest plot of Krippendorff's alpha for {int((~is_overall).sum())} codes and overall, each a dot "
+             f"with its 95% bootstrap interval as a horizontal line, dashed lines at 0.667 and 0.800; "
+             f"{overall_text}; {int((coded >= RELIABLE).sum())} code(s) at or above 0.800, "
+             f"{int(np.isnan(coded).sum())} undefined.",
+        "Each row is a code, the pooled 'overall' last: the dot is its alpha, the line the range it would "
+        "plausibly take with other units. Right of the black dashed line (0.800) agreement is reliable, between "
+        "the two dashed lines tentative, left of the grey one poor; 'undefined' means too little variation to "
+        "compute it.")

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
-from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL
+from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, explain, top_items
 
 
 def c_coefficients(counts: pd.DataFrame) -> pd.DataFrame:
@@ -26,7 +26,9 @@ def _message_figure(text: str) -> Figure:
     fig, ax = plt.subplots(figsize=(5, 2.5))
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
-    return fig
+    return explain(fig, f"A note in place of a figure: {text}.",
+                   "This figure is only a note saying why there is nothing to draw; the tables on the page still "
+                   "list every pair.")
 
 
 def too_many_codes_note(n: int, what: str) -> str:
@@ -70,7 +72,33 @@ def cooccurrence_clustermap(counts: pd.DataFrame, title: str | None = None) -> F
     unit = counts.attrs.get("unit")
     grid.figure.suptitle(title or f"Code co-occurrence{f' by {unit}' if unit else ''}: c-coefficient (cells: counts)",
                          y=1.01)
-    return grid.figure
+    return explain(grid.figure, *_clustermap_text(counts, c, unit))
+
+
+def _pairs(values: pd.DataFrame) -> pd.Series:
+    """Off-diagonal pairs (upper triangle) of a square matrix, largest first, ties by name."""
+    codes = [str(c) for c in values.index]
+    i, j = np.triu_indices(len(codes), k=1)
+    flat = values.to_numpy(dtype="float64")[i, j]
+    names = [f"{codes[a]} + {codes[b]}" for a, b in zip(i, j)]
+    pairs = pd.Series(flat, index=names).dropna()
+    pairs = pairs[pairs > 0]
+    return pairs.iloc[sorted(range(len(pairs)), key=lambda k: (-pairs.iloc[k], pairs.index[k]))]
+
+
+def _clustermap_text(counts: pd.DataFrame, c: pd.DataFrame, unit) -> tuple[str, str]:
+    unit_word = unit or "unit"
+    strongest = _pairs(c)
+    top = (f"; strongest pairs: {top_items(strongest.index, strongest, n=2, fmt=lambda v: f'c = {v:.2f}')}"
+           if len(strongest) else "; no two codes co-occur")
+    alt = (f"Clustered heatmap of {len(counts)} codes by the same {len(counts)} codes: the colour of a cell gives "
+           f"the c-coefficient of the pair (0 to 1) and the number in it how many {unit_word}s carry both; tree "
+           f"lines at the edges group codes that co-occur{top}.")
+    how = (f"Each cell is a pair of codes: the number is how many {unit_word}s carry both, the colour their "
+           f"c-coefficient (dark: rarely together, yellow: nearly always together; scale right of the grid). The "
+           f"diagonal holds each code's own count. Codes that go together are placed side by side, as the tree "
+           f"lines show.")
+    return alt, how
 
 
 def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0,
@@ -114,4 +142,14 @@ def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0
     unit = counts.attrs.get("unit")
     ax.set_title(title or f"Codes that co-occur{f' by {unit}' if unit else ''} (edges: at least {max(threshold, 1)})")
     fig.tight_layout()
-    return fig
+    degree = pd.Series(dict(graph.degree())).sort_values(ascending=False, kind="stable")
+    degree = degree.iloc[sorted(range(len(degree)), key=lambda k: (-degree.iloc[k], str(degree.index[k])))]
+    hubs = (f"; most connected: {top_items(degree.index, degree, n=2, fmt=lambda v: f'{v:.0f} links')}"
+            if graph.number_of_edges() else "; no pair reaches the threshold, so no lines")
+    return explain(
+        fig, f"Network of {graph.number_of_nodes()} codes drawn as circles (larger: applied more often), with "
+             f"{graph.number_of_edges()} lines joining codes that co-occur{f' by {unit}' if unit else ''} at least "
+             f"{max(threshold, 1)} times (thicker: more often){hubs}.",
+        "Each circle is a code, larger when applied more often; a line joins two codes that occur together, "
+        "thicker when they do so more often. Positions only group related codes: distance and direction mean "
+        "nothing else.")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from . import PALETTE, SEQUENTIAL, figure_height
+from . import PALETTE, SEQUENTIAL, explain, figure_height
 
 MISSING = "(not given)"
 NEUTRAL = "#999999"
@@ -62,7 +62,14 @@ def participant_map_figure(pmap, clusters, colour_by: str | None = None, title: 
     ax_tree.set_title("Clusters")
     ax_tree.grid(False)
     fig.tight_layout()
-    return fig
+    colour = f", coloured by {colour_by} ({len(legend)} values)" if legend else ""
+    return explain(
+        fig, f"Two panels. Left: a map of {n} participants as labelled points{colour}, placed so that participants "
+             f"with similar sets of codes are close together (the axes have no meaning). Right: a tree "
+             f"(dendrogram) joining the same participants by how alike their codes are (Jaccard distance).",
+        "On the map, near means a similar set of codes and far a different one; only distances count. In the "
+        "tree, participants joined further left (at a smaller distance) share more of their codes; a branch "
+        "that splits off early is a group that differs from the rest.")
 
 
 def topic_alignment_heatmap(model, title: str | None = None) -> plt.Figure:
@@ -85,7 +92,13 @@ def topic_alignment_heatmap(model, title: str | None = None) -> plt.Figure:
     fig.colorbar(image, ax=ax, label="share of the topic's turns carrying the code", fraction=0.04)
     ax.set_title(title or "How existing codes cover each topic")
     fig.tight_layout()
-    return fig
+    uncovered = int(summary["uncovered"].astype(bool).sum()) if "uncovered" in summary else 0
+    return explain(
+        fig, f"Heatmap of {len(shares)} topics (rows) by {shares.shape[1]} codes (columns): the colour (and the "
+             f"percentage, where shown) gives the share of each topic's turns that carry the code; {uncovered} "
+             f"topic(s) no code covers, marked [uncovered].",
+        "Each row is a topic found in the words, each column a code: a bright cell means most of the topic's "
+        "turns carry that code. A row with no bright cell ([uncovered]) is talk the coding may have missed.")
 
 
 def code_scores_figure(result, title: str | None = None) -> plt.Figure:
@@ -111,7 +124,14 @@ def code_scores_figure(result, title: str | None = None) -> plt.Figure:
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, fontsize=8, frameon=False)
     ax.set_title(title or "Can a classifier find each code?", pad=24)
     fig.tight_layout()
-    return fig
+    n_suggest = int(scores["suggested"].astype(bool).sum()) if "suggested" in scores else 0
+    return explain(
+        fig, f"Grouped horizontal bar chart of cross-validated precision (blue), recall (orange) and F1 (green) "
+             f"for {n} codes, with the precision threshold {threshold:g} as a dashed line; {n_suggest} code(s) "
+             f"precise enough to suggest uncoded turns.",
+        "Each group of three bars is a code: precision is how often a turn the classifier picks really carries the "
+        "code, recall how many of the code's turns it finds. Only codes whose precision reaches the dashed line "
+        "get suggestions; a note after a code's name says why it was not scored.")
 
 
 def topic_number_figure(curve: pd.DataFrame, title: str | None = None) -> plt.Figure:
@@ -126,5 +146,11 @@ def topic_number_figure(curve: pd.DataFrame, title: str | None = None) -> plt.Fi
     for ax in (ax_err, ax_coh):
         ax.set_xticks(list(curve["k"]))
     fig.suptitle(title or "Choosing the number of topics")
-    fig.tight_layout()
-    return fig
+    fig.tight_layout(rect=(0, 0, 1, 0.92))  # room under the title for the top tick labels
+    ks = list(curve["k"])
+    span = f"{min(ks)} to {max(ks)}" if ks else "none"
+    return explain(
+        fig, f"Two line charts against the number of topics k ({span}): reconstruction error (left, lower fits "
+             f"closer) and UMass coherence (right, nearer 0 is better).",
+        "Each point is one number of topics tried. Error always falls as topics are added; look for where it "
+        "stops falling much while coherence stays near 0.")

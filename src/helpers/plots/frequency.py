@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from . import PALETTE, SEQUENTIAL, figure_height
+from . import PALETTE, SEQUENTIAL, explain, figure_height, top_items
 
 VALUE_LABELS = {
     "applications": "codings",
@@ -38,7 +38,8 @@ def frequency_bars(frequencies, value: str = "participants", level: str | None =
     if table.empty:
         ax.text(0.5, 0.5, "no codings", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
-        return fig
+        return explain(fig, "A note in place of a bar chart: no codings to count.",
+                       "There is nothing to draw: no code was applied.")
     positions = np.arange(len(table))[::-1]
     ax.barh(positions, table[value].to_numpy(dtype=float), color=PALETTE[0])
     ax.set_yticks(positions, table["code"].astype(str).tolist())
@@ -51,7 +52,14 @@ def frequency_bars(frequencies, value: str = "participants", level: str | None =
     level_text = f" ({level})" if level else ""
     ax.set_title(title or f"Codes by {VALUE_LABELS.get(value, value)}{level_text}")
     fig.tight_layout()
-    return fig
+    label = VALUE_LABELS.get(value, value)
+    total = len(_frequency_table(frequencies, level))
+    shown = f"the {len(table)} codes" if len(table) == total else f"the top {len(table)} of {total} codes"
+    return explain(
+        fig, f"Horizontal bar chart of {shown}{level_text} by {label}, one bar per code, most first; "
+             f"most: {top_items(table['code'].astype(str), table[value], fmt=lambda v: f'{v:.0f}')}.",
+        f"Each bar is a code; its length and the number at its end are its {label}, so a longer bar is a code "
+        f"used more widely. Codes run from most (top) to least.")
 
 
 def attribute_code_heatmap(by_table: pd.DataFrame, value: str = "participants_pct", top: int = 40,
@@ -70,7 +78,8 @@ def attribute_code_heatmap(by_table: pd.DataFrame, value: str = "participants_pc
     if wide.empty:
         ax.text(0.5, 0.5, "no codings", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
-        return fig
+        return explain(fig, "A note in place of a heatmap: no codings to compare across groups.",
+                       "There is nothing to draw: no code was applied in any group shown.")
     fmt = ".0f"
     sns.heatmap(wide, ax=ax, cmap=SEQUENTIAL, annot=True, fmt=fmt, annot_kws={"fontsize": 8},
                 cbar_kws={"label": VALUE_LABELS.get(value, value)}, linewidths=0.5, linecolor="white")
@@ -78,7 +87,18 @@ def attribute_code_heatmap(by_table: pd.DataFrame, value: str = "participants_pc
     ax.set_ylabel("")
     ax.set_title(title or f"{VALUE_LABELS.get(value, value).capitalize()} by {group}")
     fig.tight_layout()
-    return fig
+    label = VALUE_LABELS.get(value, value)
+    stacked = wide.stack()
+    high = stacked.idxmax() if len(stacked) else None
+    unit = " %" if value.endswith("_pct") else ""
+    peak = f"; highest: {high[0]} among {group} {high[1]} ({stacked.max():.0f}{unit})" if high is not None else ""
+    return explain(
+        fig, f"Heatmap of {len(wide)} codes (rows, most applied first) by {group} "
+             f"({len(wide.columns)} groups: {', '.join(str(c) for c in wide.columns)}); the colour and the number "
+             f"in each cell give the {label}{peak}.",
+        f"Each row is a code and each column a group of participants by {group}; the number in a cell is the "
+        f"{label} of that group, and the colour follows the scale beside the grid (dark: low, yellow: high). "
+        f"Compare along a row to see which group uses a code more.")
 
 
 def word_bars(words: pd.DataFrame, top: int = 25, title: str | None = None) -> Figure:
@@ -93,7 +113,11 @@ def word_bars(words: pd.DataFrame, top: int = 25, title: str | None = None) -> F
     ax.grid(axis="y", visible=False)
     ax.set_title(title or "Most frequent words")
     fig.tight_layout()
-    return fig
+    return explain(
+        fig, f"Horizontal bar chart of the {len(table)} most frequent words in participants' turns, one bar per "
+             f"word, most first; most: {top_items(table['term'].astype(str), table['n'], fmt=lambda v: f'{v:.0f}')}.",
+        "Each bar is a word; its length is how many times participants said it (fillers, stop words and "
+        "transcriber annotations are not counted).")
 
 
 def keyness_bars(key: pd.DataFrame, group: str, top: int = 15, title: str | None = None) -> Figure:
@@ -110,4 +134,10 @@ def keyness_bars(key: pd.DataFrame, group: str, top: int = 15, title: str | None
     ax.grid(axis="y", visible=False)
     ax.set_title(title or f"Key words: {group}")
     fig.tight_layout()
-    return fig
+    ordered = table.iloc[::-1]
+    return explain(
+        fig, f"Horizontal bar chart of the log ratio of {len(table)} key words of {group} against the rest: bars "
+             f"to the right (blue) are words {group} says more, to the left (orange) less; strongest: "
+             f"{top_items(ordered['term'].astype(str), ordered['log_ratio'], fmt=lambda v: f'{v:.1f}')}.",
+        f"Each bar is a word; a log ratio of 1 means {group} says it twice as often as the others (per word "
+        f"spoken), −1 half as often.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import PALETTE, figure_height
+from . import PALETTE, explain, figure_height
 
 
 def talk_share(share: pd.DataFrame):
@@ -21,4 +21,10 @@ def talk_share(share: pd.DataFrame):
     ax.set_title("Talk share per document")
     ax.legend(loc="lower right", frameon=True)
     fig.tight_layout()
-    return fig
+    low, high = (float(frame["participant"].min()), float(frame["participant"].max())) if len(frame) else (0.0, 0.0)
+    return explain(
+        fig, f"Stacked horizontal bars, one per document ({len(frame)}): the share of its words spoken by "
+             f"participants (blue), interviewers (orange) and others (green); participants speak "
+             f"{low:.0%} to {high:.0%} of the words.",
+        "Each bar is one document, split by who spoke its words; a long blue part means the participant did most "
+        "of the talking, a long orange part that the interviewer did.")

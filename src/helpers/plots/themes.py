@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 from helpers.analysis import themes
 
-from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, figure_height
+from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, explain, figure_height, top_items
 
 ROLE_STYLE = {  # colour and marker shape, so roles differ without colour too
     "participant": (PALETTE[0], "s"),
@@ -33,11 +33,36 @@ def _width(n_columns: int, per_column: float = 0.35, minimum: float = 6.0, maxim
 PRESENT, ABSENT = PALETTE[0], "#EEEEEE"
 
 
-def _presence_legend(ax) -> None:
-    """A two-entry legend (present / absent) outside the cells, right of the plot."""
-    ax.legend(handles=[Patch(facecolor=PRESENT, label="present"), Patch(facecolor=ABSENT, edgecolor="#999999",
+def _presence_legend(fig) -> None:
+    """A two-entry legend (present / absent) in one row above the grid, under the title: right of
+    the grid are the row labels (a clustered heatmap puts them there), below it the column labels."""
+    fig.legend(handles=[Patch(facecolor=PRESENT, label="present"), Patch(facecolor=ABSENT, edgecolor="#999999",
                                                                          label="absent")],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+               loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=8)
+
+
+def _heatmap_text(fig, shown: pd.DataFrame, level, value: str, clustered: bool):
+    n_rows, n_cols = shown.shape
+    what = f"codes at level {level}" if level else "codes"
+    order = " (clustered: similar rows and columns sit together, joined by the tree lines)" if clustered else ""
+    if value == "presence":
+        have = shown.astype(bool).sum(axis=0).sort_values(ascending=False, kind="stable")
+        return explain(
+            fig, f"Heatmap of {n_rows} participants (rows) by {n_cols} {what} (columns){order}: a blue cell means "
+                 f"the participant has the code, a grey cell that they do not; most widespread: "
+                 f"{top_items(have.index.astype(str), have, fmt=lambda v: f'{v:.0f} participants')}.",
+            "Each row is a participant and each column a code at this level: blue means the participant has it "
+            "(a passage at or below it is theirs), grey that they do not. A column mostly blue is a code most "
+            "participants share" + ("; the tree lines at the edges group participants and codes that go together."
+                                    if clustered else "."))
+    peak = shown.stack().idxmax() if shown.size else None
+    high = f"; highest: {peak[0]} × {peak[1]} ({shown.loc[peak]:g})" if peak is not None else ""
+    return explain(
+        fig, f"Heatmap of {n_rows} participants (rows) by {n_cols} {what} (columns){order}: the colour (and the "
+             f"number, where shown) gives the {value} of each participant and code{high}.",
+        f"Each row is a participant and each column a code at this level; the cell's colour follows the scale "
+        f"right of the grid (dark: few, yellow: many) and the number in it is the {value}"
+        + ("; the tree lines at the edges group participants and codes that go together." if clustered else "."))
 
 
 def theme_heatmap(study_or_matrix, level: str | None = "top", value: str = "presence",
@@ -84,24 +109,27 @@ def theme_heatmap(study_or_matrix, level: str | None = "top", value: str = "pres
         grid.ax_heatmap.set_ylabel("participant")
         grid.ax_heatmap.tick_params(axis="x", labelrotation=90)
         grid.ax_heatmap.tick_params(axis="y", labelrotation=0)
-        if presence:
-            _presence_legend(grid.ax_heatmap)
+        if presence:  # above the grid: right of it are the row labels
+            _presence_legend(grid.figure)
+            # the title a fixed 0.35 inch above the figure's top, the legend between them
+            grid.figure.suptitle(heading, y=1.0 + 0.35 / grid.figure.get_figheight(), va="bottom",
+                                 fontweight="bold")
         else:  # the colour bar sits right of the cells, never over them
             grid.ax_cbar.set_title(value, fontsize=9)
-        grid.figure.suptitle(heading, y=1.02, fontweight="bold")
-        return grid.figure
+            grid.figure.suptitle(heading, y=1.02, fontweight="bold")
+        return _heatmap_text(grid.figure, shown, level, value, True)
     fig, ax = plt.subplots(figsize=size)
     if n_rows and n_cols:
         sns.heatmap(shown, ax=ax, **({} if presence else {"cbar_kws": {"label": value}}), **options)
-        if presence:
-            _presence_legend(ax)
     ax.set_xlabel(level or "code")
     ax.set_ylabel("participant")
     ax.tick_params(axis="x", labelrotation=90)
     ax.tick_params(axis="y", labelrotation=0)
-    ax.set_title(heading)
+    ax.set_title(heading, pad=22 if presence else 6)
     fig.tight_layout()
-    return fig
+    if presence and n_rows and n_cols:
+        _presence_legend(fig)
+    return _heatmap_text(fig, shown, level, value, False)
 
 
 # -- recurrence -------------------------------------------------------------------
@@ -114,7 +142,8 @@ def recurrence_bars(study_or_table, level: str | None = "top", threshold: float 
     light. With ``by`` (or a table that has a group column), one bar per group."""
     if isinstance(study_or_table, pd.DataFrame):
         table = study_or_table
-        group = next((c for c in table.columns if c not in {"code", "n", "N", "share", "names", "recurrent"}), None)
+        group = next((c for c in table.columns
+                      if c not in {"code", "n", "N", "share", "names", "recurrent", "note", "participant_ids"}), None)
     else:
         table = themes.recurrence(study_or_table, level, threshold, by)
         group = by
@@ -124,7 +153,9 @@ def recurrence_bars(study_or_table, level: str | None = "top", threshold: float 
     if group is None:
         rows = table.set_index("code").loc[order]
         y = np.arange(len(order))
-        colours = [PALETTE[0] if r else "#BFD7EA" for r in rows["recurrent"]]
+        # recurrence is not computed for fewer than 3 participants (NA): such a bar is not filled
+        recurrent = [bool(r) if pd.notna(r) else False for r in rows["recurrent"]]
+        colours = [PALETTE[0] if r else "#BFD7EA" for r in recurrent]
         ax.barh(y, rows["share"], color=colours, edgecolor=PALETTE[0])
         for yi, (n, total) in zip(y, zip(rows["n"], rows["N"])):
             ax.text(min(n / total if total else 0, 1) + 0.01, yi, f"{n}/{total}", va="center", fontsize=8)
@@ -146,7 +177,18 @@ def recurrence_bars(study_or_table, level: str | None = "top", threshold: float 
     ax.set_ylabel(level or "code")
     ax.set_title(title or "Recurrence across participants")
     fig.tight_layout()
-    return fig
+    if group is None:
+        n_recurrent = sum(recurrent)
+        main = (f"{n_recurrent} of {len(order)} recurrent (filled bars); most widespread: "
+                f"{top_items([str(c) for c in order], [overall[c] for c in order], fmt=lambda v: f'{v:.0%}')}")
+    else:
+        main = f"one bar per group of {group} ({table[group].nunique()} groups, coloured as the legend says)"
+    return explain(
+        fig, f"Horizontal bar chart of the share of participants with each of {len(order)} "
+             f"{f'codes at level {level}' if level else 'codes'}, most widespread first, with the recurrence threshold {threshold:.0%} as a "
+             f"dashed line; {main}.",
+        "Each bar is a code; its length is the share of participants who have it (the numbers at the end: how "
+        "many of how many). A code whose bar reaches the dashed line is recurrent.")
 
 
 # -- saturation -------------------------------------------------------------------
@@ -181,7 +223,14 @@ def saturation_curve(result_or_study, title: str | None = None, **saturation_arg
     ax.legend(loc="center right", fontsize=8, frameon=True)
     fig.text(0.01, -0.02, result.sentence, ha="left", va="top", fontsize=8, wrap=True)
     fig.tight_layout()
-    return fig
+    final = int(table["cumulative"].iloc[-1]) if len(table) else 0
+    return explain(
+        fig, f"Line chart of the cumulative number of distinct codes over {len(x)} interviews in interview order "
+             f"(reaching {final}), over bars of the new codes each interview adds; the first {base} interviews "
+             f"shaded as the base. {result.sentence}",
+        "Read left to right: the line climbs while interviews still bring new codes and flattens once they stop; "
+        "each orange bar is how many codes that interview added. A dashed green line marks where the stopping "
+        "rule is met, if it is.")
 
 
 # -- code line --------------------------------------------------------------------
@@ -228,4 +277,11 @@ def codeline(study_or_table, doc_id: str | None = None, level: str | None = None
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
-    return fig
+    marks = table["code"].astype(str).value_counts()
+    busiest = f"; most marked: {top_items(marks.index, marks, n=2, fmt=lambda v: f'{v} turns')}" if len(marks) else ""
+    return explain(
+        fig, f"Dot chart of document {doc_id}: its {len(codes)} {f'codes at level {level}' if level else 'codes'} (rows) along its {n_turns} "
+             f"turns (horizontal axis); blue squares mark participant turns, orange circles interviewer turns"
+             f"{busiest}.",
+        "Each row is a code and each mark a turn carrying it, read left to right through the conversation: a run "
+        "of marks is a stretch of talk about that code, and the mark's shape says who was speaking.")

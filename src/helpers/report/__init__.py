@@ -12,3 +12,13 @@ The leak scan every written file passes is ``helpers.leakscan`` (shared: ingest 
 
 __all__ = ["audit_page", "batch", "deliverables", "evidence", "execution", "labsave", "pages", "present",
            "reports"]
+
+
+def __getattr__(name: str):
+    """Import a listed module on first use (PEP 562), so ``helpers.<package>.<module>`` works
+    without importing every module when the package is imported."""
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

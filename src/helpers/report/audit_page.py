@@ -18,8 +18,9 @@ VERDICT_COLOURS = {"verbatim": "#d9f2e3", "supported": "#d9f2e3", "edited": "#ff
                    "not supported": "#fbd5d5", "not checkable": "#eceff1", "not checked": "#eceff1"}
 
 
-def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "None.") -> str:
-    """An escaped HTML table; a ``verdict`` cell is coloured by its value."""
+def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "None.", how: str = "") -> str:
+    """An escaped HTML table with its "how to read this" under it (``how``, else one
+    naming what a row is); a ``verdict`` cell is coloured by its value."""
     if frame is None or frame.empty:
         return f"<p>{html.escape(empty)}</p>"
     columns = columns or list(frame.columns)
@@ -33,7 +34,12 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "N
             style = f' style="background:{VERDICT_COLOURS[text]}"' if c == "verdict" and text in VERDICT_COLOURS else ""
             cells.append(f"<td{style}>{_diff_marks(html.escape(text)) if c == 'differences' else html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    from helpers.report.pages import guided
+
+    how = how or (f"Each row is one {columns[0].replace('_', ' ')}; read across for its "
+                  f"{', '.join(c.replace('_', ' ') for c in columns[1:6])}"
+                  + (" and the other columns." if len(columns) > 6 else "."))
+    return guided(f"<table><tr>{head}</tr>{''.join(body)}</table>", how)
 
 
 def _diff_marks(escaped: str) -> str:
@@ -45,9 +51,13 @@ def _diff_marks(escaped: str) -> str:
 
 
 def summary_html(audit: DraftAudit) -> str:
+    from helpers.report.pages import guided
+
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in audit.summary().items())
     return (f"<p><strong>Drafts:</strong> {html.escape(', '.join(audit.drafts))}</p>"
-            f"<p class=\"rule\">{html.escape(NOT_SUPPORTED_MEANS)}</p><table>{rows}</table>")
+            f"<p class=\"rule\">{html.escape(NOT_SUPPORTED_MEANS)}</p>"
+            + guided(f"<table>{rows}</table>", "Each row is one verdict and how many quotations or claims of the "
+                                               "drafts received it; the sections below list them."))
 
 
 def sections(audit: DraftAudit) -> dict[str, str]:

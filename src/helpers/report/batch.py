@@ -389,16 +389,93 @@ def notes(study, inputs_changed: bool) -> list[str]:
     fuzzy, unmatched = len(report_table(study, "quotes_fuzzy")), len(report_table(study, "quotes_unmatched"))
     if fuzzy or unmatched:
         out.append(f"quotes: {fuzzy} matched fuzzily, {unmatched} not found — check them in 'Cleaning and import'")
-    warnings = study.manifest.get("warnings") or []
-    if warnings:
-        out.append(f"ingest: {len(warnings)} warning(s), listed in 'Cleaning and import' "
-                   f"(first: {str(warnings[0])[:120]})")
+    out += warning_lines(study.manifest.get("warnings") or [])
+    small = suppressed_groups(study)
+    if small:
+        out.append(small)
     coders = study.coders()
     out.append(f"coders: {', '.join(coders) if coders else 'none'}"
                + ("" if len(coders) != 1 else " (no agreement page: it needs two)"))
     if inputs_changed:
         out.append("inputs changed during the run: this report shows them as they were when it started; "
                    "run report again to include the change")
+    return out
+
+
+def suppressed_groups(study) -> str:
+    """The line saying which attribute groups the breakdowns leave out (smaller
+    than ``min_group_size``): for the attribute the pages compare by (the
+    study's default, and any ``attribute``/``colour_by`` set in study.yml
+    ``report:``). Group values are named, never the people in them.
+
+    Returns
+    -------
+    str
+        One line, or "" when no group is left out.
+    """
+    from helpers.analysis.overview import default_attribute
+    from helpers.report.present import group_sizes, min_group_size
+
+    settings = getattr(getattr(study, "config", None), "report", None) or {}
+    attributes = [default_attribute(study)] + [v for params in settings.values() if isinstance(params, dict)
+                                               for k, v in params.items() if k in ("attribute", "colour_by")]
+    least = min_group_size(study)
+    parts = []
+    for attribute in dict.fromkeys(a for a in attributes if a and a in study.participants.columns):
+        small = sorted(g for g, n in group_sizes(study, attribute).items() if n < least)
+        if small:
+            parts.append(f"{attribute}: {', '.join(small)}")
+    if not parts:
+        return ""
+    return (f"groups suppressed: attribute groups of fewer than {least} participants are left out of the "
+            f"breakdowns (min_group_size in study.yml) — {'; '.join(parts)}")
+
+
+WARNINGS_SHOWN = 8   # whole warnings printed at the end of a run; the rest counted, with where to read them
+WARNINGS_PAGE = "01-clean-transcripts.html ('Cleaning and import') and manifest.json"
+
+
+def warning_lines(warnings: list[str], shown: int = WARNINGS_SHOWN) -> list[str]:
+    """The ingest warnings for the end-of-run summary: grouped by what they
+    ask the researcher to do (the fix after " — "), each shown whole (never
+    cut), the fix said once per group; beyond ``shown`` warnings the rest are
+    counted, with the page and file that list them all.
+
+    Parameters
+    ----------
+    warnings : list of str
+        The manifest's warnings, in ingest order.
+    shown : int
+        Warnings printed whole.
+
+    Returns
+    -------
+    list of str
+        Lines (the first a heading, the others indented two spaces more); empty
+        when there are no warnings.
+    """
+    if not warnings:
+        return []
+    groups: dict[str, list[str]] = {}
+    for warning in map(str, warnings):
+        what, sep, fix = warning.rpartition(" — ")
+        what, fix = (what, fix) if sep else (warning, "")
+        groups.setdefault(fix, []).append(what)
+    out = [f"ingest: {len(warnings)} warning(s), all listed in {WARNINGS_PAGE}:"]
+    printed = unshown = 0
+    for fix, items in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+        room = shown - printed
+        if room <= 0:
+            unshown += len(items)
+            continue
+        out += [f"  - {what}" for what in items[:room]]
+        printed += min(room, len(items))
+        if len(items) > room:
+            out.append(f"  - … and {len(items) - room} more like these")
+        if fix:
+            out.append(f"    fix{f' for these {len(items)}' if len(items) > 1 else ''}: {fix}")
+    if unshown:
+        out.append(f"  … and {unshown} other warning(s): read them in {WARNINGS_PAGE}")
     return out
 
 

@@ -75,30 +75,116 @@ def _frequencies(study, level):
         return pd.DataFrame(columns=["code", "applications", "documents", "participants", "participants_pct"])
 
 
+# Transcript formats and coding sources in words (methods paragraph).
+FORMAT_WORDS = {"txt": "plain-text", "md": "Markdown", "docx": "Word", "odt": "OpenDocument", "rtf": "RTF",
+                "vtt": "WebVTT caption", "srt": "SubRip caption", "taguette": "Taguette", "qdpx": "REFI-QDA",
+                "qde": "REFI-QDA"}
+SOURCE_WORDS = {".xlsx": "Excel coding sheet", ".xlsm": "Excel coding sheet", ".xls": "Excel coding sheet",
+                ".csv": "CSV coding sheet", ".docx": "Word coding table", ".qdpx": "REFI-QDA project",
+                ".qde": "REFI-QDA project", ".qdc": "REFI-QDA codebook", ".sqlite3": "Taguette project",
+                ".html": "Taguette export", ".json": "Taguette export"}
+STAND_INS = {"coding_table", "quote_bank"}   # documents made from a coding source, not a transcript
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """"a quote bank", "an Excel coding sheet", "3 plain-text transcripts": a count in words."""
+    if n == 1:
+        return ("an " if singular[:1].lower() in "aeiou" else "a ") + singular
+    return f"{n} {plural or singular + 's'}"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def transcripts_in_words(documents: pd.DataFrame) -> str:
+    """The documents by what they are and their format, in words: "9 transcripts (5 plain-text
+    transcripts, a Word transcript, …) and 2 Word coding tables standing in for transcripts".
+
+    Parameters
+    ----------
+    documents : DataFrame
+        The documents table (``format``; ``kind`` where present).
+
+    Returns
+    -------
+    str
+    """
+    kinds = documents["kind"].astype("string").fillna("") if "kind" in documents else pd.Series("", index=documents.index)
+    fmt = documents["format"].astype("string").fillna("")
+    real = documents[~kinds.isin(STAND_INS)]
+    parts = []
+    if len(real):
+        by_format = fmt[real.index].value_counts()
+        order = sorted(by_format.index, key=lambda f: (-by_format[f], str(f)))
+        formats = [counted(int(by_format[f]), f"{FORMAT_WORDS.get(str(f), str(f))} transcript") for f in order]
+        parts.append(f"{counted(len(real), 'transcript')} ({_listed(formats)})" if len(order) > 1 else formats[0])
+    tables = int((kinds == "coding_table").sum())
+    if tables:
+        parts.append(counted(tables, "Word coding table") + " standing in for transcripts")
+    banks = int((kinds == "quote_bank").sum())
+    if banks:
+        parts.append(counted(banks, "quote-bank document") + " (one per participant, a quote a turn)")
+    return _listed(parts) if parts else "no documents"
+
+
+def coding_sources_in_words(study) -> str:
+    """Where the codings came from, in words: "2 Excel coding sheets and 2 Word coding tables",
+    "a quote bank". Counted by source file (the part of ``codings.source`` before "#"); a file
+    whose codings made quote-bank documents is a quote bank.
+
+    Returns
+    -------
+    str
+        "" when there are no codings.
+    """
+    codings = study.codings
+    if codings.empty or "source" not in codings:
+        return ""
+    docs = study.documents
+    bank_docs = set(docs.loc[docs.get("kind", pd.Series("", index=docs.index)).astype(str) == "quote_bank", "doc_id"]
+                    .astype(str))
+    files: dict[str, str] = {}
+    for source, doc_id in zip(codings["source"].astype("string").fillna(""), codings["doc_id"].astype(str)):
+        file = str(source).split("#")[0]
+        if not file:
+            continue
+        suffix = Path(file).suffix.lower()
+        kind = "quote bank" if doc_id in bank_docs else SOURCE_WORDS.get(
+            suffix, f"{suffix.lstrip('.')} coding file" if suffix else "coding file")
+        files.setdefault(file, kind)
+    by_kind = pd.Series(list(files.values()), dtype=object).value_counts()
+    order = sorted(by_kind.index, key=lambda k: (-by_kind[k], k))
+    return _listed([counted(int(by_kind[k]), k) for k in order]) if order else ""
+
+
 def methods_paragraph(study) -> str:
     """The methods paragraph, generated from the run (nothing typed by hand).
 
     Returns
     -------
     str
-        Sources and formats, participants, turns, codings, codes and levels,
-        coders (and agreement when there are two or more), the counting rules
-        and the software version.
+        The documents by kind and format in words ("3 plain-text
+        transcripts"), participants, turns, codings, codes and levels, the
+        coding sources in words ("a quote bank"; never study.yml or other
+        configuration counted as a source), coders (and agreement when there
+        are two or more), the counting rules and the software version.
     """
     docs = study.documents
-    formats = docs["format"].astype(str).value_counts().sort_index()
-    format_text = ", ".join(f"{n} {fmt}" for fmt, n in formats.items())
     levels = [lv for lv in dict.fromkeys(study.codebook["level"].fillna("").astype(str)) if lv]
     coders = study.coders()
     manifest = getattr(study, "manifest", {}) or {}
+    sources = coding_sources_in_words(study)
+    documents = transcripts_in_words(docs)
     parts = [
-        f"{len(docs)} transcript(s) ({format_text}) from {len(study.participants)} participant(s) were imported"
+        f"{documents[:1].upper() + documents[1:]}, from "
+        f"{counted(len(study.participants), 'participant')}, were imported"
         f"{' on ' + str(manifest.get('time'))[:10] if manifest.get('time') else ''}, cleaned (fillers and "
         f"transcriber annotations kept apart from counted words) and redacted before analysis, giving "
         f"{len(study.segments)} turns.",
         f"{len(study.codings)} coding(s) of {len(study.codebook)} code(s)"
         f"{' at the levels ' + ', '.join(levels) if levels else ''} were imported"
-        f"{' from ' + str(len(manifest.get('inputs', []))) + ' input file(s)' if manifest.get('inputs') else ''}.",
+        f"{' from ' + sources if sources else ''}.",
         f"Coders: {', '.join(coders) if coders else 'one, unnamed'}.",
     ]
     if len(coders) >= 2:
@@ -154,8 +240,38 @@ def _table(document, frame: pd.DataFrame) -> None:
 
 
 def _contents(document, headings: list[str]) -> None:
-    """A contents list (static: python-docx cannot compute page numbers)."""
+    """The contents: a real Word table-of-contents field (headings 1–2, with page numbers, which
+    Word fills in when the document opens: ``w:updateFields`` is set in its settings), then
+    the same list in plain text for readers that do not update fields (python-docx cannot
+    compute page numbers)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     document.add_heading("Contents", level=1)
+    paragraph = document.add_paragraph()
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'), ("separate", None),
+                       (None, None), ("end", None)):
+        if kind is not None:
+            field = OxmlElement("w:fldChar")
+            field.set(qn("w:fldCharType"), kind)
+            run._r.append(field)
+        elif text is not None:
+            instruction = OxmlElement("w:instrText")
+            instruction.set(qn("xml:space"), "preserve")
+            instruction.text = text
+            run._r.append(instruction)
+        else:
+            shown = OxmlElement("w:t")
+            shown.text = "Contents with page numbers: Word fills them in on opening (or right-click, Update Field)."
+            run._r.append(shown)
+    settings = document.settings.element
+    update = settings.find(qn("w:updateFields"))
+    if update is None:
+        update = OxmlElement("w:updateFields")
+        settings.append(update)
+    update.set(qn("w:val"), "true")
+    document.add_paragraph("The same chapters, without page numbers:")
     for n, text in enumerate(headings, start=1):
         document.add_paragraph(f"{n}. {text}")
 

@@ -128,7 +128,11 @@ def _passage_table(study, rows: pd.DataFrame, with_code: bool = False) -> str:
                     f"<td>{html.escape(who)}</td><td>{html.escape(str(r.doc_id))}</td>"
                     f"<td class=\"num\">{_turns(r.seg_first, r.seg_last)}</td><td>{html.escape(str(r.coder))}</td>"
                     f"<td class=\"text\">{html.escape(str(r.text))}</td></tr>")
-    return f"<div class=\"scroll\"><table>{head}{''.join(body)}</table></div>"
+    from helpers.report.pages import guided
+
+    how = ("Each row is one passage this count counts" + (", with the code it carries" if with_code else "") +
+           ": who said it, the document and turns it sits in, the coder, and its words in full.")
+    return guided(f"<table>{head}{''.join(body)}</table>", how)
 
 
 def _write(study, folder: Path, name: str, title: str, intro: str, sections: list[tuple[str, str, str]]) -> Path:
@@ -192,12 +196,19 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str = "segment", level: 
             if pd.isna(value) or value <= 0 or a not in by_code or b not in by_code:
                 continue
             rows = _shared(by_code[a], by_code[b], unit)
-            sections.append((anchor(a, b), f"{a} + {b}",
+            sections.append((pair_anchor(a, b), f"{a} + {b}",
                              f"<p>{len(rows)} passage(s) of either code where both occur ({html.escape(unit)}).</p>"
                              + _passage_table(study, rows, with_code=True)))
     return _write(study, folder, f"pairs-{_level_part(level)}-{_level_part(unit)}.html",
                   f"Passages by co-occurring pair ({level or 'codes as applied'}, unit: {unit})",
                   "For each pair of codes, the passages of either code in the units the two share.", sections)
+
+
+def pair_anchor(a, b) -> str:
+    """The anchor of a pair of codes on a pairs page: one for both orders (a table of pairs may
+    list B before A)."""
+    first, second = sorted((str(a), str(b)))
+    return anchor(first, second)
 
 
 def _shared(a: pd.DataFrame, b: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -250,7 +261,8 @@ def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) 
 
 # -- links from numbers ------------------------------------------------------------------
 
-def code_links(level: str | None = None, columns=("applications", "segments", "documents", "participants")):
+def code_links(level: str | None = None,
+               columns=("applications", "segments", "documents", "participants", "words_coded")):
     """``links=`` for ``present.table`` on a code frequency table: each count
     links to its code's passages."""
     page = f"{FOLDER}/codes-{_level_part(level)}.html"
@@ -277,8 +289,33 @@ def pair_links(level: str | None = None, unit: str = "segment"):
         order = row.index[1:].astype(str).tolist()
         if a not in order or b not in order:
             return None
-        first, second = (a, b) if order.index(a) < order.index(b) else (b, a)
-        return f"{page}#{anchor(first, second)}"
+        return f"{page}#{pair_anchor(a, b)}"
+    return link
+
+
+def pair_row_links(level: str | None = None, unit: str = "segment", units=()):
+    """``links=`` for ``present.table`` on a table of pairs (columns ``code_a``,
+    ``code_b``; ``cooccurrence.cooccurrence_table``): ``n_a`` and ``n_b`` link
+    to each code's passages, ``n_ab`` (and the other measures of the pair) to
+    the pair's shared passages under ``unit``; a column named after a unit in
+    ``units`` (the side-by-side table) to the pair's passages under that unit.
+    The pages must exist: ``write_code_pages`` and ``write_pair_pages`` for
+    each unit linked."""
+    codes_page = f"{FOLDER}/codes-{_level_part(level)}.html"
+    units = tuple(units)
+
+    def link(row: pd.Series, column) -> str | None:
+        if "code_a" not in row or "code_b" not in row:
+            return None
+        a, b = str(row["code_a"]), str(row["code_b"])
+        if column == "n_a":
+            return f"{codes_page}#{anchor(a)}"
+        if column == "n_b":
+            return f"{codes_page}#{anchor(b)}"
+        chosen = column if column in units else (unit if column == "n_ab" else None)
+        if chosen is None:
+            return None
+        return f"{FOLDER}/pairs-{_level_part(level)}-{_level_part(chosen)}.html#{pair_anchor(a, b)}"
     return link
 
 

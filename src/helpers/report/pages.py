@@ -68,11 +68,12 @@ img{max-width:100%;height:auto} pre{white-space:pre-wrap;overflow-wrap:anywhere;
 .jp-InputPrompt,.jp-OutputPrompt,.prompt,.anchor-link{display:none} .rule{font-style:italic;color:#444}
 mark{background:#ffe08a} section.appendix{border-top:1px solid #ccc;margin-top:2rem;font-size:.9rem}
 footer{color:#666;font-size:.8rem;margin-top:2rem}
-@page{size:A4;margin:15mm}
+@page{size:A4;margin:15mm} @page landscape{size:A4 landscape;margin:12mm}
 @media print{
  body{max-width:none;margin:0;font-size:10pt} nav.top,nav.toc{display:none}
  .scroll,.jp-OutputArea-output,.output_html{overflow:visible}
  table{font-size:7.5pt;width:100%;table-layout:auto} td.num{white-space:normal}
+ th,td{overflow-wrap:anywhere;padding:.1rem .25rem} td.text{min-width:0} figure.wide{page:landscape}
  figure,tr,img{break-inside:avoid} h2,h3{break-after:avoid} a{color:inherit;text-decoration:none}
  section.appendix{break-before:page}
 }
@@ -125,32 +126,88 @@ def table_of_contents(body: str) -> str:
     return f"<nav class=\"toc\" aria-label=\"Contents\"><strong>Contents</strong><ol>{''.join(items)}</ol></nav>"
 
 
+def guided(table_html: str, how: str, caption: str = "") -> str:
+    """A hand-built table (the appendix, the index, the evidence pages) as the
+    presentation layer shows every table: in a figure with its "how to read
+    this" under it.
+
+    Parameters
+    ----------
+    table_html : str
+        The table (HTML).
+    how : str
+        The reading guide (plain text; escaped here).
+    caption : str
+        An optional caption above (plain text).
+
+    Returns
+    -------
+    str
+    """
+    top = f"<figcaption class=\"caption\">{html.escape(caption)}</figcaption>" if caption else ""
+    return (f"<figure class=\"tt-table\">{top}<div class=\"scroll\">{table_html}</div>"
+            f"<p class=\"how-to-read\"><strong>How to read this.</strong> {html.escape(how)}</p></figure>")
+
+
+RULES_GUIDE = "Each row names a kind of number the pages show and the rule by which it is counted."
+PARAMS_GUIDE = ("Each row is a setting of this page: the value it had in this run (\"not set\" means the "
+                "page chose, as the meaning says) and what it means.")
+
+
 def appendix(params: dict, helps: dict | None = None) -> str:
     """The appendix: counting rules, then the parameters in force with what
-    each means (the comment beside it in the notebook's parameters cell)."""
+    each means (the comment beside it in the notebook's parameters cell).
+
+    A parameter left at None reads as its meaning (``level``: "the study's
+    most specific level (not set)"), taken from the comment's ``None: …``;
+    no row shows "None".
+
+    Parameters
+    ----------
+    params : dict
+        Parameter -> value in force (``Source`` for defaults as written).
+    helps : dict, optional
+        Parameter -> its comment in the parameters cell.
+
+    Returns
+    -------
+    str
+        The appendix section (HTML).
+    """
     helps = helps or {}
     rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v))}</td>"
-                   f"<td>{html.escape(str(helps.get(k, '')))}</td></tr>"
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v, helps.get(k, '')))}</td>"
+                   f"<td>{html.escape(_meaning(helps.get(k, '')))}</td></tr>"
                    for k, v in params.items())
-    params_html = (f"<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
-                   f"(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
-                   f"<div class=\"params scroll\"><table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>"
-                   f"{rows}</table></div>") if rows else ""
+    params_html = ("<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
+                   "(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
+                   + guided(f"<table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>{rows}</table>",
+                            PARAMS_GUIDE)) if rows else ""
     return (f"<section class=\"appendix\" id=\"appendix\"><h2>Appendix</h2>"
-            f"<h3 id=\"counting-rules\">Counting rules</h3><div class=\"scroll\"><table>{rules}</table></div>"
+            f"<h3 id=\"counting-rules\">Counting rules</h3>{guided(f'<table>{rules}</table>', RULES_GUIDE)}"
             f"{params_html}</section>")
+
+
+_NONE_MEANS = re.compile(r"\bNone:\s*([^;]+)")
+
+
+def _meaning(help_text: str) -> str:
+    """A parameter's comment for the page: "None:" reads "not set:" (no "None" on a page)."""
+    return re.sub(r"\bNone\b", "not set", str(help_text))
 
 
 class Source(str):
     """A default as written in the parameters cell."""
 
 
-def _param_text(name: str, value) -> str:
+def _param_text(name: str, value, help_text: str = "") -> str:
+    """A parameter's value in words: a value left at None reads as what None
+    means in its comment ("the study's most specific level (not set)")."""
     if name == "study":
         return Path(str(value).strip("'\"")).name
     if value is None or (isinstance(value, Source) and str(value) == "None"):
-        return "not set (see meaning)"
+        means = _NONE_MEANS.search(str(help_text))
+        return f"{means.group(1).strip().rstrip('.')} (not set)" if means else "not set"
     if isinstance(value, Source) and str(value) in ("True", "False"):
         return "yes" if str(value) == "True" else "no"
     if isinstance(value, Source):
@@ -269,6 +326,13 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
                                    appendix=appendix(params, {k: v.get("help", "") for k, v in (defaults or {}).items()})))
 
 
+HEADLINE_GUIDE = ("Each row is one count over the whole study: documents (transcripts and stand-ins), participants, "
+                  "turns, codes in the codebook, codings imported and coders.")
+INGEST_GUIDE = "Each row is a setting ingestion used (from study.yml, or its default): its name and value."
+INPUTS_GUIDE = ("Each row is a file read: its path in the study folder, the start of its SHA-256 fingerprint "
+                "(the same file gives the same fingerprint) and its size.")
+
+
 def write_index(study, runs, paths, profile_stem: str = "05-participant-profile") -> Path:
     """reports/<study>/index.html: headline numbers, the reports, the files to
     send (Word, Excel, figures, evidence), the profiles, then the counting rules,
@@ -328,17 +392,17 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
                      f"<td class=\"num\">{i['bytes']:,}</td></tr>" for i in manifest.get("inputs", []))
     rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
     body = f"""
-<h2 id="headline">Headline numbers</h2><table>{headline}</table>{counting_note}
+<h2 id="headline">Headline numbers</h2>{guided(f"<table>{headline}</table>", HEADLINE_GUIDE)}{counting_note}
 <h2 id="reports">Reports</h2><ul>{report_list}</ul>
 <h2 id="files">Files to send</h2><ul>{file_list}</ul>
 <h2 id="profiles">Participant profiles</h2><ul>{profile_list}</ul>
 """
     appendix_html = f"""<section class="appendix" id="appendix"><h2>Appendix</h2>
-<h3 id="counting-rules">Counting rules</h3><div class="scroll"><table>{rules}</table></div>
-<h3 id="parameters">Ingest parameters</h3><div class="scroll"><table>{param_rows}</table></div>
+<h3 id="counting-rules">Counting rules</h3>{guided(f"<table>{rules}</table>", RULES_GUIDE)}
+<h3 id="parameters">Ingest parameters</h3>{guided(f"<table>{param_rows}</table>", INGEST_GUIDE)}
 <h3 id="inputs">Inputs</h3><p>Fingerprint <code>{html.escape(manifest.get('fingerprint', ''))}</code>
  (ingested {html.escape(str(manifest.get('time', '')))})</p>
-<div class="scroll"><table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>{inputs}</table></div></section>
+{guided(f"<table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>{inputs}</table>", INPUTS_GUIDE)}</section>
 """
     toc = table_of_contents(body)
     target = paths.reports / "index.html"

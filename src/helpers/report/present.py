@@ -44,7 +44,7 @@ HEADERS = {
     "n1": "First code (n₁)", "n2": "Second code (n₂)", "code_a": "Code A", "code_b": "Code B",
     "kappa": "Cohen's κ", "alpha": "Krippendorff's α", "left": "Before", "match": "Keyword", "right": "After",
     "start": "Start (character)", "end": "End (character)", "obs_exp": "Observed ÷ expected",
-    "share": "Share (%)",
+    "share": "Share (%)", "n_a": "Code A (n₁)", "n_b": "Code B (n₂)", "n_ab": "Both (n₁₂)",
 }
 # Columns holding p-values (formatted "< 0.001").
 P_COLUMNS = re.compile(r"^(p|q|p_?adj|p_?value|q_?value|fisher_p|p_bh|pvalue)$", re.I)
@@ -54,6 +54,7 @@ PCT_COLUMNS = re.compile(r"(_pct|pct|percent)$", re.I)
 SHARE_COLUMNS = re.compile(r"(^|_)share($|_)", re.I)
 
 
+WIDE_COLUMNS = 10   # tables with more columns print on a landscape A4 page (pages.PAGE_CSS)
 TEXT_MISSING = {"nan", "NaN", "None", "<NA>", "NaT", "[]"}
 TEXT_FLAGS = {"True": "yes", "False": "no"}
 
@@ -187,10 +188,70 @@ class Table:
         note = (f"<p class=\"how-to-read\"><strong>How to read this.</strong> {html.escape(self.note)}</p>"
                 if self.note else "")
         empty = "<p class=\"empty\">No rows.</p>" if self.frame.empty else ""
-        return f"<figure class=\"tt-table\">{caption}<div class=\"scroll\">{body}</div>{empty}{note}</figure>"
+        wide = " wide" if len(self.frame.columns) > WIDE_COLUMNS else ""  # printed on a landscape page
+        return f"<figure class=\"tt-table{wide}\">{caption}<div class=\"scroll\">{body}</div>{empty}{note}</figure>"
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+# "How to read this" for the tables the reports show, recognised by their columns (first match wins).
+GUIDES = [
+    ({"left", "match", "right"}, "Each row is one occurrence of the keyword in a participant's turn, with the "
+                                 "whole words before and after it; Document and Turn say where it is."),
+    ({"g2", "log_ratio"}, "Each row is a word one group says more (or less) than the others: N group and N rest "
+                          "count it, G² measures how surprising the difference is (higher: more), the log ratio its "
+                          "size (1: twice as often), p and q whether it could be chance; rows not tested show counts "
+                          "only."),
+    ({"code_a", "code_b"}, "Each row is a pair of codes: how often each occurs on its own and together, and how "
+                           "strongly they go together (c-coefficient 0–1; observed ÷ expected above 1: more often "
+                           "than chance)."),
+    ({"code", "applications"}, "Each row is a code: applications are its passages, turns the turns they touch, "
+                               "documents and participants how many hold it; (%) columns are shares of all "
+                               "participants."),
+    ({"alpha"}, "Each row is a code (\"overall\" pools them): Krippendorff's α and Cohen's κ run from 0 (chance) "
+                "to 1 (full agreement); 0.8 and above is reliable, 0.667–0.8 tentative."),
+    ({"term", "n"}, "Each row is a word or phrase and how many times participants said it (fillers and stop "
+                    "words left out)."),
+    ({"n_without"}, "Each row is a code: the participants who do not have it (negative cases), how many of all "
+                    "participants, and who they are; their talk is worth reading for why."),
+    ({"interview", "n_new"}, "Each row is an interview in interview order: the codes it adds that no earlier "
+                             "interview had, and the distinct codes so far."),
+    ({"recurrent"}, "Each row is a code: n of the N participants have it, shown as a share; recurrent means "
+                    "the share reaches the threshold."),
+]
+
+
+def guide(frame: pd.DataFrame) -> str:
+    """A "how to read this" sentence for a table: by its columns for the tables
+    the reports show (``GUIDES``), else what a row is and what its columns give.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as the analysis returned it (index included).
+
+    Returns
+    -------
+    str
+        One or two sentences; never empty.
+    """
+    columns = {str(c[-1] if isinstance(c, tuple) else c) for c in frame.columns}
+    for needed, text in GUIDES:
+        if needed <= columns:
+            return text
+    index_named = [n for n in frame.index.names if n is not None]
+    if len(frame.columns) and list(map(str, frame.index)) == list(map(str, frame.columns)):
+        return ("Each row and each column is a code: a cell gives the two codes together; the diagonal, the "
+                "code on its own.")
+    names = index_named + [c for c in frame.columns]
+    if not names:
+        return "An empty table."
+    first, rest = header(names[0]).lower(), [header(n) for n in names[1:]]
+    if not rest:
+        return f"Each row is one {first}."
+    shown = ", ".join(rest[:5]) + (" and the other columns" if len(rest) > 5 else "")
+    return f"Each row is one {first}; read across for its {shown}."
 
 
 def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: dict | None = None,
@@ -204,7 +265,8 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
     frame : DataFrame
         Any table from ``helpers``; a MultiIndex in rows or columns is flattened.
     caption, note : str
-        A caption above and a "how to read this" sentence below the table.
+        A caption above and a "how to read this" sentence below the table
+        (default: ``guide(frame)``, so that no table goes without one).
     headers : dict, optional
         Column -> header text, overriding the automatic wording.
     percent, shares, pvalues : iterable of column names
@@ -216,8 +278,8 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
         becomes a link to the evidence that it counts. ``row`` is the source row
         (with the index column included).
     index : bool, optional
-        Keep the index as the first column. Default: kept unless it is a plain
-        0…n-1 range.
+        Keep the index as the first column. Default: kept unless it is an
+        unnamed integer index (row numbers, in any order).
 
     Returns
     -------
@@ -226,8 +288,8 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
         words) and ``classes``; shows as HTML in a notebook.
     """
     source = frame.copy()
-    plain = source.index.nlevels == 1 and source.index.name is None and (
-        pd.api.types.is_integer_dtype(source.index) and list(source.index) == list(range(len(source))))
+    # An unnamed integer index (0…n-1, or what is left of it after sorting or filtering) is row numbers.
+    plain = source.index.nlevels == 1 and source.index.name is None and pd.api.types.is_integer_dtype(source.index)
     keep_index = index if index is not None else not plain
     if keep_index:
         names = [n if n is not None else "" for n in source.index.names]
@@ -267,7 +329,50 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
         css = "num" if kind != "text" else ("left-context" if str(name) == "left" else "text")
         classes[label] = [css] * len(cells)
     out = pd.DataFrame(shown, columns=list(shown))
-    return Table(out, pd.DataFrame(classes, columns=list(shown)), caption, note, frame)
+    return Table(out, pd.DataFrame(classes, columns=list(shown)), caption, note or guide(frame), frame)
+
+
+KEYNESS_HEADERS = {"n_group": "Times said (group)", "n_rest": "Times said (rest)",
+                   "per_1000_group": "Per 1,000 words (group)", "per_1000_rest": "Per 1,000 words (rest)",
+                   "use": "Group says it", "expected": "Expected times (group)", "tested": "Tested"}
+
+
+def keyness_table(key: pd.DataFrame, top: int = 30) -> Table:
+    """The keyness table (``frequency.keyness``) for a page: the ``top`` terms
+    by G², tested terms first, headers in words, "over"/"under" as "more" /
+    "less", untested p-values blank and said so.
+
+    Parameters
+    ----------
+    key : DataFrame
+        ``frequency.keyness(...)``: first column the group, then ``term``,
+        ``n_group``, ``n_rest``, ``per_1000_group``, ``per_1000_rest``,
+        ``g2``, ``log_ratio``, ``p``, ``use``, ``expected``, ``tested``, ``q``.
+    top : int
+        Rows shown (the whole table is in tables/keyness_*.csv).
+
+    Returns
+    -------
+    Table
+    """
+    frame = key.copy()
+    if "tested" in frame:
+        frame = frame.sort_values(["tested", "g2", "term"], ascending=[False, False, True], kind="stable")
+    else:
+        frame = frame.sort_values(["g2", "term"], ascending=[False, True], kind="stable")
+    frame = frame.head(top).reset_index(drop=True)
+    if "use" in frame:
+        frame["use"] = frame["use"].map({"over": "more", "under": "less"}).fillna(frame["use"])
+    order = [c for c in [frame.columns[0], "term", "use", "n_group", "n_rest", "per_1000_group", "per_1000_rest",
+                         "g2", "log_ratio", "p", "q", "tested", "expected"] if c in frame.columns]
+    order += [c for c in frame.columns if c not in order]
+    group = str(frame.columns[0])
+    note = (f"Each row is a word that one {group} says more (or less) than the other participants, strongest "
+            f"difference (G²) first, tested words first. Per 1,000 words compares rates; a log ratio of 1 means "
+            f"twice as often. p and q are blank where the word was not tested (expected count below 5): read "
+            f"those rows as counts only. The first {len(frame)} of {len(key):,} rows are shown; the whole table is "
+            f"in tables/keyness_{group}.csv and tables.xlsx.")
+    return table(frame[order], headers=KEYNESS_HEADERS, note=note, index=False)
 
 
 def suppress_small_groups(frame: pd.DataFrame, by: str, sizes: dict, min_group_size: int = 3
@@ -346,9 +451,32 @@ def min_group_size(study) -> int:
 
 # -- figures ---------------------------------------------------------------------------
 
+def _title(fig) -> str:
+    """The figure's title: its suptitle, else the first panel's title (one line)."""
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    if not title:
+        title = next((ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()), "")
+    return " ".join(title.split())
+
+
+def _is_tree(ax) -> bool:
+    """A dendrogram's panel (a clustermap's margins): lines only, no tick labels."""
+    from matplotlib.collections import LineCollection
+
+    labelled = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    return (not labelled and not ax.patches and not ax.images
+            and all(isinstance(c, LineCollection) for c in ax.collections) and bool(ax.collections))
+
+
 def describe(fig) -> str:
-    """Alt text saying what a matplotlib figure shows: its title, each panel's
-    kind (bars, heatmap, lines, points, network), axis labels and size.
+    """Alt text saying what a matplotlib figure shows.
+
+    The figure's own description first (``fig.alt_text``, set by every
+    ``helpers.plots`` function through ``plots.explain``: kind, axes, what
+    colour or size encodes and the main reading), after its title. A figure
+    drawn elsewhere gets one guessed from its panels: each panel's kind (bars,
+    heatmap, points, network, lines) and axis labels, a dendrogram's panels
+    left out and no part said twice.
 
     Parameters
     ----------
@@ -357,16 +485,19 @@ def describe(fig) -> str:
     Returns
     -------
     str
-        One or two sentences; never empty.
+        One or a few sentences; never empty.
     """
     from matplotlib.collections import LineCollection, PathCollection, QuadMesh
     from matplotlib.image import AxesImage
     from matplotlib.patches import Rectangle
 
+    title = _title(fig)
+    own = getattr(fig, "alt_text", "")
+    if own:
+        return (f"{title.rstrip('.')}. " if title and title.lower() not in own.lower() else "") + str(own)
     parts = []
-    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     for ax in fig.axes:
-        if ax.get_label() == "<colorbar>" or not ax.get_visible():
+        if ax.get_label() == "<colorbar>" or not ax.get_visible() or _is_tree(ax):
             continue
         kinds = []
         bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() and p.get_height()]
@@ -379,17 +510,18 @@ def describe(fig) -> str:
         points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
         if points:
             kinds.append(f"{points} points")
-        if any(isinstance(c, LineCollection) for c in ax.collections):
-            kinds.append("connecting lines")
+        if any(isinstance(c, LineCollection) for c in ax.collections) and points:
+            kinds.append("lines joining them")
         lines = [line for line in ax.get_lines() if line.get_label() and not line.get_label().startswith("_")]
         if lines or (ax.get_lines() and not kinds):
             kinds.append(f"{len(ax.get_lines())} line(s)")
-        text = ax.get_title() or ""
+        text = ax.get_title() if ax.get_title() != title else ""
         axes = [label for label in (ax.get_xlabel(), ax.get_ylabel()) if label]
         piece = (text + ": " if text else "") + (", ".join(kinds) if kinds else "a chart")
         if axes:
             piece += f" ({' against '.join(reversed(axes)) if len(axes) == 2 else axes[0]})"
-        parts.append(piece)
+        if piece not in parts:
+            parts.append(piece)
     sentence = "; ".join(parts) if parts else "a figure"
     return (f"{title}. " if title else "") + f"Figure showing {sentence}."
 
@@ -415,17 +547,18 @@ def how_to_read(fig) -> str:
     own = getattr(fig, "how_to_read", "")
     if own:
         return str(own)
-    axes = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"]
+    axes = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>" and not _is_tree(a)]
     colourbar = any(a.get_label() == "<colorbar>" for a in fig.axes) or len(fig.axes) > len(axes)
     for ax in axes:
         if any(isinstance(c, QuadMesh) for c in ax.collections) or ax.images:
-            legend = ax.get_legend()
+            legend = ax.get_legend() or next(iter(fig.legends), None)
             if legend is not None and [t.get_text() for t in legend.get_texts()] == ["present", "absent"]:
                 return ("Each row is a participant and each column a code: a coloured cell means the participant "
                         "has the code, a grey cell that they do not.")
             return ("Each cell is one row–column pair; its colour follows the scale beside the grid"
                     + (" and any number in it is the count." if colourbar else "."))
-        if any(isinstance(c, LineCollection) for c in ax.collections):
+        if any(isinstance(c, LineCollection) for c in ax.collections) and any(
+                isinstance(c, PathCollection) for c in ax.collections):
             return ("Each circle is a code, larger when applied more often; a line joins two codes that occur "
                     "together, thicker when they do so more often. Positions only group related codes.")
         if [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() and p.get_height()]:
@@ -434,7 +567,7 @@ def how_to_read(fig) -> str:
             return "Each point is one item placed as the axis titles say; the legend names the colours."
         if ax.get_lines():
             return "Each line follows a value along the horizontal axis; the legend names the lines."
-    return ""
+    return "The figure's title and axis titles say what it shows." if axes else ""
 
 
 def figure_png(fig) -> tuple[bytes, dict]:
@@ -491,5 +624,5 @@ def shown_rows(frame: pd.DataFrame, max_rows: int = MAX_ROWS) -> Table:
     saying how many were left off (the full table is in the CSV/xlsx files)."""
     if len(frame) <= max_rows:
         return table(frame)
-    return table(frame.head(max_rows), note=f"The first {max_rows} of {len(frame):,} rows are shown; "
-                                           "the full table is in the study's tables/ folder and tables.xlsx.")
+    return table(frame.head(max_rows), note=f"{guide(frame)} The first {max_rows} of {len(frame):,} rows are "
+                                           "shown; the full table is in the study's tables/ folder and tables.xlsx.")

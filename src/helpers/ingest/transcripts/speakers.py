@@ -1,0 +1,151 @@
+"""Who speaks: speaker labels at line start (``SpeakerLabels``: study.yml ``speakers:``,
+participant ids, pseudonyms), label-like prefixes that are none of them (``unknown_labels``),
+and lines -> turns (``read_lines``).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from helpers.ingest.transcripts.model import STAMP_ONLY, TIMESTAMP, Turn, seconds
+
+# -- speaker labels -------------------------------------------------------------
+
+class SpeakerLabels:
+    """Matches labels at line start and gives each its role.
+
+    A label is a configured label (study.yml ``speakers:``), a participant id,
+    or a pseudonym or name from participants.csv (``pseudonyms``: name ->
+    participant_id); all compared case-insensitively. Timestamps may stand
+    before the label, between it and its colon, or right after the colon:
+    ``[00:01:02] I: …``, ``I (00:01:02): …``, ``I: #00:01:02.500# …``; right
+    after the colon only a bracketed stamp or h:mm:ss counts, since
+    "P: 12:30 on the ward" is speech.
+    """
+
+    def __init__(self, speakers: dict[str, list[str]], participant_ids: set[str] | None = None,
+                 pseudonyms: dict[str, str] | None = None):
+        self.speakers = {role: list(labels) for role, labels in speakers.items()}
+        self.role: dict[str, str] = {}
+        for role, labels in speakers.items():
+            for label in labels:
+                self.role[_fold(label)] = role
+        self.participant_ids = {_fold(p): p for p in (participant_ids or set())}
+        self.pseudonyms = {_fold(name): pid for name, pid in (pseudonyms or {}).items()
+                           if _fold(name) and _fold(name) not in self.role}
+        labels = sorted(set(self.role) | set(self.participant_ids) | set(self.pseudonyms), key=len, reverse=True)
+        alternatives = "|".join(re.escape(l) for l in labels) or r"(?!x)x"
+        self.line_re = re.compile(
+            rf"^\s*(?:{TIMESTAMP}\s*)?(?:\*\*|__)?({alternatives})(?:\*\*|__)?(?:\s*{TIMESTAMP})?\s*:(?:\*\*|__)?"
+            rf"(?:\s*{STAMP_ONLY}(?=\s|$))?\s?(.*)$", re.IGNORECASE)
+        # "Name  0:04" alone on a line, the words on the next (transcription services)
+        self.name_stamp_re = re.compile(rf"^\s*(?:\*\*|__)?({alternatives})(?:\*\*|__)?\s+{TIMESTAMP}\s*$", re.IGNORECASE)
+        self.stamp_only_re = re.compile(rf"^\s*{STAMP_ONLY}\s+(.*)$")
+
+    def role_of(self, label: str) -> str:
+        low = _fold(label)
+        if low in self.participant_ids or low in self.pseudonyms:
+            return "participant"
+        return self.role.get(low, "other")
+
+    def canonical_participant(self, label: str) -> str | None:
+        low = _fold(label)
+        return self.participant_ids.get(low) or self.pseudonyms.get(low)
+
+    def is_label(self, label: str) -> bool:
+        low = _fold(label)
+        return low in self.role or low in self.participant_ids or low in self.pseudonyms
+
+    def split(self, line: str) -> tuple[str | None, str, float | None]:
+        """(label or None, rest of line, start_time) for one line of text."""
+        m = self.line_re.match(line)
+        if m:
+            stamp = m.group(1) or m.group(3) or m.group(4) or m.group(5)
+            return m.group(2), m.group(6), seconds(stamp)
+        m = self.name_stamp_re.match(line)
+        if m:
+            return m.group(1), "", seconds(m.group(2))
+        m = self.stamp_only_re.match(line)
+        if m:
+            return None, m.group(3), seconds(m.group(1) or m.group(2))
+        return None, line, None
+
+    def timestamps_in(self, line: str) -> list[str]:
+        """The timestamps ``split`` takes out of ``line`` (for the conservation check)."""
+        for regex in (self.line_re, self.name_stamp_re, self.stamp_only_re):
+            m = regex.match(line)
+            if m:
+                rest = m.group(m.lastindex) if regex is not self.name_stamp_re else ""
+                head = line[:len(line) - len(rest)] if rest else line
+                stamps = re.findall(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?", head)
+                return [digits for stamp in stamps for digits in re.findall(r"\d+", stamp)]
+        return []
+
+    def yml_fix(self, label: str, role: str = "participant") -> str:
+        """The study.yml line that makes ``label`` a label of ``role``."""
+        labels = self.speakers.get(role, []) + [label]
+        return f"speakers: {{{role}: [{', '.join(labels)}]}} (keep the other roles' lines)"
+
+
+def _fold(label: str) -> str:
+    """Labels compare NFC, case-folded, with curly apostrophes straight."""
+    return unicodedata.normalize("NFC", str(label)).strip().casefold().replace("’", "'")
+
+
+# A prefix that looks like a speaker label: up to three capitalised words (or
+# "Speaker 2") and a colon, or such a name followed by a timestamp alone.
+_LABEL_LIKE_RE = re.compile(rf"^\s*(?:{TIMESTAMP}\s*)?(?:\*\*|__)?(?P<label>[A-Z][\w'’.\-]*(?: [A-Z0-9][\w'’.\-]*){{0,2}})"
+                            rf"(?:\*\*|__)?\s*(?::\s|:$|\s+{TIMESTAMP}\s*$)")
+
+
+def unknown_labels(lines: list[str], labels: SpeakerLabels) -> dict[str, int]:
+    """Label-like prefixes that are no known label: {label: lines}. Even once: a misspelt
+    pseudonym ("Sabel:") or an unlisted speaker joins their words to the turn before, so
+    another person's words would be counted as that speaker's without a word said."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        if labels.line_re.match(line) or labels.name_stamp_re.match(line):
+            continue
+        m = _LABEL_LIKE_RE.match(line)
+        if m and not labels.is_label(m.group("label")):
+            counts[m.group("label")] = counts.get(m.group("label"), 0) + 1
+    return {label: n for label, n in counts.items() if n >= 1}
+
+
+# -- readers --------------------------------------------------------------------
+
+@dataclass
+class LineTurns:
+    """Turns read from lines, the header lines before the first turn, and
+    the timestamps taken out."""
+    turns: list[Turn]
+    header_lines: list[int]
+    removed: list[tuple[str, str]]
+
+
+def turns_from_lines(lines: list[str], labels: SpeakerLabels) -> list[Turn]:
+    return read_lines(lines, labels).turns
+
+
+def read_lines(lines: list[str], labels: SpeakerLabels, first_line: int = 1) -> LineTurns:
+    """Turns of a transcript's lines: a labelled line starts a turn, other
+    lines continue it; lines before the first label are a header (a title,
+    "Transcribed by …"), kept out of the turns and reported."""
+    turns: list[Turn] = []
+    header: list[int] = []
+    removed: list[tuple[str, str]] = []
+    for number, line in enumerate(lines, start=first_line):
+        if not line.strip():
+            continue
+        label, rest, stamp = labels.split(line)
+        if stamp is not None:
+            removed += [("timestamp", d) for d in labels.timestamps_in(line)]
+        if label is not None:
+            turns.append(Turn(label, rest.strip(), stamp, number))
+        elif turns:
+            turns[-1].text = f"{turns[-1].text} {rest.strip()}".strip()
+        else:
+            header.append(number)
+            removed.append(("header", line))
+    return LineTurns(turns, header, removed)
