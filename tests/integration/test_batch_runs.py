@@ -86,6 +86,91 @@ def test_a_second_study_with_the_same_folder_name_gets_none_of_the_first_ones_pa
     assert pages == {"05-participant-profile-Q01"}
 
 
+def _withdraw_p04(raw: Path) -> None:
+    """P04 withdraws: their transcript, participants row and coding rows go."""
+    (raw / "transcripts" / "P04.txt").unlink()
+    for rel in ("participants.csv", "codings/AK.csv"):
+        lines = (raw / rel).read_text(encoding="utf-8").splitlines(keepends=True)
+        (raw / rel).write_text("".join(l for l in lines if not l.startswith("P04,")), encoding="utf-8")
+
+
+def _assert_absent(folder: Path, needles) -> None:
+    for path, text in every_text(folder).items():
+        for needle in needles:
+            assert not re.search(rf"\b{needle}\b", text), f"{needle!r} in {path}"
+
+
+@pytest.mark.skipif(not WITHDRAWN.is_dir(), reason=f"case folder absent: {WITHDRAWN}")
+def test_a_partial_run_after_a_withdrawal_removes_every_page_built_with_the_withdrawn_participant(tmp_path):
+    """A full run, P04 withdraws, then ``--only 05``: the study-wide pages (and
+    their executed notebooks, figures, evidence pages) built with P04 are not
+    kept as "unchanged"; they leave the folder and the index, and the summary
+    says so (the wd fault: they stayed, with P04's pseudonym and quotes)."""
+    root, raw = make_root(tmp_path, WITHDRAWN, name="peer")
+    first = run_in(root, "report", "peer", "--jobs", "1")
+    assert first.returncode == 0, first.stderr[-2000:]
+    out = root / "reports" / "peer"
+    assert re.search(r"\bAsh\b", (out / "04-themes-across-participants.html").read_text(encoding="utf-8"))
+    _withdraw_p04(raw)
+    second = run_in(root, "report", "peer", "--only", "05", "--jobs", "1")
+    assert second.returncode == 0, second.stderr[-2000:]
+    # the profiles selected were rebuilt; every other page was built with P04: gone, not "unchanged"
+    assert sorted(p.stem for p in out.glob("*.html")) == [
+        "05-participant-profile-P01", "05-participant-profile-P02", "05-participant-profile-P03", "index"]
+    assert sorted(p.name for p in (out / "executed").iterdir()) == sorted(
+        [f"{prefix}05-participant-profile-P0{i}{suffix}" for i in (1, 2, 3)
+         for prefix, suffix in (("", ".ipynb"), (".", ".key"), (".", ".study.key"))] + [".evidence.key"])
+    assert not list(out.glob("evidence/*")) and not list(out.glob("figures/01-*")) \
+        and not list(out.glob("figures/04-*"))
+    _assert_absent(out, ("P04", "Ash", "The meeting was friendly", "I go out more and I sleep better",
+                         "gave me a leaflet"))
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "04-themes-across-participants.html" not in index and "evidence/" not in index
+    stale = ["01-clean-transcripts", "02-code-frequencies", "03-code-cooccurrence",
+             "04-themes-across-participants", "08-discovery"]
+    assert second.stdout.startswith("report peer: 3 pages (3 run, 0 unchanged)")
+    assert (f"  removed {len(stale)} pages built from an earlier version of the study: {', '.join(stale)}; "
+            "run without --only to rebuild them") in second.stdout.splitlines()
+    assert "removed 1 page(s) no longer in the study: 05-participant-profile-P04" in second.stdout
+    # nothing changed since: everything kept, nothing removed
+    third = run_in(root, "report", "peer", "--only", "05", "--jobs", "1")
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert third.stdout.startswith("report peer: 3 pages (0 run, 3 unchanged)")
+    assert "removed" not in third.stdout
+    # a full run rebuilds them, without P04
+    fourth = run_in(root, "report", "peer", "--jobs", "1")
+    assert fourth.returncode == 0, fourth.stderr[-2000:]
+    assert fourth.stdout.startswith("report peer: 8 pages (5 run, 3 unchanged)")
+    _assert_absent(out, ("P04", "Ash", "The meeting was friendly"))
+
+
+@pytest.mark.skipif(not WITHDRAWN.is_dir(), reason=f"case folder absent: {WITHDRAWN}")
+def test_a_partial_run_of_another_study_with_the_same_folder_name_keeps_nothing_of_the_first(tmp_path):
+    """/a/study fully reported, then a different /b/study with ``--only 05-``:
+    reports/study/ holds none of the first study's pages, quotes or pseudonyms."""
+    root, _ = make_root(tmp_path, WITHDRAWN, name="unused")
+    first_study = tmp_path / "a" / "study"
+    import shutil
+
+    shutil.copytree(WITHDRAWN, first_study)
+    first = run_in(root, "report", str(first_study), "--jobs", "1")
+    assert first.returncode == 0, first.stderr[-2000:]
+    out = root / "reports" / "study"
+    assert re.search(r"\bRobin\b", (out / "04-themes-across-participants.html").read_text(encoding="utf-8"))
+    other = tmp_path / "b" / "study"
+    (other / "transcripts").mkdir(parents=True)
+    (other / "study.yml").write_text("title: Another study\n", encoding="utf-8")
+    (other / "transcripts" / "Q01.txt").write_text("I: Hello?\nP: Fine thanks, the allotment helped.\n",
+                                                   encoding="utf-8")
+    second = run_in(root, "report", str(other), "--jobs", "1", "--only", "05-")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert sorted(p.stem for p in out.glob("*.html")) == ["05-participant-profile-Q01", "index"]
+    _assert_absent(out, ("P01", "P04", "Robin", "Ash", "Kit", "Peer support study", "made tea for everyone",
+                         "The meeting was friendly", "gave me a leaflet", "less alone"))
+    assert "Another study" in (out / "index.html").read_text(encoding="utf-8")
+    assert "run without --only to rebuild them" in second.stdout
+
+
 # -- Ctrl-C (issue 19 item 9) ---------------------------------------------------------------
 
 def _children(pid: int) -> list[int]:

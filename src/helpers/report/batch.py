@@ -13,7 +13,12 @@
    previous bundle (hard links), the rest are executed — the study-wide
    notebooks each in a fresh kernel, the per-participant profile in one kernel
    per job, reused from participant to participant (issue 18 items 1–2), all
-   at most ``--jobs`` at a time.
+   at most ``--jobs`` at a time. With ``--only``, a page outside the selection
+   is carried over only when it was built from this study as it is now (its
+   study key: identity, data, notebook, package version); otherwise it is
+   left out, with its executed notebook, figures and (for 02–04) evidence
+   pages, and the summary says so: never kept as "unchanged" when the study
+   changed (a withdrawn participant's quotes, another study's pages).
 3. Write the index, scan every output for the redaction terms, then swap the
    staging folder in (``atomic.atomic_folder``). So the bundle holds only what
    this run produced: the page of a participant no longer in the study is gone
@@ -95,6 +100,7 @@ class Summary:
     executed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)      # page stems no longer in the study
+    outdated: list[str] = field(default_factory=list)     # not selected (--only), built from other inputs: removed
     notes: list[str] = field(default_factory=list)        # warnings that matter
     seconds: float = 0.0
     kernels: int = 0
@@ -105,6 +111,9 @@ class Summary:
                f"in {self.seconds:.0f} s"]
         if self.removed:
             out.append(f"  removed {len(self.removed)} page(s) no longer in the study: {', '.join(self.removed)}")
+        if self.outdated:
+            out.append(f"  removed {len(self.outdated)} page{'s' if len(self.outdated) != 1 else ''} built from an "
+                       f"earlier version of the study: {', '.join(self.outdated)}; run without --only to rebuild them")
         out += [f"  {note}" for note in self.notes]
         out.append(f"  open: {self.index}")
         return out
@@ -133,9 +142,20 @@ def write_snapshot(paths: StudyPaths, bundle: Path, config, manifest_file: Path,
 
 # -- carrying unchanged pages over -------------------------------------------------------------
 
+# The notebooks that write evidence pages (evidence/*.html, linked from their
+# tables): carried over only with evidence pages built from the same study.
+EVIDENCE_WRITERS = ("02-code-frequencies", "03-code-cooccurrence", "04-themes-across-participants")
+EVIDENCE_KEY = "executed/.evidence.key"
+
+
 def outputs_of(stem: str) -> list[str]:
     """A notebook run's files in the bundle (relative paths)."""
     return [f"{stem}.html", f"executed/{stem}.ipynb", f"executed/.{stem}.key"]
+
+
+def study_file(stem: str) -> str:
+    """The file recording a run's study key (``reports.study_key``) in the bundle."""
+    return f"executed/.{stem}.study.key"
 
 
 def _link(source: Path, target: Path) -> None:
@@ -146,22 +166,64 @@ def _link(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def carry_over(previous: Path, bundle: Path, stem: str, key: str | None) -> bool:
-    """Link a run's outputs from the previous bundle into the new one; with
-    ``key`` only when the previous run had that key (its inputs unchanged)."""
+def _recorded(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def carry_over(previous: Path, bundle: Path, stem: str, key: str, study_key: str, selected: bool = True) -> bool:
+    """Link a run's outputs (page, executed notebook, key, figures) from the
+    previous bundle into the new one when they were built from the inputs of
+    this run; else nothing is linked and False is returned.
+
+    Parameters
+    ----------
+    previous, bundle : Path
+        reports/<study>/ as the last run left it, and the staging folder.
+    stem : str
+        The run's output name.
+    key : str
+        The run's key in this run (``reports.run_key``: study, notebook, parameters, version).
+    study_key : str
+        The run's study key in this run (``reports.study_key``: the same without
+        the parameters given on the command line or in study.yml).
+    selected : bool
+        The run is selected (``--only``): it is carried over only when its
+        ``key`` is the recorded one. A run outside the selection is carried
+        over when its ``study_key`` is the recorded one: built from this very
+        study (its identity and data), notebook and package version, whatever
+        parameters it was run with then. Otherwise its page is left out of the
+        new bundle, never kept as "unchanged" (a withdrawn participant's quotes,
+        another study's pages).
+
+    Returns
+    -------
+    bool
+        Whether the run's outputs were carried over.
+    """
     files = [previous / name for name in outputs_of(stem)]
     if not all(f.is_file() for f in files):
         return False
-    if key is not None and files[2].read_text() != key:
+    if _recorded(files[2]) != key and (selected or _recorded(previous / study_file(stem)) != study_key):
         return False
     for name, source in zip(outputs_of(stem), files):
         _link(source, bundle / name)
-    # its figures (PNG, SVG) and the evidence pages (rewritten by any notebook that runs)
-    extra = sorted((previous / "figures").glob(f"{stem}-figure-*")) + sorted((previous / "evidence").glob("*.html"))
-    for source in extra:
-        target = bundle / source.relative_to(previous)
-        if not target.exists():
-            _link(source, target)
+    atomic.write_text(bundle / study_file(stem), study_key)  # true of it either way
+    for source in sorted((previous / "figures").glob(f"{stem}-figure-*")):  # its figures (PNG, SVG)
+        _link(source, bundle / source.relative_to(previous))
+    return True
+
+
+def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
+    """Link the previous bundle's evidence pages into the new one when they
+    were built from this study as it is now (the bundle's recorded
+    ``reports.evidence_key``); the notebooks that run rewrite theirs."""
+    if _recorded(previous / EVIDENCE_KEY) != evidence_key:
+        return False
+    for source in sorted((previous / "evidence").glob("*.html")):
+        _link(source, bundle / source.relative_to(previous))
     return True
 
 
@@ -179,10 +241,12 @@ def stale_pages(previous: Path, bundle: Path) -> list[str]:
 class Runner:
     """Executes a batch's notebook runs into ``bundle``, at most ``jobs`` at a time."""
 
-    def __init__(self, paths: StudyPaths, bundle: Path, keys: dict[str, str], jobs: int, progress: bool | None):
+    def __init__(self, paths: StudyPaths, bundle: Path, keys: dict[str, str], study_keys: dict[str, str], jobs: int,
+                 progress: bool | None):
         from helpers.report.execution import Cancel
 
         self.paths, self.bundle, self.keys, self.jobs = paths, bundle, keys, max(1, jobs)
+        self.study_keys = study_keys
         self.cancel = Cancel()
         self.progress = progress
         self.kernels = 0
@@ -231,6 +295,7 @@ class Runner:
             nbformat.write(nb, str(tmp))
             render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook))
         atomic.write_text(self.bundle / "executed" / f".{run.stem}.key", self.keys[run.stem])
+        atomic.write_text(self.bundle / study_file(run.stem), self.study_keys[run.stem])
         self._tick()
 
     def _tick(self) -> None:
@@ -430,7 +495,9 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
         Re-run every selected notebook even when its inputs are unchanged.
     only : list of str, optional
         Run only notebooks whose output name starts with one of these; the
-        other pages of the study are carried over from the previous bundle.
+        other pages of the study are carried over from the previous bundle
+        when built from this study as it is now (``carry_over``), else removed
+        and named in ``Summary.outdated``.
     params : dict, optional
         Parameters passed to every notebook that declares them.
     progress : bool or None
@@ -458,6 +525,7 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
     from helpers.ingest.pipeline import fingerprint_inputs
     from helpers.report.reports import (
         check_parameters,
+        evidence_key,
         input_digests,
         lock_file,
         notebook_fingerprint,
@@ -466,6 +534,7 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
         run_key,
         run_lock,
         scan_outputs,
+        study_key,
         write_index,
     )
     from helpers.study import resolve
@@ -488,32 +557,38 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                 runs = plan(study, params or {})
                 selected = [r for r in runs if not only or any(r.stem.startswith(o) for o in only)]
                 digests = input_digests(study)
-                keys = {r.stem: run_key(r, notebook_fingerprint(r.notebook, digests)) for r in selected}
+                keys = {r.stem: run_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
+                study_keys = {r.stem: study_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
+                current_evidence = evidence_key(study, digests)
                 summary = Summary(paths.name, paths.reports / "index.html")
                 bundle = swaps.enter_context(atomic.atomic_folder(paths.reports))
                 (bundle / "executed").mkdir()
-                to_run = []
+                to_run, outdated = [], []
+                evidence_kept = carry_evidence(paths.reports, bundle, current_evidence)
                 for r in runs:
                     wanted = r in selected
-                    key = keys[r.stem] if wanted else None
                     if wanted and force:
                         to_run.append(r)
-                    elif carry_over(paths.reports, bundle, r.stem, key):
+                    elif ((evidence_kept or r.notebook not in EVIDENCE_WRITERS)
+                          and carry_over(paths.reports, bundle, r.stem, keys[r.stem], study_keys[r.stem], wanted)):
                         summary.unchanged.append(r.stem)
                     elif wanted:
                         to_run.append(r)
+                    elif (paths.reports / f"{r.stem}.html").is_file():
+                        outdated.append(r.stem)  # built from other inputs: left out, said in the summary
                 for r in to_run:  # refuse undeclared parameters before anything runs
                     check_parameters(notebooks_dir() / f"{r.notebook}.ipynb", r.params)
                 snapshot = write_snapshot(paths, bundle, config, study.paths.processed / "manifest.json",
                                           lock_file(paths).parent, tables=study.paths.processed)
                 os.environ[SNAPSHOT_VARIABLE] = str(snapshot)
-                runner = Runner(paths, bundle, keys, jobs, progress)
+                runner = Runner(paths, bundle, keys, study_keys, jobs, progress)
                 runner.run_all(to_run)
                 summary.executed = [r.stem for r in to_run]
                 summary.kernels = runner.kernels
                 bundle_paths = dataclasses.replace(study.paths, reports=bundle)  # this run's processed tables
                 from helpers.report import deliverables
 
+                atomic.write_text(bundle / EVIDENCE_KEY, current_evidence)  # what its evidence pages show
                 deliverables.write_all(study, bundle)  # summary.docx, codebooks, tables.xlsx (issue 16 item 5)
                 write_index(study, [r for r in runs if (bundle / f"{r.stem}.html").is_file()], bundle_paths)
                 scan = scan_outputs(bundle_paths, load_redactions(config.redactions))
@@ -522,7 +597,8 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                                         paths.processed / p.relative_to(staged) if staged and staged in p.parents else p)
                 if zip_bundle:  # only after the scan passed, inside the bundle swapped in whole
                     summary.notes.append(f"bundle: {deliverables.bundle_zip(bundle, paths.name).name}")
-                summary.removed = stale_pages(paths.reports, bundle)
+                summary.outdated = sorted(outdated)
+                summary.removed = [s for s in stale_pages(paths.reports, bundle) if s not in outdated]
                 with atomic.deferred_interrupt():  # both swaps or neither (a Ctrl-C waits for them)
                     swaps.close()              # reports/<study>/, then data/processed/<study>/
                     complete = True

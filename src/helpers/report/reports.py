@@ -253,6 +253,51 @@ def run_key(run: NotebookRun, fingerprint: str) -> str:
     return digest.hexdigest()
 
 
+# The parameters that say which study and which part of it a page is about
+# (set by ``plan``, not by the command line or study.yml): part of a run's study key.
+IDENTITY_PARAMETERS = ("study", "participant", "drafts_sha256")
+
+
+def study_key(run: NotebookRun, fingerprint: str) -> str:
+    """A run's key without the parameters given on the command line or in
+    study.yml: the study (its identity, the ``study`` parameter, and the
+    digests of what the notebook reads, ``fingerprint``), the part of it the
+    run is about (participant, drafts), the notebook file and the package
+    version. A page outside ``--only`` is kept only when its recorded study key
+    is this run's (``batch.carry_over``).
+
+    Returns
+    -------
+    str
+        sha256, 64 hex digits.
+    """
+    notebook = notebooks_dir() / f"{run.notebook}.ipynb"
+    identity = {k: run.params[k] for k in IDENTITY_PARAMETERS if k in run.params}
+    digest = hashlib.sha256()
+    for part in ("study", fingerprint, hashlib.sha256(notebook.read_bytes()).hexdigest(),
+                 json.dumps(identity, sort_keys=True, default=str), __version__):
+        digest.update(str(part).encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def evidence_key(study, digests: dict[str, str]) -> str:
+    """What the evidence pages of a bundle were built from: the study's
+    identity (``study_parameter``), every input and the ingest
+    (``notebook_fingerprint`` of a notebook that reads everything), and the
+    package version. Recorded in the bundle; its evidence pages are carried
+    over to the next bundle only when it is unchanged (``batch.carry_evidence``).
+
+    Returns
+    -------
+    str
+        sha256, 64 hex digits.
+    """
+    digest = hashlib.sha256()
+    for part in ("evidence", study_parameter(study.paths), notebook_fingerprint("", digests), __version__):
+        digest.update(str(part).encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
 def parameterized(notebook: Path, params: dict):
     """The notebook with its parameters injected after the cell tagged
     ``parameters`` (papermill's own injection, so the executed notebook reads
