@@ -84,7 +84,18 @@ def counted_turns(study, roles: Iterable[str] | str | None = None) -> pd.DataFra
 
 
 def turns_rule(roles: Iterable[str] | str | None = None) -> str:
-    """The turn selection of ``counted_turns`` in words, for a report."""
+    """The turn selection of ``counted_turns`` in words, for a report.
+
+    Parameters
+    ----------
+    roles : iterable of str, "all" or None
+        As ``counted_turns``.
+
+    Returns
+    -------
+    str
+        One sentence (``TURN_RULE`` for the default).
+    """
     if roles is None:
         return TURN_RULE
     if isinstance(roles, str) and roles == "all":
