@@ -97,3 +97,69 @@ def test_a_passage_on_an_interviewer_turn_only_gives_no_participant_and_no_crash
                               texts=study.texts, participants=study.participants)
     page = evidence.write_code_pages(study, folder=tmp_path / "evidence").read_text(encoding="utf-8")
     assert "from 0 participant(s)" in page
+
+
+def _window_study() -> Study:
+    """d1 (P1): turns 1 I, 2 P1, 3 I, 4 P1, 5 I, 6 P1; d2 (P2): turns 1 I, 2 P2.
+    Passages: calm@d1:2 "alpha", pain@d1:4 "bravo", calm@d1:6 "charlie delta" and
+    pain@d1:6 "delta echo" (sharing "delta"), calm@d2:2 "foxtrot"."""
+    turns = {"d1": ["I: one?", "P: alpha here.", "I: two?", "P: bravo here.", "I: three?",
+                    "P: charlie delta echo."],
+             "d2": ["I: four?", "P: foxtrot here."]}
+    texts, rows = {}, []
+    for doc, lines in turns.items():
+        text, pos = "", 0
+        for n, line in enumerate(lines, start=1):
+            pid = None if line.startswith("I:") else ("P1" if doc == "d1" else "P2")
+            rows.append({"doc_id": doc, "seg_no": n, "participant_id": pid,
+                         "speaker_role": "interviewer" if pid is None else "participant",
+                         "start": pos, "end": pos + len(line), "text": line})
+            text += line + "\n"
+            pos = len(text)
+        texts[doc] = text
+
+    def coding(doc, code, turn, words):
+        at = texts[doc].index(words)
+        return {"doc_id": doc, "code": code, "seg_first": turn, "seg_last": turn, "start": at, "end": at + len(words),
+                "participant_id": "P1" if doc == "d1" else "P2"}
+    codings = pd.DataFrame([coding("d1", "calm", 2, "alpha"), coding("d1", "pain", 4, "bravo"),
+                            coding("d1", "calm", 6, "charlie delta"), coding("d1", "pain", 6, "delta echo"),
+                            coding("d2", "calm", 2, "foxtrot")])
+    return Study.from_tables(segments=pd.DataFrame(rows), codings=codings, texts=texts,
+                             participants=pd.DataFrame({"participant_id": ["P1", "P2"]}))
+
+
+# (unit, window) -> (the count worked out by hand, the passages it counts)
+#  segment: only turn d1:6 carries both -> 1; its two passages.
+#  overlap: "charlie delta" and "delta echo" share "delta" -> 1 pair; those two.
+#  window 1: calm turns {2, 6}, pain turns {4, 6} in d1; within 1 turn only turn 6 -> 1 + 1 - 1 = 1.
+#  window 2: calm@2 has pain@4 two turns away, pain@4 has calm@2 and calm@6, turn 6 both
+#            -> |{2, 6}| + |{4, 6}| - |{6}| = 3 turns; all four d1 passages.
+#  document: d1 only (d2 has no pain) -> 1; the four d1 passages, not "foxtrot".
+#  participant: P1 only -> 1; the four d1 passages.
+WINDOW_CASES = {
+    ("segment", 1): (1, {"charlie delta", "delta echo"}),
+    ("overlap", 1): (1, {"charlie delta", "delta echo"}),
+    ("window", 1): (1, {"charlie delta", "delta echo"}),
+    ("window", 2): (3, {"alpha", "bravo", "charlie delta", "delta echo"}),
+    ("document", 1): (1, {"alpha", "bravo", "charlie delta", "delta echo"}),
+    ("participant", 1): (1, {"alpha", "bravo", "charlie delta", "delta echo"}),
+}
+
+
+def test_pair_evidence_lists_exactly_what_the_count_counts_for_every_unit(tmp_path):
+    import helpers
+
+    study = _window_study()
+    sections, listed = {}, {}
+    for (unit, window), (count, _) in WINDOW_CASES.items():
+        counts = helpers.cooccurrence(study, unit=unit, window=window)
+        assert counts.loc["calm", "pain"] == count, (unit, window)
+        # as notebook 03 calls it: the unit named, the window taken from the counts
+        page = evidence.write_pair_pages(study, counts, unit=unit, folder=tmp_path / f"{unit}{window}").read_text(
+            encoding="utf-8")
+        sections[unit, window] = page.split(f'id="{evidence.pair_anchor("calm", "pain")}"')[1].split("</section>")[0]
+        listed[unit, window] = set(re.findall(r'<td class="text">([^<]*)</td>', sections[unit, window]))
+    assert listed == {key: texts for key, (_, texts) in WINDOW_CASES.items()}
+    for key, (count, texts) in WINDOW_CASES.items():   # the page says what the count counts
+        assert f"{len(texts)} passage(s) of either code counted in {count} " in sections[key], key

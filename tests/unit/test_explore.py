@@ -198,7 +198,7 @@ def test_explorer_kwic_finds_what_the_shared_kwic_finds(explorer):
     # The quick candidate filter must not lose a hit: same rows as asking every turn.
     for term in ["ward", "WARD", "peer support", "family", "safe"]:
         ours = explorer.kwic(term)[["doc_id", "seg_no", "left", "match", "right"]].reset_index(drop=True)
-        theirs = frequency.kwic(explorer.study, term)[["doc_id", "seg_no", "left", "match", "right"]]
+        theirs = frequency.kwic(explorer.study, term, roles="all")[["doc_id", "seg_no", "left", "match", "right"]]
         pd.testing.assert_frame_equal(ours, theirs.reset_index(drop=True), check_dtype=False)
     # "safe" is a whole word in d1/3 only ("unsafe" in d2/3 is not a hit).
     assert keys(explorer.kwic("safe")) == [("d1", 3)]

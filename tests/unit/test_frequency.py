@@ -208,6 +208,31 @@ def test_kwic_whole_words_case_insensitive():
     assert kwic(study, "hope", roles=["interviewer"]).empty
 
 
+def test_kwic_reads_the_turns_word_frequencies_count():
+    """An interviewer turn attributed to the interview's participant (one-to-one interview) was listed
+    under that participant ("Do you help other people?" under A02); KWIC now reads the turns word
+    frequencies count: participant turns, unless asked."""
+    turns = ["Do you help other people?", "I help my neighbour.", "Why help?", "Help came back to me."]
+    starts = [0, 26, 47, 57]
+    segments = pd.DataFrame({"doc_id": "D", "seg_no": [1, 2, 3, 4], "participant_id": "A02",
+                             "speaker_role": ["interviewer", "participant", "interviewer", "participant"],
+                             "start": starts, "end": [s + len(t) for s, t in zip(starts, turns)], "text": turns})
+    study = Study.from_tables(segments=segments, codings=pd.DataFrame(
+        {"doc_id": ["D"], "participant_id": ["A02"], "code": ["x"], "seg_first": [2]}))
+    # "help" in participant turns: turn 2 "I help my ..." and turn 4 "Help came ..." -> 2, as word_frequencies
+    found = kwic(study, "help", width=8)
+    assert list(zip(found["seg_no"], found["match"])) == [(2, "help"), (4, "Help")]
+    assert found["start"].tolist() == [26 + 2, 57 + 0]
+    assert set(found["speaker_role"]) == {"participant"}
+    freq = word_frequencies(study, by=None)
+    assert int(freq.loc[freq["term"] == "help", "n"].iloc[0]) == len(found) == 2
+    assert "Participant turns only" in found.attrs["rule"]
+    # asked for: every turn (4 hits: turns 1, 2, 3, 4), or the interviewer's only (turns 1 and 3)
+    assert kwic(study, "help", roles="all")["seg_no"].tolist() == [1, 2, 3, 4]
+    assert kwic(study, "help", roles=["interviewer"])["seg_no"].tolist() == [1, 3]
+    assert "Every turn" in kwic(study, "help", roles="all").attrs["rule"]
+
+
 def test_kwic_context_never_cuts_a_word_and_keeps_the_neighbouring_words():
     """KWIC far context cut words at the edge ("nd anything I do write…"); the words next to the keyword
     are kept whole even when longer than the width."""

@@ -42,6 +42,7 @@ from helpers.analysis.cooccurrence_counts import (
     Counts,
     count_matrix,
     overlap_pairs,
+    pair_members,
     positions_in,
     same_branch_pairs,
 )
@@ -73,7 +74,7 @@ from helpers.study import Study
 # importable from this module as before the split.
 __all__ = ["IMBALANCE_FOLD", "MEASURES", "MIN_TESTED_UNITS", "NESTING_CAVEAT", "SAME_BRANCH_RULE", "TESTED_UNITS",
            "UNITS", "Counts", "benjamini_hochberg_matrix", "c_coefficient", "cooccurrence", "cooccurrence_table", "count_matrix",
-           "counting_rule", "fisher_greater", "measure_rule", "overlap_pairs", "positions_in", "same_branch_pairs",
+           "counting_rule", "fisher_greater", "measure_rule", "overlap_pairs", "pair_members", "positions_in", "same_branch_pairs",
            "tests_withheld"]
 
 

@@ -333,3 +333,88 @@ def _overlap_counts(study, codings, code_idx, n_codes, with_expected):
         share = np.divide(pairs_per_doc, all_pairs, out=np.zeros_like(all_pairs), where=all_pairs > 0)
         expected = np.asarray((per_doc.T @ sp.diags(share) @ per_doc).toarray())
     return matrix, int((~usable).sum()), expected, hits
+
+
+def pair_members(study, passages_: pd.DataFrame, a: str, b: str, unit: str = "segment",
+                 window: int = 1) -> tuple[np.ndarray, int]:
+    """Which passages the (A, B) cell of ``count_matrix`` counts, by the same rule.
+
+    Parameters
+    ----------
+    study : Study
+    passages_ : DataFrame
+        Passages as ``select_codings`` gives them (columns ``doc_id``, ``code``,
+        ``start``, ``end``, ``seg_first``, ``seg_last``).
+    a, b : str
+        The two codes.
+    unit : str
+        segment | overlap | window | document | participant (module docstring
+        of :mod:`helpers.analysis.cooccurrence`).
+    window : int
+        Turns either side, for ``unit="window"``.
+
+    Returns
+    -------
+    (ndarray of bool, int)
+        Per row of ``passages_``: True for a passage of A or B that the cell
+        counts (segment, window: it touches a turn carrying its code with a
+        turn carrying the other within k turns, k = 0 for segment; overlap:
+        it shares a character with a passage of the other code; document /
+        participant: its document / one of its holders has both codes). And the
+        cell's count by the same rule: turns (segment, window), overlapping
+        pairs, documents or participants.
+
+    Raises
+    ------
+    ValueError
+        Unknown unit, or a window that is not a whole number of turns >= 0.
+    """
+    _check_unit(unit)
+    if unit == "window" and (int(window) != window or window < 0):
+        raise ValueError("window must be a whole number of turns, 0 or more")
+    frame = passages_.reset_index(drop=True)
+    member = np.zeros(len(frame), dtype=bool)
+    code_idx = positions_in(frame["code"].astype("string"), [str(a), str(b)])
+    sub = np.flatnonzero(code_idx >= 0)
+    if len(sub) == 0 or str(a) == str(b):
+        return member, 0
+    codings, code_idx = frame.iloc[sub].reset_index(drop=True), code_idx[sub]
+    if unit in ("segment", "window"):
+        k = int(window) if unit == "window" else 0
+        doc_idx, doc_names = pd.factorize(codings["doc_id"])
+        first, last, usable = _turn_numbers(codings)
+        usable &= doc_idx >= 0
+        kept = np.flatnonzero(usable)
+        rows, seg = _expand_turns(first[usable], last[usable])
+        docs, codes = doc_idx[usable][rows], code_idx[usable][rows]
+        grid = _TurnGrid.for_turns(docs, seg, len(doc_names), k)
+        at = grid.rows(docs, seg)
+        x = _binary_incidence(at, codes, grid.n_rows, 2)
+        near = _near_incidence(x, k).toarray().astype(bool)
+        hit = near[at, 1 - codes]          # this turn carries its code and the other is within k
+        member[sub[kept[np.unique(rows[hit])]]] = True
+        return member, len(np.unique(at[hit]))
+    if unit == "overlap":
+        start, end = coding_spans(study, codings)
+        doc, _ = pd.factorize(codings["doc_id"])
+        usable = ~np.isnan(start) & ~np.isnan(end) & (end > start) & (doc >= 0)
+        kept = np.flatnonzero(usable)
+        n = 0
+        for i, j in overlap_pairs(doc[usable], start[usable].astype(np.int64), end[usable].astype(np.int64)):
+            cross = code_idx[kept[i]] != code_idx[kept[j]]
+            n += int(cross.sum())
+            member[sub[kept[i[cross]]]] = True
+            member[sub[kept[j[cross]]]] = True
+        return member, n
+    if unit == "participant":
+        held = holders(study, codings)
+        held = held.assign(code=code_idx[held["row"].to_numpy()]).dropna(subset=["participant_id"])
+        both = held.groupby("participant_id")["code"].nunique()
+        both = set(both[both == 2].index)
+        rows = held.loc[held["participant_id"].isin(both), "row"].unique()
+        member[sub[rows]] = True
+        return member, len(both)
+    docs = codings["doc_id"].astype("string")
+    both = set(docs[code_idx == 0].dropna()) & set(docs[code_idx == 1].dropna())
+    member[sub[docs.isin(both).fillna(False).to_numpy(dtype=bool)]] = True
+    return member, len(both)

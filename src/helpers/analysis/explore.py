@@ -208,14 +208,15 @@ class Explorer:
         of ``term`` ignoring case (a quick superset test), so a search stays
         fast on a large study. A term with ``*`` (any letters: ``stigma*``),
         or a package without ``frequency.kwic``, uses the local search: the
-        term as whole words, ignoring case, in every turn's text.
+        term as whole words, ignoring case, in every turn's text. Both read every
+        turn, interviewer turns included (``roles="all"`` of the shared KWIC).
         """
         if not term or not term.strip():
             found = self._corpus.kwic("", width)
         elif _shared_kwic is not None and "*" not in term:
             candidates = self._corpus.candidates(term)
             found = _shared_kwic(replace(self.study, segments=self.study.segments.iloc[candidates]), term,
-                                 width=width)
+                                 width=width, roles="all")   # the explorer reads every turn, as its local search
         else:
             found = self._corpus.kwic(term, width)
         pseudonyms = [self._labels.get(str(p), str(p)) if pd.notna(p) else "" for p in found["participant_id"]]

@@ -33,9 +33,11 @@ from helpers.analysis.selection import (
 )
 from helpers.analysis.words import (
     MIN_EXPECTED,
+    TURN_RULE,
     _masked,
     context_left,
     context_right,
+    counted_turns,
     default_term,
     fillers,
     keyness,
@@ -43,6 +45,7 @@ from helpers.analysis.words import (
     log_likelihood,
     log_ratio,
     stopwords,
+    turns_rule,
     word_frequencies,
     word_rule,
 )
@@ -61,7 +64,8 @@ FREQUENCY_RULE = (
 __all__ = ["FREQUENCY_RULE", "MIN_EXPECTED", "MISSING_GROUP", "code_frequencies", "code_order", "context_left",
            "context_right", "default_term",
            "fillers", "keyness", "kept_participants", "kwic", "log_likelihood", "log_ratio", "select_codings",
-           "select_segments", "stopwords", "turns_touched", "word_frequencies", "word_rule", "words_coded"]
+           "select_segments", "stopwords", "turns_touched", "word_frequencies", "word_rule", "words_coded",
+           "counted_turns", "turns_rule", "TURN_RULE"]
 
 
 # -- code frequencies ---------------------------------------------------------

@@ -53,11 +53,62 @@ def _turn_terms(text: str, ngram: int, filler_words: frozenset[str], stop: froze
             if not any(w in stop for w in gram)]
 
 
+TURN_RULE = ("Participant turns only: interviewer (and other non-participant) turns are neither counted "
+             "nor listed, so every word is a participant's own.")
+
+
+def counted_turns(study, roles: Iterable[str] | str | None = None) -> pd.DataFrame:
+    """The turns the word analyses read (``word_frequencies``, ``kwic``): one
+    definition for both.
+
+    Parameters
+    ----------
+    study : Study
+    roles : iterable of str, "all" or None
+        None (default): participant turns only (``TURN_RULE``); "all": every
+        turn; else the speaker roles given ("participant", "interviewer", "other").
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``study.segments`` kept, in their order and with their index.
+    """
+    turns = study.segments
+    if roles is None:
+        return turns[turns["speaker_role"] == "participant"]
+    if isinstance(roles, str):
+        if roles == "all":
+            return turns
+        roles = [roles]
+    return turns[turns["speaker_role"].isin(list(roles))]
+
+
+def turns_rule(roles: Iterable[str] | str | None = None) -> str:
+    """The turn selection of ``counted_turns`` in words, for a report.
+
+    Parameters
+    ----------
+    roles : iterable of str, "all" or None
+        As ``counted_turns``.
+
+    Returns
+    -------
+    str
+        One sentence (``TURN_RULE`` for the default).
+    """
+    if roles is None:
+        return TURN_RULE
+    if isinstance(roles, str) and roles == "all":
+        return "Every turn, interviewer turns included."
+    roles = [roles] if isinstance(roles, str) else list(roles)
+    return "Turns of these speaker roles only: " + ", ".join(str(r) for r in roles) + "."
+
+
 def _participant_turn_terms(study, ngram: int, remove_fillers: bool = True) -> pd.DataFrame:
     """One row per term occurrence in PARTICIPANT turns: participant_id, term."""
     if ngram not in (1, 2):
         raise ValueError("ngram must be 1 (words) or 2 (two-word phrases)")
-    turns = study.segments[study.segments["speaker_role"] == "participant"]
+    turns = counted_turns(study)
     filler_words = fillers(study) if remove_fillers else frozenset()
     stop = stopwords(study)
     placeholders = textutil.study_placeholders(study)
@@ -129,7 +180,7 @@ def word_frequencies(study: Study, by: str | None = "participant", ngram: int = 
 
 def word_rule(remove_fillers: bool = True) -> str:
     """The counting rule of the word analyses, for a report."""
-    return ("Participant turns only; annotations never counted; "
+    return (TURN_RULE + " Annotations never counted; "
             + ("fillers and " if remove_fillers else "")
             + "the shipped English stop words (plus the study's stopwords:) left out; a two-word phrase is "
               "two adjacent words of one turn. " + textutil.PLACEHOLDER_RULE)
@@ -358,13 +409,15 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(rf"(?<![\w'’-]){body}(?![\w]|['’-]\w)", re.IGNORECASE)
 
 
-def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None = None) -> pd.DataFrame:
+def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | str | None = None) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``phrase`` (case-insensitive,
     whole words; a phrase matches its words separated by any spaces), with
     about ``width`` characters of the turn either side, in whole words: a word
     the width would cut is left out, except the word next to the keyword,
     which is always kept whole (``context_left``, ``context_right``). Text inside annotations
-    ("[laughs]") is not searched. ``roles``: speaker roles to search (default all).
+    ("[laughs]") is not searched. Turns searched: as ``word_frequencies`` counts
+    them (``counted_turns``: participant turns only) unless ``roles`` asks
+    otherwise; ``attrs["rule"]`` says which.
 
     Columns: doc_id, participant_id, seg_no, left, match, right, speaker_role,
     start, end (the match's offsets in the document's clean text). Line breaks
@@ -378,8 +431,10 @@ def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None
         One or more words.
     width : int, default 60
         Characters of context either side.
-    roles : iterable of str, optional
-        Speaker roles searched ("participant", "interviewer", "other"); default all.
+    roles : iterable of str, "all" or None
+        None (default): participant turns only, as ``word_frequencies``; "all":
+        every turn, interviewer turns included; else the speaker roles searched
+        ("participant", "interviewer", "other").
 
     Returns
     -------
@@ -388,9 +443,7 @@ def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None
         default RangeIndex.
     """
     pattern = _phrase_pattern(phrase)
-    turns = study.segments
-    if roles is not None:
-        turns = turns[turns["speaker_role"].isin(list(roles))]
+    turns = counted_turns(study, roles)
     rows = []
     for doc_id, seg_no, pid, role, offset, text in zip(
             turns["doc_id"], turns["seg_no"], turns["participant_id"], turns["speaker_role"],
@@ -403,7 +456,10 @@ def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | None
                          role, base + m.start(), base + m.end()))
     columns = ["doc_id", "participant_id", "seg_no", "left", "match", "right", "speaker_role", "start", "end"]
     out = pd.DataFrame(rows, columns=columns)
-    return out.astype({"seg_no": "Int64", "start": "int64", "end": "int64"}) if len(out) else out
+    out = out.astype({"seg_no": "Int64", "start": "int64", "end": "int64"}) if len(out) else out
+    out.attrs["rule"] = (turns_rule(roles) + " Each row is one occurrence of the phrase (whole words, any case; "
+                         "annotations not searched) with its context in the same turn.")
+    return out
 
 
 def _one_line(text: str) -> str:

@@ -7,7 +7,7 @@ escaped, the same page template as the reports):
 
 - ``codes-<level>.html``: one section per code, its passages;
 - ``pairs-<level>-<unit>.html``: one section per co-occurring pair, the
-  passages of either code in the units they share;
+  passages its count counts (the counting rule's own selection);
 - ``cells-<level>.html``: one section per participant × code cell, that
   participant's passages of the code.
 
@@ -29,7 +29,6 @@ import pandas as pd
 from helpers import atomic
 
 FOLDER = "evidence"
-UNITS_SHARED = ("segment", "window", "overlap")  # pair evidence by shared turns
 
 
 def anchor(*parts) -> str:
@@ -176,32 +175,65 @@ def write_code_pages(study, level: str | None = None, coder=None, folder=None) -
                   "are one passage.", sections)
 
 
-def write_pair_pages(study, counts: pd.DataFrame, unit: str = "segment", level: str | None = None, coder=None,
-                     folder=None) -> Path | None:
+def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level: str | None = None, coder=None,
+                     folder=None, window: int | None = None) -> Path | None:
     """``pairs-<level>-<unit>.html``: for each pair of codes with a non-zero
-    count in ``counts`` (``cooccurrence(measure="count")``), the passages of
-    either code in the units they share: shared turns (segment, window and
-    overlap units: the turns both codes touch), shared documents or shared
-    participants."""
+    count in ``counts`` (``cooccurrence(measure="count")``), exactly the
+    passages that count counts, chosen by the counting rule itself
+    (``cooccurrence_counts.pair_members``): passages on turns carrying their
+    code with the other code within k turns (segment: k = 0; window: k =
+    ``window``), passages sharing a character with one of the other code
+    (overlap), or passages of either code in the documents / of the
+    participants that carry both (document, participant).
+
+    Parameters
+    ----------
+    study : Study
+    counts : DataFrame
+        Codes × codes counts (index and columns codes).
+    unit : str, optional
+        The unit of ``counts``; None: ``counts.attrs["unit"]``, else "segment".
+    level, coder
+        As given to ``cooccurrence``.
+    folder : path, optional
+        Where the page goes (default ``reports/<study>/evidence``).
+    window : int, optional
+        Turns either side for ``unit="window"``; None: ``counts.attrs["window"]``, else 1.
+
+    Returns
+    -------
+    Path or None
+        The page's path, or None for an in-memory study without ``folder``.
+    """
+    from helpers.analysis.cooccurrence_counts import pair_members
+
+    unit = unit or counts.attrs.get("unit") or "segment"
+    if window is None:
+        window = counts.attrs.get("window") or 1
     folder = _folder(study, folder)
     if folder is None:
         return None
     found = passages(study, level, coder)
     codes = [str(c) for c in counts.index]
     sections = []
-    by_code = {c: rows for c, rows in found.groupby("code", sort=False)}
+    present_codes = set(found["code"].astype(str))
+    in_units = {"segment": "turn(s)", "window": "turn(s)", "overlap": "overlapping pair(s)",
+                "document": "document(s)", "participant": "participant(s)"}.get(unit, "unit(s)")
+    label = f"{unit}, {window} turn(s) either side" if unit == "window" else unit
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
             value = counts.loc[a, b] if b in counts.columns else 0
-            if pd.isna(value) or value <= 0 or a not in by_code or b not in by_code:
+            if pd.isna(value) or value <= 0 or a not in present_codes or b not in present_codes:
                 continue
-            rows = _shared(by_code[a], by_code[b], unit)
+            member, n_units = pair_members(study, found, a, b, unit, window)
+            rows = found[member].sort_values(["doc_id", "seg_first", "code"])
             sections.append((pair_anchor(a, b), f"{a} + {b}",
-                             f"<p>{len(rows)} passage(s) of either code where both occur ({html.escape(unit)}).</p>"
-                             + _passage_table(study, rows, with_code=True)))
+                             f"<p>{len(rows)} passage(s) of either code counted in {n_units} {in_units} "
+                             f"({html.escape(label)}).</p>" + _passage_table(study, rows, with_code=True)))
     return _write(study, folder, f"pairs-{_level_part(level)}-{_level_part(unit)}.html",
                   f"Passages by co-occurring pair ({level or 'codes as applied'}, unit: {unit})",
-                  "For each pair of codes, the passages of either code in the units the two share.", sections)
+                  "For each pair of codes, the passages its count counts, by the same rule as the count.",
+                  sections)
 
 
 def pair_anchor(a, b) -> str:
@@ -209,25 +241,6 @@ def pair_anchor(a, b) -> str:
     list B before A)."""
     first, second = sorted((str(a), str(b)))
     return anchor(first, second)
-
-
-def _shared(a: pd.DataFrame, b: pd.DataFrame, unit: str) -> pd.DataFrame:
-    both = pd.concat([a, b], ignore_index=True)
-    if unit in ("document",):
-        keep = set(a["doc_id"]) & set(b["doc_id"])
-        return both[both["doc_id"].isin(keep)].sort_values(["doc_id", "seg_first", "code"])
-    if unit == "participant":
-        keep = set(a["participant_id"].fillna("").astype(str)) & set(b["participant_id"].fillna("").astype(str))
-        keep.discard("")  # a passage on interviewer turns only gives no participant the code
-        return both[both["participant_id"].fillna("").astype(str).isin(keep)].sort_values(["participant_id", "doc_id", "seg_first"])
-
-    def turns(frame):
-        return {(d, t) for d, f, l in zip(frame["doc_id"], frame["seg_first"], frame["seg_last"]) if pd.notna(f)
-                for t in range(int(f), int(l if pd.notna(l) else f) + 1)}
-    common = turns(a) & turns(b)
-    mask = [any((d, t) in common for t in range(int(f), int(l if pd.notna(l) else f) + 1)) if pd.notna(f) else False
-            for d, f, l in zip(both["doc_id"], both["seg_first"], both["seg_last"])]
-    return both[mask].sort_values(["doc_id", "seg_first", "code"])
 
 
 def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) -> Path | None:
