@@ -91,12 +91,15 @@ def __dir__() -> list[str]:
 
 
 def _warn_moved(old: str, new: str) -> None:
-    # Point the warning at the importing code, past importlib's and this module's frames.
-    frame, level = sys._getframe(1), 1
-    while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
-                                 or frame.f_code.co_filename == __file__
+    # Point the warning at the importing code, past importlib's and this module's frames. The
+    # warnings module itself skips importlib's bootstrap frames when it counts ``stacklevel``
+    # (warnings._is_internal_frame), so only the other frames are counted here.
+    frame, level = sys._getframe(1), 2  # stacklevel 2 is the caller of _warn_moved
+    while frame is not None and (frame.f_code.co_filename == __file__
                                  or "importlib" in frame.f_code.co_filename):
-        frame, level = frame.f_back, level + 1
+        if not ("importlib" in frame.f_code.co_filename and "_bootstrap" in frame.f_code.co_filename):
+            level += 1
+        frame = frame.f_back
     warnings.warn(f"{old} moved to {new}; the old path works until the next release (CHANGELOG.md)",
                   DeprecationWarning, stacklevel=level)
 

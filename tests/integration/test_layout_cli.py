@@ -43,3 +43,16 @@ def test_old_paths_work_and_warn(statement, old, new):
     first, last = out.stdout.strip().splitlines()
     assert first == f"{old} moved to {new}; the old path works until the next release (CHANGELOG.md)"
     assert last == "True True"  # the entry points stay the functions
+
+
+@pytest.mark.parametrize("statement", ["import helpers.frequency",
+                                       "from helpers.cooccurrence import c_coefficient",
+                                       "import importlib; importlib.import_module('helpers.reports')"])
+def test_old_path_warning_points_at_the_users_line_and_shows_by_default(tmp_path, statement):
+    """Python shows a DeprecationWarning by default only when it is attributed to __main__: the
+    warning must name the user's script and line (it was attributed to 'sys:1', so hidden)."""
+    script = tmp_path / "analysis.py"
+    script.write_text(f"x = 1\n{statement}\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert f"{script}:2: DeprecationWarning" in out.stderr, out.stderr

@@ -116,3 +116,20 @@ def test_taguette_document_is_the_participant_its_name_matches(tmp_path):
     assert b.documents.set_index("doc_id")["participant_id"].to_dict() == {"P01 interview": "P01"}
     assert list(b.participants["participant_id"]) == ["P01"]
     assert any("document 'P01 interview' matched to participant P01" in w for w in b.warnings), b.warnings
+
+
+def test_a_refi_case_is_the_transcripts_participant_without_participants_csv(tmp_path):
+    # No participants.csv: the study's one participant is P01, whose transcript is P01.txt. The
+    # project names the document "Interview P1" and its case "P1": both are P01 (said), and no
+    # participant "P1" is made (check would say 2 participants, the theme matrix an empty row).
+    case = ('<Cases><Case guid="E0000000-0000-4000-8000-000000000001" name="P1">'
+            '<SourceRef targetGUID="C0000000-0000-4000-8000-000000000001"/></Case></Cases>')
+    root = study(tmp_path, {"P01.txt": TEXT})
+    qdpx(root / "codings" / "project.qdpx", [("Interview P1.txt", TEXT)], case)
+    b = built(root)
+    assert list(b.documents["doc_id"]) == ["P01"]
+    assert list(b.participants["participant_id"]) == ["P01"]
+    assert list(b.codings["participant_id"]) == ["P01"]
+    assert any("case 'P1' matched to participant P01 (ids compared as everywhere else" in w
+               for w in b.warnings), b.warnings
+    assert any("document 'Interview P1' matched to transcript 'P01'" in w for w in b.warnings), b.warnings

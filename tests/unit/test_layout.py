@@ -276,3 +276,26 @@ def test_no_ingest_module_over_500_lines():
     long = {str(path.relative_to(SRC)): n for path in sorted((SRC / "ingest").rglob("*.py"))
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500}
     assert not long, long
+
+
+def test_every_from_import_of_a_helpers_name_resolves():
+    """Every ``from helpers.… import name`` in src, tests, notebooks and bench, at module level or
+    inside a function (a lazy import runs only when its function does), names something that
+    exists: a module moved or split leaves no import behind that fails at run time."""
+    import importlib.util
+
+    broken = []
+    for folder in ("src", "tests", "notebooks", "bench"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                        and node.module.split(".")[0] == "helpers"):
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    module = importlib.import_module(node.module)
+                    for alias in node.names:
+                        if alias.name != "*" and not hasattr(module, alias.name) \
+                                and importlib.util.find_spec(f"{node.module}.{alias.name}") is None:
+                            broken.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.module} has no {alias.name}")
+    assert not broken, "\n".join(broken)

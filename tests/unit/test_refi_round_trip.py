@@ -215,3 +215,67 @@ def test_export_command_says_what_it_wrote_and_round_trips(tmp_path, monkeypatch
     shutil.copy(tmp_path / "fg.qdpx", again / "codings" / "fg.qdpx")
     (again / "study.yml").write_text("title: focus group\nlevels: [initial, focused, theme]\n", encoding="utf-8")
     assert_same_study(built(root), built(again))
+
+
+INTERVIEW = """I: How has the group been?
+P: Tired at first. Then hopeful, honestly.
+I: And now?
+P: I look forward to Tuesdays.
+"""
+PRIMARY_SHEET = """participant,turn,code
+P05,2,hope
+P05,4,hope
+P05,2,fatigue
+"""
+RELIABILITY_SHEET = """participant,turn,code
+P05,2,hope
+P05,4,fatigue
+"""
+
+
+def test_an_agreement_coder_round_trips_as_agreement(tmp_path):
+    # Two coders of one interview: AK (analysis) codes hope twice and fatigue once; RB
+    # (use: agreement, a reliability coder) codes hope once and fatigue once. By hand, the
+    # frequencies count AK only: hope 2, fatigue 1. Re-imported from the .qdpx alone, RB must
+    # still be an agreement coder (else hope 3, fatigue 2).
+    from helpers.analysis.frequency import code_frequencies
+
+    root = tmp_path / "two"
+    (root / "transcripts").mkdir(parents=True)
+    (root / "codings").mkdir()
+    (root / "transcripts" / "P05.txt").write_text(INTERVIEW, encoding="utf-8")
+    (root / "codings" / "ak.csv").write_text(PRIMARY_SHEET, encoding="utf-8")
+    (root / "codings" / "rb.csv").write_text(RELIABILITY_SHEET, encoding="utf-8")
+    (root / "study.yml").write_text("title: two coders\ncodings:\n  - {path: codings/ak.csv, coder: AK}\n"
+                                    "  - {path: codings/rb.csv, coder: RB, use: agreement}\n", encoding="utf-8")
+    original = built(root)
+    uses = ["coder", "code", "start", "end", "use"]
+    assert sorted(original.codings.groupby("coder")["use"].unique().map(list).to_dict().items()) == [
+        ("AK", ["analysis"]), ("RB", ["agreement"])]
+    again, counts = reimport(original, tmp_path)
+    assert rows(again.codings, uses) == rows(original.codings, uses)
+    freq = code_frequencies(as_study(original))
+    assert freq.set_index("code")["applications"].to_dict() == {"hope": 2, "fatigue": 1}
+    pd.testing.assert_frame_equal(code_frequencies(as_study(again)), freq)
+    assert counts["agreement_coders"] == 1
+    assert any("coder(s) for agreement only (RB)" in w for w in again.warnings), again.warnings
+
+
+def test_study_yml_use_wins_over_the_use_the_project_records(tmp_path):
+    root = tmp_path / "two"
+    (root / "transcripts").mkdir(parents=True)
+    (root / "codings").mkdir()
+    (root / "transcripts" / "P05.txt").write_text(INTERVIEW, encoding="utf-8")
+    (root / "codings" / "rb.csv").write_text(RELIABILITY_SHEET, encoding="utf-8")
+    (root / "study.yml").write_text("title: one\ncodings:\n  - {path: codings/rb.csv, coder: RB, use: agreement}\n",
+                                    encoding="utf-8")
+    original = built(root)
+    folder = tmp_path / "again"
+    (folder / "codings").mkdir(parents=True)
+    export_qdpx(as_study(original), folder / "codings" / "project.qdpx")
+    (folder / "study.yml").write_text("title: again\ncodings:\n  - {path: codings/project.qdpx, use: analysis}\n",
+                                      encoding="utf-8")
+    again = built(folder)
+    assert set(again.codings["use"]) == {"analysis"}
+    assert any("study.yml says 'use: analysis', which wins over the use the file records for coder(s) RB" in w
+               for w in again.warnings), again.warnings

@@ -101,7 +101,7 @@ class _Doc:
 def _leaks(rows: list[dict], raw_quotes: list[drafts_mod.Quotation], study, redactor, names: Names) -> None:
     """Fill each row's ``leak``: placeholders of redaction terms in the quotation or its
     attribution, and kinds of possible identifiers the identifier scan flags in it."""
-    from helpers.ingest.cleaning import mask_all, scan_identifiers
+    from helpers.ingest.identifiers import mask_all, scan_identifiers
 
     for row, q in zip(rows, raw_quotes):
         row["leak"] = "; ".join(redactor.found_in(q.text + " \n " + q.attribution))

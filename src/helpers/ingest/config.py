@@ -108,6 +108,7 @@ class CodingSource:
     level: str | None = None
     strict: bool = True
     use: str = "analysis"
+    use_given: bool = False            # 'use:' written in study.yml (it then wins over a file's own record)
     kind: str | None = None            # "quote_bank": rows may name participants without transcripts
     encoding: str | None = None        # overrides detection for .csv sheets
     code_separator: str | None = None  # e.g. ",": also split cells on it
@@ -273,7 +274,7 @@ def load_config(root: Path) -> StudyConfig:
             problems.add(yml, f"codings entry {i}: unknown kind '{kind}'", f"use {', '.join(sorted(CODING_KINDS))} or leave it out")
         config.codings.append(CodingSource(path=path, coder=None if entry.get("coder") is None else str(entry["coder"]),
                                            level=None if entry.get("level") is None else str(entry["level"]),
-                                           strict=strict, use=use, kind=kind,
+                                           strict=strict, use=use, use_given=entry.get("use") is not None, kind=kind,
                                            encoding=None if entry.get("encoding") is None else str(entry["encoding"]),
                                            code_separator=None if entry.get("code_separator") is None
                                            else str(entry["code_separator"])))

@@ -135,6 +135,7 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
         Every problem found in the inputs, one line each (file, row, fix).
     """
     from helpers.ingest import coding
+    from helpers.interop import with_participants
 
     check_inputs_inside(config)  # a link in transcripts/ may point at another study's file
     redact = load_redactions(config.redactions)
@@ -142,7 +143,12 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
     known_ids = set(participants["participant_id"].astype(str))
     labels = SpeakerLabels(config.speakers, known_ids, participant_names(participants))
     raw_docs = read_transcripts(config, labels, redact)
-    stand_ins = coding.stand_in_documents(config, {d.doc_id for d in raw_docs}, known_ids, labels, redact)
+    # Other programs' cases are the study's participants by helpers.ids, like their documents:
+    # those of participants.csv and those the transcripts are (P01.txt is P01 without a
+    # participants.csv), so that a case "P1" is P01 (said), not a participant of its own.
+    external_labels = with_participants(labels, {document_participant(d, participants) for d in raw_docs} - {None})
+    stand_ins = coding.stand_in_documents(config, {d.doc_id for d in raw_docs}, known_ids, labels, redact,
+                                          external_labels)
     raw_docs += stand_ins
     clashes = ProblemList()  # 'P01.txt' and 'p01.docx' would be one document to a coding sheet
     check_ids(((d.doc_id, d.source_file, None) for d in raw_docs), "document id", clashes)
@@ -171,11 +177,11 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
     if mapping:
         notes.append("documents mapped to participants by participants.csv doc_id: " + "; ".join(redact(m) for m in mapping))
     participants = add_missing_participants(participants, docs, stand_ins, warnings, redact)
-    imported = coding.import_codings(config, docs, participants, labels, redact)
+    imported = coding.import_codings(config, docs, participants, labels, redact, external_labels)
     warnings += imported.warnings
     if imported.participants is not None:
         participants = imported.participants
-    imported.codings["use"] = coding_use(config, imported.codings, redact)
+    imported.codings["use"] = coding_use(config, imported.codings, redact, imported.recorded_use, warnings)
     warnings += [redact.quietly(w) for w in uncounted_coder_warnings(imported.codings, config)]
     # Every string of every table passes the redactor once more, so that what no reader
     # redacted itself (a level named from a column header, say) is redacted here.
@@ -265,16 +271,54 @@ def normalise_keep_lines(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def coding_use(config: StudyConfig, codings: pd.DataFrame, redact) -> list[str]:
-    """Per coding: "agreement" when its file comes from a codings entry with
-    ``use: agreement`` (a reliability coder: counted by agreement only), else
-    "analysis" (DESIGN §4 "Coders")."""
+def coding_use(config: StudyConfig, codings: pd.DataFrame, redact, recorded: list | None = None,
+               warnings: list[str] | None = None) -> list[str]:
+    """Per coding: "agreement" (a reliability coder: counted by agreement only) or "analysis"
+    (DESIGN §4 "Coders").
+
+    Parameters
+    ----------
+    config : StudyConfig
+        Its codings entries: ``use: agreement`` makes every coding of the entry's files agreement.
+    codings : pandas.DataFrame
+        The imported codings (column ``source``: file, then ``#sheet``), one row per coding.
+    redact : callable
+        The study's redactor (``source`` is compared redacted).
+    recorded : list of str or None, optional
+        Per coding, the use its file records for its coder (a REFI-QDA project exported by
+        Transcript Themes writes each coder's use), else None.
+    warnings : list of str, optional
+        Where a recorded use that study.yml overrides is said.
+
+    Returns
+    -------
+    list of str
+        One use per row of ``codings``, in order. An entry that writes ``use:`` wins over what
+        its file records (said in ``warnings``); else a recorded use is kept; else "analysis".
+    """
     from helpers.ingest.coding import source_files, source_name
 
+    given = {redact(source_name(f, config.root)): getattr(entry, "use", "analysis")
+             for entry, f in source_files(config) if getattr(entry, "use_given", False)}
     reliability = {redact(source_name(f, config.root)) for entry, f in source_files(config)
                    if getattr(entry, "use", "analysis") == "agreement"}
     files = codings["source"].astype("string").fillna("").str.split("#", n=1).str[0]
-    return ["agreement" if f in reliability else "analysis" for f in files]
+    recorded = list(recorded) if recorded is not None and len(recorded) == len(codings) else [None] * len(codings)
+    out, overridden = [], {}
+    for f, coder, own in zip(files, codings["coder"].astype("string").fillna(""), recorded):
+        if f in given:
+            if own is not None and own != given[f]:
+                overridden.setdefault((f, given[f]), set()).add(coder)
+            out.append(given[f])
+        elif own is not None:
+            out.append(own)
+        else:
+            out.append("agreement" if f in reliability else "analysis")
+    for (f, use), coders in sorted(overridden.items()):
+        if warnings is not None:
+            warnings.append(f"{f}: study.yml says 'use: {use}', which wins over the use the file records for coder(s) "
+                            f"{', '.join(sorted(coders))}")
+    return out
 
 
 def add_missing_participants(participants: pd.DataFrame, docs: dict[str, CleanDocument],

@@ -46,12 +46,15 @@ class ExternalCodings:
     source text, or None), code, level, coder, memo, source, source_row). ``codebook``:
     code, parent, level, description, colour. ``participants``: participant_id and
     attributes, or None. ``notes``: lines for the researcher (become warnings).
+    ``coder_use``: coder (as ``records.coder`` names them) -> 'analysis' or 'agreement', for
+    the coders whose use the source records (our REFI-QDA export does); empty otherwise.
     """
     documents: list[RawDocument] = field(default_factory=list)
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
     codebook: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CODEBOOK_COLUMNS))
     participants: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    coder_use: dict[str, str] = field(default_factory=dict)
 
 
 def external_codings(**fields) -> ExternalCodings:

@@ -14,13 +14,18 @@ Reading (``read_qdpx``):
 - each ``Coding`` of a ``PlainTextSelection`` is one record: a selection with
   three codes is three codings. A ``Coding`` on a whole source covers all of it;
 - coder = the ``User`` name of the coding's (else the selection's)
-  ``creatingUser``, else its GUID; memo = the selection's description and the
+  ``creatingUser``, else its GUID; a coder's use (analysis, or agreement for a
+  reliability coder) is read from a line "Transcript Themes coder: use=…; name=…" of
+  the Project's Description (our export writes one per coder; REFI-QDA's User has no
+  field for it), and a ``use:`` the study.yml entry writes wins (said); memo = the selection's description and the
   notes attached to the selection or coding (``NoteRef``, ``Link``), joined
   with " | ";
 - ``Cases`` give participants: the case that refers to a source
   (``SourceRef``) is its participant, a case referred to by a selection
   (``SelectionRef``) speaks the lines under that selection; ``Variables``
-  values on cases (and on sources) become participant attributes;
+  values on cases (and on sources) become participant attributes. A case's name is
+  the study's participant it matches by ``helpers.ids`` (P1 is P01), of
+  participants.csv or of the transcripts (P01.txt is P01), said when loose;
 - picture, PDF, audio and video sources are skipped, and said so in notes.
 
 Positions are converted to code points with the convention detected for the

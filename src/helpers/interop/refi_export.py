@@ -21,6 +21,7 @@ from .refi_xml import (
     PROJECT_NS,
     SOURCES_FOLDER,
     code_guid,
+    coder_description,
     document_description,
     make_guid,
     turn_description,
@@ -288,6 +289,9 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
             _sub(found, "Description", ALIAS_SET_DESCRIPTION)
             for key in aliases:
                 _sub(found, "MemberCode", targetGUID=code_guid(*key))
+    uses = _coder_uses(codings)
+    if uses:
+        _sub(project, "Description", coder_description(uses))
     ET.indent(project, space="  ")
     data = ET.tostring(project, encoding="utf-8", xml_declaration=True)
     coded = int(codings.drop_duplicates(["doc_id", "start", "end"]).shape[0])
@@ -295,8 +299,21 @@ def project_xml(study, source_guids: dict[str, str]) -> tuple[bytes, dict[str, i
               "coded_selections": coded, "codings": len(codings), "codings_skipped": int(skipped),
               "cases": len(participants), "notes": len(memos), "turn_selections": len(turns),
               "speaker_turn_selections": int(turns["speaks"].sum()),
-              "timed_turn_selections": int(turns["start_time"].notna().sum()), "levels": len(levels)}
+              "timed_turn_selections": int(turns["start_time"].notna().sum()), "levels": len(levels),
+              "agreement_coders": sum(use == "agreement" for use in uses.values())}
     return data, counts
+
+
+def _coder_uses(codings: pd.DataFrame) -> dict[str, str]:
+    """Each coder's use as the User's name is written: 'agreement' when every coding of the
+    coder is (a reliability coder, DESIGN §4 "Coders"), else 'analysis'. Empty when the codings
+    have no ``use`` column."""
+    if "use" not in codings or not len(codings):
+        return {}
+    agreement = codings["use"].fillna("analysis").astype(str).eq("agreement")
+    every = agreement.groupby(codings["coder"]).all()
+    return {coder or "(unknown coder)": "agreement" if all_agreement else "analysis"
+            for coder, all_agreement in every.items()}
 
 
 def _zip(members: list[tuple[str, bytes]]) -> bytes:

@@ -35,6 +35,7 @@ from .refi_xml import (
     VALUE_TAGS,
     _guid,
     _text,
+    read_coder_description,
     read_document_description,
     read_turn_description,
 )
@@ -245,8 +246,15 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
     records = records[RECORD_COLUMNS + ["start", "end"]].sort_values(
         ["doc_id", "start", "end", "code", "coder"], kind="stable")
     records = records.astype({c: "string" for c in RECORD_COLUMNS if c != "hint_offset"})
+    coder_use = {coder: use for coder, use in read_coder_description(_text(xml, "Description")).items()
+                 if coder in set(records["coder"].dropna())}
+    if coder_use:
+        agreement = sorted(c for c, use in coder_use.items() if use == "agreement")
+        notes.append(f"each coder's use read back from the project's Description (Transcript Themes writes it): "
+                     f"{len(agreement)} of {len(coder_use)} coder(s) for agreement only"
+                     + (f" ({', '.join(agreement)})" if agreement else ""))
     return external_codings(documents=documents, records=records.reset_index(drop=True),
-                            codebook=codebook, participants=participants, notes=notes)
+                            codebook=codebook, participants=participants, notes=notes, coder_use=coder_use)
 
 
 PSEUDONYM_ATTRIBUTES = ("pseudonym", "name", "alias")   # as participants.csv names them (helpers.ingest)

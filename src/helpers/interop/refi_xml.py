@@ -79,3 +79,25 @@ def read_turn_description(text: str) -> float | None:
         return float(found.group(1)) if found else None
     except ValueError:
         return None
+
+
+# Each coder's use (DESIGN §4 "Coders": analysis, or agreement for a reliability coder), which
+# REFI-QDA's User has no field for: one line per coder in the Project's Description.
+CODER_DESCRIPTION = "Transcript Themes coder: use={use}; name={name}"
+_CODER_RE = re.compile(r"^Transcript Themes coder: use=(analysis|agreement); name=(.*)$")
+
+
+def coder_description(uses: dict[str, str]) -> str:
+    """The Project Description that records each coder's use, one line per coder (sorted)."""
+    return "\n".join(CODER_DESCRIPTION.format(use=use, name=name) for name, use in sorted(uses.items()))
+
+
+def read_coder_description(text: str) -> dict[str, str]:
+    """Coder name -> use ('analysis' or 'agreement') from a Project Description our export
+    wrote; other lines are ignored (empty when there are none)."""
+    out = {}
+    for line in (text or "").splitlines():
+        found = _CODER_RE.match(line.strip())
+        if found:
+            out[found.group(2)] = found.group(1)
+    return out

@@ -2,7 +2,9 @@
 
 - ``reports``: notebook registry and declared inputs, parameters, run lock, the index;
 - ``batch``, ``execution``: the report run (one snapshot, kernels, Ctrl-C, withdrawal);
-- ``pages``: the page template and notebook rendering; ``present``: tables for people;
+  ``batch_carry`` (what is reused) and ``batch_summary`` (the summary), re-exported by ``batch``;
+- ``pages``: the page template and notebook rendering; ``present``: tables for people, with
+  ``present_format`` (cells) and ``present_guides`` (reading guides), re-exported by ``present``;
 - ``evidence``: the passages behind each number; ``deliverables``: summary.docx, tables.xlsx …;
 - ``audit_page``: the write-up audit as HTML and the ``audit-draft`` command;
 - ``labsave``: JupyterLab pre-save hook (notebooks saved without outputs).

@@ -38,18 +38,37 @@ import collections
 import contextlib
 import dataclasses
 import os
-import pickle
-import shutil
 import sys
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import atomic
 from helpers.errors import InputError
+from helpers.report.batch_carry import (  # re-exported: split out of this module (issue 15)
+    EVIDENCE_KEY,
+    EVIDENCE_WRITERS,
+    carry_evidence,
+    carry_over,
+    outputs_of,
+    stale_pages,
+    study_file,
+    write_snapshot,
+)
+from helpers.report.batch_summary import (  # re-exported: split out of this module (issue 15)
+    WARNINGS_PAGE,
+    WARNINGS_SHOWN,
+    Summary,
+    notes,
+    suppressed_groups,
+    warning_lines,
+)
 from helpers.study import SNAPSHOT_VARIABLE, StudyPaths
+
+__all__ = ["EVIDENCE_KEY", "EVIDENCE_WRITERS", "ORDER", "WARNINGS_PAGE", "WARNINGS_SHOWN", "Interrupted", "Runner",
+           "Summary", "carry_evidence", "carry_over", "notes", "outputs_of", "run", "run_batch", "stale_pages",
+           "study_file", "suppressed_groups", "warning_lines", "write_snapshot"]
 
 # jsonschema (imported by nbformat) compiles 38 Lark grammars at import when
 # the optional rfc3987_syntax is installed, only to check "iri" formats that
@@ -89,151 +108,6 @@ def _run_study(paths: StudyPaths, config, swaps):
     staged = swaps.enter_context(atomic.atomic_folder(paths.processed))
     write_processed_into(build(paths, config), paths, staged)
     return read_processed(dataclasses.replace(paths, processed=staged), config), staged
-
-
-@dataclass
-class Summary:
-    """What a run did, for the terminal summary and for tests."""
-
-    study: str
-    index: Path
-    executed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)      # page stems no longer in the study
-    outdated: list[str] = field(default_factory=list)     # not selected (--only), built from other inputs: removed
-    notes: list[str] = field(default_factory=list)        # warnings that matter
-    seconds: float = 0.0
-    kernels: int = 0
-
-    def lines(self) -> list[str]:
-        pages = len(self.executed) + len(self.unchanged)
-        out = [f"report {self.study}: {pages} pages ({len(self.executed)} run, {len(self.unchanged)} unchanged) "
-               f"in {self.seconds:.0f} s"]
-        if self.removed:
-            out.append(f"  removed {len(self.removed)} page(s) no longer in the study: {', '.join(self.removed)}")
-        if self.outdated:
-            out.append(f"  removed {len(self.outdated)} page{'s' if len(self.outdated) != 1 else ''} built from an "
-                       f"earlier version of the study: {', '.join(self.outdated)}; run without --only to rebuild them")
-        out += [f"  {note}" for note in self.notes]
-        out.append(f"  open: {self.index}")
-        return out
-
-
-# -- the snapshot the kernels read -----------------------------------------------------------
-
-def write_snapshot(paths: StudyPaths, bundle: Path, config, manifest_file: Path, folder: Path,
-                   tables: Path | None = None) -> Path:
-    """The run's snapshot, for ``study.load_study`` in the batch's kernels:
-    the processed folder, the digest of its manifest (a re-ingest during the
-    run is detected), the study configuration as read at the start, and the
-    staging folder that stands for reports/<study>/ during the run, and
-    ``tables``: the folder the tables are read from (the run's staged ingest;
-    default data/processed/<study>/). In the run lock's private folder (0700),
-    removed at the end of the run."""
-    import hashlib
-
-    target = folder / f"snapshot-{os.getpid()}-{threading.get_ident()}.pickle"
-    record = {"processed": str(paths.processed.resolve()), "reports": str(bundle),
-              "tables": str(tables or paths.processed),
-              "manifest_sha256": hashlib.sha256(manifest_file.read_bytes()).hexdigest(), "config": config}
-    atomic.write_bytes(target, pickle.dumps(record))
-    return target
-
-
-# -- carrying unchanged pages over -------------------------------------------------------------
-
-# The notebooks that write evidence pages (evidence/*.html, linked from their
-# tables): carried over only with evidence pages built from the same study.
-EVIDENCE_WRITERS = ("02-code-frequencies", "03-code-cooccurrence", "04-themes-across-participants")
-EVIDENCE_KEY = "executed/.evidence.key"
-
-
-def outputs_of(stem: str) -> list[str]:
-    """A notebook run's files in the bundle (relative paths)."""
-    return [f"{stem}.html", f"executed/{stem}.ipynb", f"executed/.{stem}.key"]
-
-
-def study_file(stem: str) -> str:
-    """The file recording a run's study key (``reports.study_key``) in the bundle."""
-    return f"executed/.{stem}.study.key"
-
-
-def _link(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)  # outputs are only ever replaced, never edited: a link is safe
-    except OSError:
-        shutil.copy2(source, target)
-
-
-def _recorded(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def carry_over(previous: Path, bundle: Path, stem: str, key: str, study_key: str, selected: bool = True) -> bool:
-    """Link a run's outputs (page, executed notebook, key, figures) from the
-    previous bundle into the new one when they were built from the inputs of
-    this run; else nothing is linked and False is returned.
-
-    Parameters
-    ----------
-    previous, bundle : Path
-        reports/<study>/ as the last run left it, and the staging folder.
-    stem : str
-        The run's output name.
-    key : str
-        The run's key in this run (``reports.run_key``: study, notebook, parameters, version).
-    study_key : str
-        The run's study key in this run (``reports.study_key``: the same without
-        the parameters given on the command line or in study.yml).
-    selected : bool
-        The run is selected (``--only``): it is carried over only when its
-        ``key`` is the recorded one. A run outside the selection is carried
-        over when its ``study_key`` is the recorded one: built from this very
-        study (its identity and data), notebook and package version, whatever
-        parameters it was run with then. Otherwise its page is left out of the
-        new bundle, never kept as "unchanged" (a withdrawn participant's quotes,
-        another study's pages).
-
-    Returns
-    -------
-    bool
-        Whether the run's outputs were carried over.
-    """
-    files = [previous / name for name in outputs_of(stem)]
-    if not all(f.is_file() for f in files):
-        return False
-    if _recorded(files[2]) != key and (selected or _recorded(previous / study_file(stem)) != study_key):
-        return False
-    for name, source in zip(outputs_of(stem), files):
-        _link(source, bundle / name)
-    atomic.write_text(bundle / study_file(stem), study_key)  # true of it either way
-    for source in sorted((previous / "figures").glob(f"{stem}-figure-*")):  # its figures (PNG, SVG)
-        _link(source, bundle / source.relative_to(previous))
-    return True
-
-
-def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
-    """Link the previous bundle's evidence pages into the new one when they
-    were built from this study as it is now (the bundle's recorded
-    ``reports.evidence_key``); the notebooks that run rewrite theirs."""
-    if _recorded(previous / EVIDENCE_KEY) != evidence_key:
-        return False
-    for source in sorted((previous / "evidence").glob("*.html")):
-        _link(source, bundle / source.relative_to(previous))
-    return True
-
-
-def stale_pages(previous: Path, bundle: Path) -> list[str]:
-    """Pages of the previous bundle that the new one does not have (a withdrawn
-    participant, a document gone, an agreement page with one coder left)."""
-    if not previous.is_dir():
-        return []
-    return sorted(p.stem for p in previous.glob("*.html") if p.name != "index.html"
-                  and not (bundle / p.name).exists())
 
 
 # -- running the notebooks ---------------------------------------------------------------------
@@ -375,108 +249,6 @@ class Runner:
 
 def _iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1e6):06d}Z"
-
-
-# -- warnings that matter --------------------------------------------------------------------
-
-def notes(study, inputs_changed: bool) -> list[str]:
-    """The warnings worth a line in the terminal: quotes matched fuzzily or
-    not at all, ingest warnings, the coders counted, inputs changed during
-    the run."""
-    from helpers.analysis.overview import report_table
-
-    out = []
-    fuzzy, unmatched = len(report_table(study, "quotes_fuzzy")), len(report_table(study, "quotes_unmatched"))
-    if fuzzy or unmatched:
-        out.append(f"quotes: {fuzzy} matched fuzzily, {unmatched} not found — check them in 'Cleaning and import'")
-    out += warning_lines(study.manifest.get("warnings") or [])
-    small = suppressed_groups(study)
-    if small:
-        out.append(small)
-    coders = study.coders()
-    out.append(f"coders: {', '.join(coders) if coders else 'none'}"
-               + ("" if len(coders) != 1 else " (no agreement page: it needs two)"))
-    if inputs_changed:
-        out.append("inputs changed during the run: this report shows them as they were when it started; "
-                   "run report again to include the change")
-    return out
-
-
-def suppressed_groups(study) -> str:
-    """The line saying which attribute groups the breakdowns leave out (smaller
-    than ``min_group_size``): for the attribute the pages compare by (the
-    study's default, and any ``attribute``/``colour_by`` set in study.yml
-    ``report:``). Group values are named, never the people in them.
-
-    Returns
-    -------
-    str
-        One line, or "" when no group is left out.
-    """
-    from helpers.analysis.overview import default_attribute
-    from helpers.report.present import group_sizes, min_group_size
-
-    settings = getattr(getattr(study, "config", None), "report", None) or {}
-    attributes = [default_attribute(study)] + [v for params in settings.values() if isinstance(params, dict)
-                                               for k, v in params.items() if k in ("attribute", "colour_by")]
-    least = min_group_size(study)
-    parts = []
-    for attribute in dict.fromkeys(a for a in attributes if a and a in study.participants.columns):
-        small = sorted(g for g, n in group_sizes(study, attribute).items() if n < least)
-        if small:
-            parts.append(f"{attribute}: {', '.join(small)}")
-    if not parts:
-        return ""
-    return (f"groups suppressed: attribute groups of fewer than {least} participants are left out of the "
-            f"breakdowns (min_group_size in study.yml) — {'; '.join(parts)}")
-
-
-WARNINGS_SHOWN = 8   # whole warnings printed at the end of a run; the rest counted, with where to read them
-WARNINGS_PAGE = "01-clean-transcripts.html ('Cleaning and import') and manifest.json"
-
-
-def warning_lines(warnings: list[str], shown: int = WARNINGS_SHOWN) -> list[str]:
-    """The ingest warnings for the end-of-run summary: grouped by what they
-    ask the researcher to do (the fix after " — "), each shown whole (never
-    cut), the fix said once per group; beyond ``shown`` warnings the rest are
-    counted, with the page and file that list them all.
-
-    Parameters
-    ----------
-    warnings : list of str
-        The manifest's warnings, in ingest order.
-    shown : int
-        Warnings printed whole.
-
-    Returns
-    -------
-    list of str
-        Lines (the first a heading, the others indented two spaces more); empty
-        when there are no warnings.
-    """
-    if not warnings:
-        return []
-    groups: dict[str, list[str]] = {}
-    for warning in map(str, warnings):
-        what, sep, fix = warning.rpartition(" — ")
-        what, fix = (what, fix) if sep else (warning, "")
-        groups.setdefault(fix, []).append(what)
-    out = [f"ingest: {len(warnings)} warning(s), all listed in {WARNINGS_PAGE}:"]
-    printed = unshown = 0
-    for fix, items in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
-        room = shown - printed
-        if room <= 0:
-            unshown += len(items)
-            continue
-        out += [f"  - {what}" for what in items[:room]]
-        printed += min(room, len(items))
-        if len(items) > room:
-            out.append(f"  - … and {len(items) - room} more like these")
-        if fix:
-            out.append(f"    fix{f' for these {len(items)}' if len(items) > 1 else ''}: {fix}")
-    if unshown:
-        out.append(f"  … and {unshown} other warning(s): read them in {WARNINGS_PAGE}")
-    return out
 
 
 # -- the run -----------------------------------------------------------------------------------

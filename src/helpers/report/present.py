@@ -20,152 +20,48 @@ page table (pandas' own, maintained renderer) with:
 alt text saying what it shows (``describe``) and be kept as PNG and SVG, which
 the page renderer saves into the report's ``figures/`` folder.
 
-Rules for formatting live here and nowhere else; the notebooks only call them.
+Rules for formatting live here and nowhere else; the notebooks only call them. The
+cell formatting is in ``present_format`` and the reading guides and alt text in
+``present_guides`` (split for issue 15); their names are re-exported from here.
 """
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-# Headers that need more than "snake_case -> Words" (units, field terms).
-HEADERS = {
-    "doc_id": "Document", "participant_id": "Participant", "seg_no": "Turn", "seg_first": "First turn",
-    "seg_last": "Last turn", "n_words": "Words", "n_segments": "Turns", "speaker_role": "Speaker role",
-    "participants_pct": "Participants (%)", "words_coded": "Words coded", "group_size": "Group size (participants)",
-    "applications": "Applications", "segments": "Turns (segments)", "documents": "Documents",
-    "participants": "Participants", "p": "p", "q": "q (BH-adjusted p)", "p_adj": "p (BH-adjusted)",
-    "g2": "G² (log-likelihood)", "log_ratio": "Log ratio (log₂)", "c": "c-coefficient", "n12": "Both (n₁₂)",
-    "n1": "First code (n₁)", "n2": "Second code (n₂)", "code_a": "Code A", "code_b": "Code B",
-    "kappa": "Cohen's κ", "alpha": "Krippendorff's α", "left": "Before", "match": "Keyword", "right": "After",
-    "start": "Start (character)", "end": "End (character)", "obs_exp": "Observed ÷ expected",
-    "share": "Share (%)", "n_a": "Code A (n₁)", "n_b": "Code B (n₂)", "n_ab": "Both (n₁₂)",
-}
-# Columns holding p-values (formatted "< 0.001").
-P_COLUMNS = re.compile(r"^(p|q|p_?adj|p_?value|q_?value|fisher_p|p_bh|pvalue)$", re.I)
-# Columns holding percentages already scaled 0–100.
-PCT_COLUMNS = re.compile(r"(_pct|pct|percent)$", re.I)
-# Columns holding shares on 0–1, shown as percentages.
-SHARE_COLUMNS = re.compile(r"(^|_)share($|_)", re.I)
+from helpers.report.present_format import (  # re-exported: split out of this module (issue 15)
+    HEADERS,
+    P_COLUMNS,
+    PCT_COLUMNS,
+    SHARE_COLUMNS,
+    TEXT_FLAGS,
+    TEXT_MISSING,
+    _column_kind,
+    format_number,
+    format_p,
+    format_percent,
+    format_value,
+    header,
+    is_missing,
+)
+from helpers.report.present_guides import (  # re-exported: split out of this module (issue 15)
+    GUIDES,
+    describe,
+    guide,
+    how_to_read,
+)
 
+__all__ = ["GUIDES", "HEADERS", "KEYNESS_HEADERS", "MAX_ROWS", "PCT_COLUMNS", "P_COLUMNS", "SHARE_COLUMNS",
+           "TEXT_FLAGS", "TEXT_MISSING", "WIDE_COLUMNS", "Table", "breakdown", "describe", "figure_png",
+           "figure_svg", "format_number", "format_p", "format_percent", "format_value", "group_sizes", "guide",
+           "header", "how_to_read", "is_missing", "keyness_table", "min_group_size", "setup", "shown_rows",
+           "suppress_small_groups", "table"]
 
 WIDE_COLUMNS = 10   # tables with more columns print on a landscape A4 page (pages.PAGE_CSS)
-TEXT_MISSING = {"nan", "NaN", "None", "<NA>", "NaT", "[]"}
-TEXT_FLAGS = {"True": "yes", "False": "no"}
-
-
-def header(name) -> str:
-    """A column name as words with its unit: ``participants_pct`` -> "Participants (%)".
-
-    Parameters
-    ----------
-    name : object
-        A column label (tuples from a column MultiIndex are joined with " · ").
-
-    Returns
-    -------
-    str
-    """
-    if isinstance(name, tuple):
-        return " · ".join(header(n) for n in name if str(n) != "")
-    text = str(name)
-    if text in HEADERS:
-        return HEADERS[text]
-    if PCT_COLUMNS.search(text) and text.lower() not in ("pct", "percent"):
-        return header(PCT_COLUMNS.sub("", text).rstrip("_ ")) + " (%)"
-    if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", text):  # snake_case only: codes and names stay as written
-        words = text.replace("_", " ")
-        return words[:1].upper() + words[1:]
-    return text
-
-
-def is_missing(value) -> bool:
-    """True for None, NaN, pd.NA, NaT and empty lists (shown blank)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
-        return len(value) == 0
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def format_p(value) -> str:
-    """A p-value: ``< 0.001`` below 0.001, else three decimals; blank when missing."""
-    if is_missing(value):
-        return ""
-    value = float(value)
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def format_percent(value, scale: float = 1.0) -> str:
-    """A percentage (``value * scale``): whole numbers without decimals, one
-    decimal otherwise; blank when missing."""
-    if is_missing(value):
-        return ""
-    pct = float(value) * scale
-    return f"{pct:.0f} %" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f} %"
-
-
-def format_number(value) -> str:
-    """Integers with thousands separators; decimals with at most three
-    significant places (never scientific notation); blank when missing."""
-    if is_missing(value):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    number = float(value)
-    if math.isinf(number):
-        return "∞" if number > 0 else "−∞"
-    if number == round(number) and abs(number) < 1e15:
-        return f"{int(round(number)):,}"
-    size = abs(number)
-    if size >= 100:
-        return f"{number:,.0f}"
-    if size >= 1:
-        return f"{number:.2f}"
-    if size >= 0.001:
-        return f"{number:.3f}"
-    return "< 0.001" if number > 0 else "> −0.001"
-
-
-def format_value(value) -> str:
-    """Any other cell as plain text: lists joined with "; ", flags as yes/no."""
-    if is_missing(value):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
-        return "; ".join(format_value(v) for v in items if not is_missing(v))
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return format_number(value)
-    text = str(value)
-    # Tables read back from CSV as text carry pandas' own spellings of missing and flags.
-    if text.strip() in TEXT_MISSING:
-        return ""
-    return TEXT_FLAGS.get(text.strip(), text)
-
-
-def _column_kind(name, series: pd.Series, percent: Iterable, shares: Iterable, pvalues: Iterable) -> str:
-    text = str(name[-1] if isinstance(name, tuple) else name)
-    if name in pvalues or P_COLUMNS.match(text):
-        return "p"
-    if name in shares or (SHARE_COLUMNS.search(text) and pd.api.types.is_numeric_dtype(series)):
-        return "share"
-    if name in percent or PCT_COLUMNS.search(text):
-        return "percent"
-    if pd.api.types.is_bool_dtype(series):
-        return "text"
-    if pd.api.types.is_numeric_dtype(series):
-        return "number"
-    return "text"
 
 
 @dataclass
@@ -193,65 +89,6 @@ class Table:
 
     def _repr_html_(self) -> str:
         return self.to_html()
-
-
-# "How to read this" for the tables the reports show, recognised by their columns (first match wins).
-GUIDES = [
-    ({"left", "match", "right"}, "Each row is one occurrence of the keyword in a participant's turn, with the "
-                                 "whole words before and after it; Document and Turn say where it is."),
-    ({"g2", "log_ratio"}, "Each row is a word one group says more (or less) than the others: N group and N rest "
-                          "count it, G² measures how surprising the difference is (higher: more), the log ratio its "
-                          "size (1: twice as often), p and q whether it could be chance; rows not tested show counts "
-                          "only."),
-    ({"code_a", "code_b"}, "Each row is a pair of codes: how often each occurs on its own and together, and how "
-                           "strongly they go together (c-coefficient 0–1; observed ÷ expected above 1: more often "
-                           "than chance)."),
-    ({"code", "applications"}, "Each row is a code: applications are its passages, turns the turns they touch, "
-                               "documents and participants how many hold it; (%) columns are shares of all "
-                               "participants."),
-    ({"alpha"}, "Each row is a code (\"overall\" pools them): Krippendorff's α and Cohen's κ run from 0 (chance) "
-                "to 1 (full agreement); 0.8 and above is reliable, 0.667–0.8 tentative."),
-    ({"term", "n"}, "Each row is a word or phrase and how many times participants said it (fillers and stop "
-                    "words left out)."),
-    ({"n_without"}, "Each row is a code: the participants who do not have it (negative cases), how many of all "
-                    "participants, and who they are; their talk is worth reading for why."),
-    ({"interview", "n_new"}, "Each row is an interview in interview order: the codes it adds that no earlier "
-                             "interview had, and the distinct codes so far."),
-    ({"recurrent"}, "Each row is a code: n of the N participants have it, shown as a share; recurrent means "
-                    "the share reaches the threshold."),
-]
-
-
-def guide(frame: pd.DataFrame) -> str:
-    """A "how to read this" sentence for a table: by its columns for the tables
-    the reports show (``GUIDES``), else what a row is and what its columns give.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The table as the analysis returned it (index included).
-
-    Returns
-    -------
-    str
-        One or two sentences; never empty.
-    """
-    columns = {str(c[-1] if isinstance(c, tuple) else c) for c in frame.columns}
-    for needed, text in GUIDES:
-        if needed <= columns:
-            return text
-    index_named = [n for n in frame.index.names if n is not None]
-    if len(frame.columns) and list(map(str, frame.index)) == list(map(str, frame.columns)):
-        return ("Each row and each column is a code: a cell gives the two codes together; the diagonal, the "
-                "code on its own.")
-    names = index_named + [c for c in frame.columns]
-    if not names:
-        return "An empty table."
-    first, rest = header(names[0]).lower(), [header(n) for n in names[1:]]
-    if not rest:
-        return f"Each row is one {first}."
-    shown = ", ".join(rest[:5]) + (" and the other columns" if len(rest) > 5 else "")
-    return f"Each row is one {first}; read across for its {shown}."
 
 
 def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: dict | None = None,
@@ -450,125 +287,6 @@ def min_group_size(study) -> int:
 
 
 # -- figures ---------------------------------------------------------------------------
-
-def _title(fig) -> str:
-    """The figure's title: its suptitle, else the first panel's title (one line)."""
-    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
-    if not title:
-        title = next((ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()), "")
-    return " ".join(title.split())
-
-
-def _is_tree(ax) -> bool:
-    """A dendrogram's panel (a clustermap's margins): lines only, no tick labels."""
-    from matplotlib.collections import LineCollection
-
-    labelled = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
-    return (not labelled and not ax.patches and not ax.images
-            and all(isinstance(c, LineCollection) for c in ax.collections) and bool(ax.collections))
-
-
-def describe(fig) -> str:
-    """Alt text saying what a matplotlib figure shows.
-
-    The figure's own description first (``fig.alt_text``, set by every
-    ``helpers.plots`` function through ``plots.explain``: kind, axes, what
-    colour or size encodes and the main reading), after its title. A figure
-    drawn elsewhere gets one guessed from its panels: each panel's kind (bars,
-    heatmap, points, network, lines) and axis labels, a dendrogram's panels
-    left out and no part said twice.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-
-    Returns
-    -------
-    str
-        One or a few sentences; never empty.
-    """
-    from matplotlib.collections import LineCollection, PathCollection, QuadMesh
-    from matplotlib.image import AxesImage
-    from matplotlib.patches import Rectangle
-
-    title = _title(fig)
-    own = getattr(fig, "alt_text", "")
-    if own:
-        return (f"{title.rstrip('.')}. " if title and title.lower() not in own.lower() else "") + str(own)
-    parts = []
-    for ax in fig.axes:
-        if ax.get_label() == "<colorbar>" or not ax.get_visible() or _is_tree(ax):
-            continue
-        kinds = []
-        bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() and p.get_height()]
-        if bars:
-            kinds.append(f"{len(bars)} bars")
-        if any(isinstance(c, QuadMesh) for c in ax.collections) or any(isinstance(i, AxesImage) for i in ax.images):
-            rows = len([t for t in ax.get_yticklabels() if t.get_text()])
-            cols = len([t for t in ax.get_xticklabels() if t.get_text()])
-            kinds.append(f"a heatmap of {rows} rows × {cols} columns" if rows and cols else "a heatmap")
-        points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
-        if points:
-            kinds.append(f"{points} points")
-        if any(isinstance(c, LineCollection) for c in ax.collections) and points:
-            kinds.append("lines joining them")
-        lines = [line for line in ax.get_lines() if line.get_label() and not line.get_label().startswith("_")]
-        if lines or (ax.get_lines() and not kinds):
-            kinds.append(f"{len(ax.get_lines())} line(s)")
-        text = ax.get_title() if ax.get_title() != title else ""
-        axes = [label for label in (ax.get_xlabel(), ax.get_ylabel()) if label]
-        piece = (text + ": " if text else "") + (", ".join(kinds) if kinds else "a chart")
-        if axes:
-            piece += f" ({' against '.join(reversed(axes)) if len(axes) == 2 else axes[0]})"
-        if piece not in parts:
-            parts.append(piece)
-    sentence = "; ".join(parts) if parts else "a figure"
-    return (f"{title}. " if title else "") + f"Figure showing {sentence}."
-
-
-def how_to_read(fig) -> str:
-    """A "how to read this" sentence for a figure: the figure's own
-    (``fig.how_to_read``, set by a plot function that knows better), else one
-    by its kind: bars, presence grid, heatmap with a colour bar, network,
-    points or lines.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-
-    Returns
-    -------
-    str
-        One sentence, or "" for a figure that is only a message.
-    """
-    from matplotlib.collections import LineCollection, PathCollection, QuadMesh
-    from matplotlib.patches import Rectangle
-
-    own = getattr(fig, "how_to_read", "")
-    if own:
-        return str(own)
-    axes = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>" and not _is_tree(a)]
-    colourbar = any(a.get_label() == "<colorbar>" for a in fig.axes) or len(fig.axes) > len(axes)
-    for ax in axes:
-        if any(isinstance(c, QuadMesh) for c in ax.collections) or ax.images:
-            legend = ax.get_legend() or next(iter(fig.legends), None)
-            if legend is not None and [t.get_text() for t in legend.get_texts()] == ["present", "absent"]:
-                return ("Each row is a participant and each column a code: a coloured cell means the participant "
-                        "has the code, a grey cell that they do not.")
-            return ("Each cell is one row–column pair; its colour follows the scale beside the grid"
-                    + (" and any number in it is the count." if colourbar else "."))
-        if any(isinstance(c, LineCollection) for c in ax.collections) and any(
-                isinstance(c, PathCollection) for c in ax.collections):
-            return ("Each circle is a code, larger when applied more often; a line joins two codes that occur "
-                    "together, thicker when they do so more often. Positions only group related codes.")
-        if [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() and p.get_height()]:
-            return "Longer bars mean more; the number at the end of a bar is its value, and the axis title says what is counted."
-        if any(isinstance(c, PathCollection) for c in ax.collections):
-            return "Each point is one item placed as the axis titles say; the legend names the colours."
-        if ax.get_lines():
-            return "Each line follows a value along the horizontal axis; the legend names the lines."
-    return "The figure's title and axis titles say what it shows." if axes else ""
-
 
 def figure_png(fig) -> tuple[bytes, dict]:
     """PNG bytes of a figure, with its alt text and reading guide as display metadata."""

@@ -57,6 +57,7 @@ class CodingImport:
     participants: pd.DataFrame | None = None
     report_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    recorded_use: list[str | None] | None = None   # per coding: the use its source records, or None
 
 
 # -- small helpers --------------------------------------------------------------------

@@ -41,7 +41,9 @@ def _import_external(path: Path, config=None, labels=None, redact=None) -> Exter
     accepted = inspect.signature(reader).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
         kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    result = _cached(path, f"external-{id(redact)}", lambda p: reader(p, **kwargs))
+    # the study's participants decide whom a case or document name means: part of the cache key
+    known = sorted(getattr(labels, "participant_ids", {}).values()) if labels is not None else []
+    result = _cached(path, f"external-{id(redact)}-{hash(tuple(known))}", lambda p: reader(p, **kwargs))
     if not isinstance(result, ExternalCodings):
         raise TypeError(f"{module_name}.{function} returned {type(result).__name__}, not ExternalCodings")
     return result
@@ -230,5 +232,6 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
                                  "coder": ctx.redact(_text(rec.get("coder"))) or default_coder,
                                  "start": start, "end": end, "source": _text(rec.get("source")) or name,
                                  "memo": ctx.redact(_text(rec.get("memo"))), "match": match, "score": score,
-                                 "source_row": rec.get("source_row"), "_group": None})
+                                 "source_row": rec.get("source_row"), "_group": None,
+                                 "_use": external.coder_use.get(str(rec.get("coder")))})
         stats["codings"] += 1

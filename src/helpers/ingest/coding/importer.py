@@ -47,12 +47,18 @@ def _build_context(config, docs, participants, labels, redact) -> _Context:
                     doc_by_lower={d.lower(): d for d in docs}, own_docs=own, spoken_docs=spoken)
 
 
-def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabels, redact) -> CodingImport:
+def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabels, redact,
+                   external_labels: SpeakerLabels | None = None) -> CodingImport:
     """Every coding source of the study -> codings, codebook and report tables.
+
+    ``external_labels`` (default ``labels``) are the labels other programs' projects are read
+    with: they also know the participants the transcripts are (``helpers.ingest.pipeline.build``),
+    so that a case "P1" is P01. Give the same object as to ``stand_in_documents``.
 
     All problems are collected and raised together as one InputError.
     """
     ctx = _build_context(config, docs, participants, labels, redact)
+    external_labels = external_labels or labels
     book_problems = ProblemList()
     book = read_codebook(config.codebook, redact, config.levels, book_problems,
                          source_name(config.codebook, config.root) if config.codebook else None, ctx.warnings)
@@ -90,7 +96,7 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
                 extra_books.append(frame.assign(source=source_name(path, config.root)))
                 ctx.stats(source_name(path, config.root), path, "codebook")
             elif kind == "external":
-                external = _import_external(path, config, labels, redact)
+                external = _import_external(path, config, external_labels, redact)
                 _import_records(ctx, entry, path, external)
                 extra_books.append(external.codebook.assign(source=source_name(path, config.root)))
                 if external.participants is not None:
@@ -112,6 +118,9 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     book, added, parent_warnings = complete_codebook(book, codings, config.levels)
     ctx.warnings += parent_warnings
     codings = codings.drop(columns="_group")
+    # the use a source records for a coding's coder (our REFI-QDA export), applied in the pipeline
+    recorded = codings.pop("_use")
+    file_use = [u if isinstance(u, str) else None for u in recorded]
     if len(added):
         names = ", ".join(f"'{c}'" for c in added["code"][:10]) + (", …" if len(added) > 10 else "")
         where = ("are not in the codebook" if config.codebook is not None and config.codebook.is_file()
@@ -143,7 +152,7 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     report = {name: _redact_columns(frame, ["source", "file"], redact) for name, frame in report.items()}
     merged = _merge_participants(participants, new_participants, redact) if new_participants else None
     return CodingImport(codings=codings, codebook=book, participants=merged, report_tables=report,
-                        warnings=[redact(w) for w in ctx.warnings])
+                        warnings=[redact(w) for w in ctx.warnings], recorded_use=file_use)
 
 
 def _columns_found(infos) -> str:
@@ -237,10 +246,12 @@ def _redact_columns(frame: pd.DataFrame, columns: list[str], redact) -> pd.DataF
 
 def _codings_frame(ctx: _Context) -> pd.DataFrame:
     """The codings table: segments and participants attached per document, vectorised."""
-    columns = tables.CONTRACT["codings"] + ["match", "score", "source_row", "duplicate", "_group"]
+    columns = tables.CONTRACT["codings"] + ["match", "score", "source_row", "duplicate", "_group", "_use"]
     if not ctx.applications:
         return pd.DataFrame(columns=columns).pipe(lambda f: f.assign(duplicate=f["duplicate"].astype(bool)))
     frame = pd.DataFrame(ctx.applications)
+    if "_use" not in frame:
+        frame["_use"] = None
     frame["seg_first"] = pd.NA
     frame["seg_last"] = pd.NA
     frame["participant_id"] = None

@@ -33,9 +33,11 @@ def _transcript_speakers(config, labels: SpeakerLabels) -> set[str]:
     return out
 
 
-def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerLabels, redact) -> list[RawDocument]:
+def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerLabels, redact,
+                       external_labels: SpeakerLabels | None = None) -> list[RawDocument]:
     """Documents made from codings because no transcript exists for them:
-    Word coding tables, quote banks, and REFI-QDA/Taguette sources."""
+    Word coding tables, quote banks, and REFI-QDA/Taguette sources (read with
+    ``external_labels``, default ``labels``: the same object ``import_codings`` is given)."""
     from helpers.ingest.participants import load_participants
     from helpers.interop import match_document_ids
 
@@ -61,7 +63,7 @@ def stand_in_documents(config, transcript_ids, participant_ids, labels: SpeakerL
                 bank_rows += [r for r in info.rows if r.quote and not r.has_turn_column]
         elif kind == "external":
             try:
-                external = _import_external(path, config, labels, redact)
+                external = _import_external(path, config, external_labels or labels, redact)
             except InputError:
                 continue  # reported by import_codings
             # a document the study has a transcript of, by the id matching used everywhere
