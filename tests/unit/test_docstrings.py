@@ -130,7 +130,7 @@ helpers.report.deliverables.write_tables_workbook helpers.report.evidence.anchor
 helpers.report.evidence.cell_links helpers.report.evidence.code_links helpers.report.evidence.pair_anchor
 helpers.report.evidence.pair_links helpers.report.evidence.pair_row_links
 helpers.report.evidence.write_cell_pages helpers.report.evidence.write_code_pages
-helpers.report.evidence.write_pair_pages helpers.report.labsave.strip_outputs
+helpers.report.labsave.strip_outputs
 helpers.report.pages.render_notebook helpers.report.pages.table_of_contents helpers.report.present.figure_png
 helpers.report.present.figure_svg helpers.report.present.format_number helpers.report.present.format_p
 helpers.report.present.format_percent helpers.report.present.format_value helpers.report.present.group_sizes

@@ -112,3 +112,91 @@ def test_ordinary_coding_sheets_and_taguette_tables_are_not_taken_for_these_expo
     assert program_of(["participant", "turn", "code"]) is None
     assert program_of(["id", "document", "tag", "content"]) is None
     assert program_of(["Document", "Code", "Quote"]) is None
+
+
+# -- fix14b: any CSV dialect; 0 codings from a file with data is an error; code paths join the codebook ----
+
+MAXQDA_HEADER = ["Color", "Document group", "Document name", "Code", "Begin", "End", "Weight score", "Segment",
+                 "Comment", "Created by"]
+MAXQDA_ROWS = [["#ff0000", "Interviews", "P03", "Fear\\Meeting people", "2", "2", "0", "I nearly didn't go.", "",
+                "CK"],
+               ["#00ff00", "Interviews", "P03", "Support", "4", "4", "0", "every week.", "late; again", "DL"]]
+
+
+def _delimited(header, rows, sep: str) -> str:
+    import csv as csvmod
+    import io
+
+    out = io.StringIO()
+    writer = csvmod.writer(out, delimiter=sep, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("sep, encoding", [(";", "utf-8"), ("\t", "utf-16"), (";", "cp1252")])
+def test_maxqda_export_in_any_csv_dialect(tmp_path, sep, encoding):
+    text = _delimited(MAXQDA_HEADER, MAXQDA_ROWS, sep)
+    root = study(tmp_path, "segments.csv", lambda p: p.write_bytes(text.encode(encoding)))   # utf-16: with BOM
+    assert is_qda_export(root / "codings" / "segments.csv")
+    b = built(root)
+    got = sorted((c.code, c.coder, c.memo, b.texts["P03"][c.start:c.end]) for c in b.codings.itertuples())
+    assert got == [("Meeting people", "CK", "", "I nearly didn't go."), ("Support", "DL", "late; again", "every week.")]
+    assert b.codebook.set_index("code")["parent"].to_dict() == {"Fear": "", "Meeting people": "Fear", "Support": ""}
+
+
+def test_a_plain_document_name_code_segment_sheet_with_semicolons(tmp_path):
+    text = "Document name;Code;Segment\nP03;starting;I nearly didn't go.\nP03;support;every week.\n"
+    root = study(tmp_path, "plain.csv", lambda p: p.write_text(text, encoding="utf-8"))
+    b = built(root)
+    got = sorted((c.code, b.texts["P03"][c.start:c.end]) for c in b.codings.itertuples())
+    # a coding sheet's quote is placed at word edges (the closing '.' is not a word)
+    assert got == [("starting", "I nearly didn't go"), ("support", "every week")]
+
+
+def test_a_csv_in_codings_with_data_but_no_coding_columns_is_an_error(tmp_path):
+    text = "Dokument;Kode;Stelle\nP03;starting;I nearly didn't go.\n"
+    root = study(tmp_path, "odd.csv", lambda p: p.write_text(text, encoding="utf-8"))
+    with pytest.raises(InputError) as info:
+        built(root)
+    line = str(info.value)
+    assert "\n" not in line and "odd.csv" in line
+    assert "no code column" in line and "columns found: Dokument, Kode, Stelle" in line
+    # the one-line error and exit 2 of `check`
+    from helpers.__main__ import run
+
+    assert run(["check", str(root)]) == 2
+
+
+def test_a_csv_in_codings_with_only_a_header_still_imports_nothing_with_a_warning(tmp_path):
+    root = study(tmp_path, "empty.csv", lambda p: p.write_text("Dokument;Kode;Stelle\n", encoding="utf-8"))
+    b = built(root)
+    assert len(b.codings) == 0
+    assert any("empty.csv" in w and "nothing imported" in w for w in b.warnings)
+
+
+def test_maxqda_code_path_parts_join_the_codebooks_codes(tmp_path):
+    from helpers.analysis.frequency import code_frequencies
+    from helpers.study import Study
+
+    text = _delimited(MAXQDA_HEADER, [["", "Interviews", "P03", "Belonging\\Shared tools\\Seed swaps", "4", "4", "0",
+                                       "every week.", "", "CK"]], ",")
+
+    def write(p):
+        p.write_text(text, encoding="utf-8")
+        (p.parent.parent / "codebook.csv").write_text(
+            "code,level,parent,description\nbelonging,theme,,\nshared tools,subtheme,belonging,\n", encoding="utf-8")
+
+    root = study(tmp_path, "segments.csv", write)
+    (root / "study.yml").write_text("title: exports\ncodebook: codebook.csv\nlevels: [code, subtheme, theme]\n",
+                                    encoding="utf-8")
+    b = built(root)
+    book = {r.code: (r.level, r.parent) for r in b.codebook.itertuples()}
+    # the leaf from the export, its parent the codebook's 'shared tools'; no 'Belonging'/'Shared tools' rows
+    assert book == {"belonging": ("theme", ""), "shared tools": ("subtheme", "belonging"),
+                    "Seed swaps": ("", "shared tools")}
+    assert any("'Belonging' -> 'belonging'" in w and "'Shared tools' -> 'shared tools'" in w for w in b.warnings)
+    s = Study.from_tables(segments=b.segments, codings=b.codings, codebook=b.codebook, participants=b.participants,
+                          documents=b.documents, texts=b.texts, levels=["code", "subtheme", "theme"])
+    themes = code_frequencies(s, level="theme").set_index("code")["applications"].to_dict()
+    assert themes == {"belonging": 1}

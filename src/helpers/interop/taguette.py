@@ -123,9 +123,13 @@ def _plain(content: str) -> str:
 def _header_cells(path: Path) -> list[list[str]]:
     """First row of a CSV, or of every sheet of a workbook (lower-cased)."""
     if path.suffix.lower() == ".csv":
-        data = path.read_bytes()[:65536]
-        text = data[3:].decode("utf-8", "replace") if data.startswith(b"\xef\xbb\xbf") else data.decode("utf-8", "replace")
-        first = next(csv.reader(io.StringIO(text)), [])
+        # decoded and split as the sheet reader does (helpers.ingest.sheets): UTF-16, code pages,
+        # ';' or tab separators -- else a MAXQDA export saved by a German Excel is not recognised
+        from helpers.ingest.sheets import sniff_delimiter
+        from helpers.ingest.transcripts import decode_text
+
+        text = decode_text(path, path.read_bytes()).text
+        first = next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)), [])
         return [[c.strip().lower() for c in first]]
     from openpyxl import load_workbook
 

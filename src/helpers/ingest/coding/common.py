@@ -36,7 +36,8 @@ EXTERNAL_READERS = {  # suffix -> (module, function) returning ExternalCodings
 # Header synonyms, compared lower-cased with spaces, '-' and '_' as '_'.
 CASE_HEADERS = {"participant", "participant_id", "participants", "pseudonym", "case", "group", "respondent",
                 "interviewee", "name", "pid"}
-DOC_HEADERS = {"document", "doc", "doc_id", "document_id", "transcript", "file", "filename", "file_name", "interview"}
+DOC_HEADERS = {"document", "doc", "doc_id", "document_id", "document_name", "transcript", "file", "filename", "file_name",
+               "interview"}
 TURN_HEADERS = {"seg_no", "turn", "turns", "turn_no", "line", "lines", "line_no", "paragraph", "para"}
 TEXT_HEADERS = {"quote", "quotes", "quotation", "extract", "excerpt", "text", "segment", "content", "utterance"}
 CODER_HEADERS = {"coder", "coded_by", "rater", "analyst"}

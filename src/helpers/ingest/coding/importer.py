@@ -79,9 +79,16 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
                     ctx.problems.add(path, f"not a coding sheet ({missing or 'no sheets'})",
                                      "head its columns participant (or document), turn (or quote) and code, "
                                      "or remove it from 'codings:' in study.yml")
+                elif all(info.note for info in infos) and any(info.data_rows for info in infos):
+                    # a file with data rows that gives no coding is an error, not a quiet "ok: 0 codings"
+                    ctx.problems.add(path, f"not a coding sheet ({_columns_found(infos)})",
+                                     "head its columns participant (or document), turn (or quote) and code, "
+                                     "export MAXQDA coded segments / ATLAS.ti quotations with their own headers, "
+                                     "or move the file out of the codings folder")
                 elif all(info.note for info in infos):
                     ctx.warn(ctx.sources[-1], f"{source_name(path, config.root)}: no sheet has a code column, a "
-                             "participant or document column and a turn or quote column — nothing imported")
+                             "participant or document column and a turn or quote column and none has data rows "
+                             "— nothing imported")
             elif kind == "word":
                 _import_word(ctx, entry, path)
             elif kind == "qdc":
@@ -106,7 +113,8 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     ctx.warnings += _comma_list_warnings(ctx, book)
 
     codings = _codings_frame(ctx)
-    book = _merge_codebooks(book, extra_books, redact)
+    book, folded = _merge_codebooks(book, extra_books, redact)
+    ctx.warnings += folded
     book, added, parent_warnings = complete_codebook(book, codings, config.levels)
     ctx.warnings += parent_warnings
     codings = codings.drop(columns="_group")
@@ -145,6 +153,18 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     merged = _merge_participants(participants, new_participants, redact) if new_participants else None
     return CodingImport(codings=codings, codebook=book, participants=merged, report_tables=report,
                         warnings=[redact(w) for w in ctx.warnings], recorded_use=file_use)
+
+
+def _columns_found(infos) -> str:
+    """What a skipped file's sheets lack and hold: "no code column; columns found: Document name, Segment"."""
+    parts = []
+    for info in infos:
+        if not info.data_rows:
+            continue
+        sheet = f"{info.source.split('#', 1)[-1]}: " if "#" in info.source else ""
+        found = ", ".join(info.columns[:12]) + (", …" if len(info.columns) > 12 else "")
+        parts.append(f"{sheet}{info.note.removeprefix('skipped: ')}; columns found: {found or 'none'}")
+    return "; ".join(parts)
 
 
 def _matched_id_warnings(ctx: _Context) -> list[str]:
@@ -265,9 +285,27 @@ def _duplicates_named(codings: pd.DataFrame, limit: int = 5) -> str:
     return ", ".join(named[:limit]) + more
 
 
-def _merge_codebooks(book: pd.DataFrame, extra: list[pd.DataFrame], redact) -> pd.DataFrame:
-    """codebook.csv first; codes from .qdc/.qdpx codebooks (redacted here) appended when not already there."""
+def _merge_codebooks(book: pd.DataFrame, extra: list[pd.DataFrame], redact) -> tuple[pd.DataFrame, list[str]]:
+    """codebook.csv first; codes from .qdc/.qdpx codebooks and code paths of exports (redacted here)
+    appended when not already there.
+
+    A code or parent of another program's code tree that differs from a codebook.csv code only as
+    ``code_key`` ignores (case, spaces, apostrophes, dashes: the rule that folds the codings' codes,
+    ``_merge_spellings``) takes the codebook's name, and its row gives way to the codebook's, so a
+    MAXQDA path ``Belonging\\Shared tools\\Seed swaps`` hangs under the codebook's ``belonging``.
+
+    Returns
+    -------
+    (codebook, warnings)
+        The merged codebook (columns code, level, parent, description, colour, source) and one
+        line per source whose code tree was folded onto codebook.csv's names.
+    """
+    canonical: dict[str, str] = {}
+    for code in (book["code"] if len(book) else []):
+        canonical.setdefault(code_key(code), code)
+    known = set(canonical.values())
     frames = [book]
+    warnings: list[str] = []
     for frame in extra:
         if frame is None or not len(frame):
             continue
@@ -279,9 +317,22 @@ def _merge_codebooks(book: pd.DataFrame, extra: list[pd.DataFrame], redact) -> p
         for col in ["code", "parent", "description"]:
             frame[col] = frame[col].map(lambda v: redact(_text(v)))
         frame["level"] = frame["level"].map(normalise_level)
+        renamed: dict[str, str] = {}
+        for col in ["code", "parent"]:
+            for name in frame[col]:
+                if name and name not in known and code_key(name) in canonical:
+                    renamed[name] = canonical[code_key(name)]
+            frame[col] = frame[col].map(lambda v: renamed.get(v, v))
+        if renamed:
+            source = str(frame["source"].iloc[0]) if len(frame) else ""
+            pairs = ", ".join(f"'{a}' -> '{b}'" for a, b in list(renamed.items())[:10])
+            warnings.append(f"{source}: code tree joined to the codebook's: {pairs}"
+                            f"{', …' if len(renamed) > 10 else ''} (same code, spelt differently in case, spaces, "
+                            "apostrophes or dashes; codebook.csv's level, parent and description kept)")
+        frame = frame[~(frame["code"].isin(known) & (frame["level"] == ""))]   # codebook.csv's row stands
         frames.append(frame[["code", "level", "parent", "description", "colour", "source"]])
     merged = pd.concat(frames, ignore_index=True).fillna("")
-    return merged.drop_duplicates(["code", "level"], keep="first").reset_index(drop=True)
+    return merged.drop_duplicates(["code", "level"], keep="first").reset_index(drop=True), warnings
 
 
 def _in_codebook(book: pd.DataFrame) -> tuple[set[tuple[str, str]], dict[str, set[str]]]:

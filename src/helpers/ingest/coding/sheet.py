@@ -127,6 +127,8 @@ class SheetInfo:
     rows: list[SheetRow]
     note: str = ""
     read_as: str = ""   # encoding, separator, merged cells filled
+    columns: list[str] = field(default_factory=list)   # the header row as read
+    data_rows: int = 0   # rows with any cell filled
 
 
 HIDDEN_NOTE = "skipped: {state} sheet"
@@ -149,7 +151,8 @@ def read_sheets(entry: CodingSource, path: Path, config, redact) -> list[SheetIn
         cols = sheet_columns(frame.columns)
         missing = cols.missing()
         if missing:
-            out.append(SheetInfo(name, path, [], f"skipped: no {', no '.join(missing)}", read_as))
+            out.append(SheetInfo(name, path, [], f"skipped: no {', no '.join(missing)}", read_as,
+                                 columns=[str(c) for c in frame.columns], data_rows=int(len(frame))))
             continue
         default_coder = entry.coder or Path(path).stem
         entry_level = normalise_level(entry.level) if entry.level else ""
