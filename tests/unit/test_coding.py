@@ -316,6 +316,11 @@ def test_strict_false_lists_unmatched_quotes(tmp_path):
     assert list(zip(unmatched["source"], unmatched["row"], unmatched["doc_id"], unmatched["quote"])) == [
         ("codings/q.csv", 2, "P01", "this sentence is nowhere in that interview")]
     assert b.report_tables["import_sources"].at[0, "quotes_unmatched"] == 1
+    # never silent: check and ingest print it, with the first quote (issue fix14c, point 1)
+    said = [w for w in b.warnings if "not found" in w]
+    assert len(said) == 1 and said[0].startswith(
+        "1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: codings/q.csv row 2: "
+        "\"this sentence is nowhere in that interview\" in P01 — ")
 
 
 def test_unmatched_quote_names_the_closest_passage(tmp_path):

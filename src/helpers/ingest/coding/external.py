@@ -187,6 +187,7 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
         raise TypeError(f"ExternalCodings.records from {name} lacks columns {missing}")
     stats["rows_read"] = len(records)
     default_coder = entry.coder or Path(path).stem
+    no_coder: list[str] = []   # rows counted as the file name's coder, said below
     entry_level = normalise_level(entry.level) if entry.level else ""
     source_texts = {d.doc_id: getattr(d, "source_text", None) for d in external.documents}
     doc_of = _external_doc_ids(ctx, external, name, stats)
@@ -228,6 +229,8 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
         if match == "exact" and any(ctx.docs[doc_id].raw is d for d in external.documents):
             match = "refi"
         level = normalise_level(_text(rec.get("level"))) or entry_level
+        if not entry.coder and not ctx.redact(_text(rec.get("coder"))):
+            no_coder.append(_text(rec.get("source_row")))
         ctx.applications.append({"doc_id": doc_id, "code": ctx.redact(_text(rec["code"])), "level": level,
                                  "coder": ctx.redact(_text(rec.get("coder"))) or default_coder,
                                  "start": start, "end": end, "source": _text(rec.get("source")) or name,
@@ -235,3 +238,31 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
                                  "source_row": rec.get("source_row"), "_group": None,
                                  "_use": external.coder_use.get(str(rec.get("coder")))})
         stats["codings"] += 1
+    if no_coder:
+        ctx.warn(stats, f"{row_ranges(no_coder)} of {name}: no coder given; counted as coder '{default_coder}' "
+                        "(the file name) — set 'coder:' for this source in study.yml")
+
+
+def row_ranges(rows: list[str]) -> str:
+    """Source rows named compactly: ['row 3', 'row 4', 'row 5', 'row 9'] -> 'rows 3–5, 9';
+    a sheet's rows ('Sheet1 row 3') are grouped under the sheet's name."""
+    groups: dict[str, list[int]] = {}
+    other: list[str] = []
+    for row in rows:
+        match = re.fullmatch(r"(.*?)\s*(?:row\s+)?(\d+)", row)
+        if match:
+            groups.setdefault(match.group(1).removesuffix("row").strip(), []).append(int(match.group(2)))
+        elif row:
+            other.append(row)
+    parts = []
+    for sheet, numbers in groups.items():
+        numbers = sorted(set(numbers))
+        spans, start = [], numbers[0]
+        for a, b in zip(numbers, numbers[1:] + [None]):
+            if b != a + 1:
+                spans.append(f"{start}" if start == a else f"{start}–{a}")
+                start = b
+        many = len(numbers) > 1
+        parts.append(f"{sheet + ' ' if sheet else ''}row{'s' if many else ''} {', '.join(spans)}")
+    parts += other
+    return "; ".join(parts) or f"{len(rows)} row(s)"
