@@ -14,7 +14,15 @@ import pandas as pd
 from helpers.errors import InputError
 from helpers.hierarchy import normalise_level
 from helpers.ingest.cleaning import normalise
-from helpers.ingest.coding.common import EXTERNAL_READERS, _aligned_span, _cached, _Context, _text, source_name
+from helpers.ingest.coding.common import (
+    EXTERNAL_READERS,
+    _aligned_span,
+    _cached,
+    _Context,
+    _text,
+    row_ranges,
+    source_name,
+)
 from helpers.ingest.config import CodingSource
 from helpers.interop import RECORD_COLUMNS, ExternalCodings
 
@@ -242,27 +250,3 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
         ctx.warn(stats, f"{row_ranges(no_coder)} of {name}: no coder given; counted as coder '{default_coder}' "
                         "(the file name) — set 'coder:' for this source in study.yml")
 
-
-def row_ranges(rows: list[str]) -> str:
-    """Source rows named compactly: ['row 3', 'row 4', 'row 5', 'row 9'] -> 'rows 3–5, 9';
-    a sheet's rows ('Sheet1 row 3') are grouped under the sheet's name."""
-    groups: dict[str, list[int]] = {}
-    other: list[str] = []
-    for row in rows:
-        match = re.fullmatch(r"(.*?)\s*(?:row\s+)?(\d+)", row)
-        if match:
-            groups.setdefault(match.group(1).removesuffix("row").strip(), []).append(int(match.group(2)))
-        elif row:
-            other.append(row)
-    parts = []
-    for sheet, numbers in groups.items():
-        numbers = sorted(set(numbers))
-        spans, start = [], numbers[0]
-        for a, b in zip(numbers, numbers[1:] + [None]):
-            if b != a + 1:
-                spans.append(f"{start}" if start == a else f"{start}–{a}")
-                start = b
-        many = len(numbers) > 1
-        parts.append(f"{sheet + ' ' if sheet else ''}row{'s' if many else ''} {', '.join(spans)}")
-    parts += other
-    return "; ".join(parts) or f"{len(rows)} row(s)"
