@@ -62,6 +62,13 @@ BAD = {
     "no_docs": {"participants.csv": "participant_id\nA01\n"},
 }
 
+# a MAXQDA coded-segments export (strict: false): row 4's text is not in A01, row 3 has no coder
+UNMATCHED = {**GOOD, "study.yml": "title: T\ncodings:\n  - {path: codings/segments.csv, strict: false}\n",
+             "codings/segments.csv": "Document group,Document name,Code,Begin,End,Segment,Created by\n"
+                                     "Interviews,A01,Care\\kind,2,2,She was kind.,CK\n"
+                                     "Interviews,A01,Care\\ward,2,2,On the ward.,\n"
+                                     "Interviews,A01,Care\\other,2,2,The bus never came.,CK\n"}
+
 
 def start(args, home: Path, code: str | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "TT_DEBUG"}
@@ -81,6 +88,7 @@ def runs(tmp_path_factory):
     studies = {name: make_study(raw, files, name=name) for name, files in BAD.items()}
     studies["good"] = make_study(raw, GOOD, name="good")
     studies["ingested"] = make_study(raw, GOOD, name="ingested")
+    studies["unmatched"] = make_study(raw, UNMATCHED, name="unmatched")
     (raw / "elsewhere").mkdir()
     (studies["no_docs"] / "transcripts").mkdir()
     # real `python -m helpers` processes for the main paths ...
@@ -89,6 +97,8 @@ def runs(tmp_path_factory):
     # ... and one process for the other cases and the injected crashes
     cases = {name: ["check", str(root)] for name, root in studies.items() if name in BAD and name not in jobs}
     cases["ingest"] = ["ingest", "ingested"]
+    cases["unmatched"] = ["check", str(studies["unmatched"])]
+    cases["unmatched_ingest"] = ["ingest", "unmatched"]
     cases["missing_folder"] = ["check", "nosuch"]
     cases["crash"] = ["check", str(studies["good"])]
     cases["crash_debug"] = ["--debug", "check", str(studies["good"])]
@@ -161,3 +171,18 @@ def test_debug_shows_the_traceback(runs):
     assert code == 1
     assert "Traceback" in err and "RuntimeError: boom" in err
     assert err.splitlines()[-1].startswith("error: internal: RuntimeError: boom")
+
+
+@pytest.mark.parametrize("name", ["unmatched", "unmatched_ingest"])
+def test_check_and_ingest_say_quotes_not_found_and_rows_without_a_coder(runs, name):
+    code, out, err = runs["results"][name]
+    assert code == 0, err
+    # 3 rows, 2 codings: row 4 not found (strict: false), listed and said
+    if name == "unmatched":
+        assert out.startswith("ok: unmatched: 2 documents, 4 turns, 2 codings, ")
+    lines = err.splitlines()
+    assert [ln for ln in lines if "not found" in ln][0].startswith(
+        "warning: 1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: "
+        "codings/segments.csv row 4: \"The bus never came.\" in A01 — ")
+    assert ("warning: row 3 of codings/segments.csv: no coder given; counted as coder 'segments' (the file name) "
+            "— set 'coder:' for this source in study.yml") in lines

@@ -307,6 +307,20 @@ def test_xlsx_errors_name_the_sheet(tmp_path):
         "no transcript"]
 
 
+def test_an_empty_coder_cell_is_said_with_its_rows(tmp_path):
+    # rows 3 and 4 of the sheet leave Coder empty: counted as the file name's coder, and said
+    sheet = "Participant,Turn,Code,Coder\nP01,2,a,Kim\nP01,2,b,\nP01,3,c,\n"
+    root = make_study(tmp_path, {**BASE, "codings/sheet.csv": sheet})
+    b = build(root)
+    assert list(zip(b.codings["code"], b.codings["coder"])) == [("a", "Kim"), ("b", "sheet"), ("c", "sheet")]
+    assert ("rows 3–4 of codings/sheet.csv: no coder given; counted as coder 'sheet' (the file name) — set "
+            "'coder:' for this source in study.yml") in b.warnings
+    # no coder column: the file name is the coder by design (sheet_Mary.csv), not warned about
+    (tmp_path / "b").mkdir()
+    root = make_study(tmp_path / "b", {**BASE, "codings/sheet.csv": "Participant,Turn,Code\nP01,2,a\n"})
+    assert not [w for w in build(root).warnings if "no coder given" in w]
+
+
 def test_strict_false_lists_unmatched_quotes(tmp_path):
     quotes = "Participant,Quote,Code\nP01,this sentence is nowhere in that interview,x\nP01,sit with me,y\n"
     root = make_study(tmp_path, {**BASE, "codings/q.csv": quotes}, codings="[{path: codings/q.csv, strict: false}]")
@@ -316,6 +330,11 @@ def test_strict_false_lists_unmatched_quotes(tmp_path):
     assert list(zip(unmatched["source"], unmatched["row"], unmatched["doc_id"], unmatched["quote"])) == [
         ("codings/q.csv", 2, "P01", "this sentence is nowhere in that interview")]
     assert b.report_tables["import_sources"].at[0, "quotes_unmatched"] == 1
+    # never silent: check and ingest print it, with the first quote (issue fix14c, point 1)
+    said = [w for w in b.warnings if "not found" in w]
+    assert len(said) == 1 and said[0].startswith(
+        "1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: codings/q.csv row 2: "
+        "\"this sentence is nowhere in that interview\" in P01 — ")
 
 
 def test_unmatched_quote_names_the_closest_passage(tmp_path):

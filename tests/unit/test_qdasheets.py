@@ -200,3 +200,59 @@ def test_maxqda_code_path_parts_join_the_codebooks_codes(tmp_path):
                           documents=b.documents, texts=b.texts, levels=["code", "subtheme", "theme"])
     themes = code_frequencies(s, level="theme").set_index("code")["applications"].to_dict()
     assert themes == {"belonging": 1}
+
+
+MAXQDA_HEADER = ["Document group", "Document name", "Code", "Begin", "End", "Segment", "Created by"]
+
+
+def maxqda_study(tmp_path: Path, yml: str) -> Path:
+    rows = [
+        ["Interviews", "P03", "Fear\\meeting people", 2, 2, "I nearly didn't go.", "CK"],                   # row 2
+        ["Interviews", "P03", "Support\\worker waiting", 4, 4, "But the worker waited for me at the door", None],
+        ["Interviews", "P03", "Growth\\leading", 6, 6, "Later I ran a session myself.", ""],                # row 4
+        ["Interviews", "P03", "Growth\\leading", 6, 6, "and I ran it.", None],                              # row 5
+        ["Interviews", "P03", "Fear\\meeting people", 2, 2, "I was scared of meeting people!!!", "CK"],     # row 6
+        ["Interviews", "P03", "Fear\\other", 2, 2, "The bus never came on Sundays.", "CK"],                 # row 7
+    ]
+    root = study(tmp_path, "Coded Segments.xlsx",
+                 lambda p: write_xlsx(p, MAXQDA_HEADER, rows, "Coded Segments"))
+    (root / "study.yml").write_text("title: exports\n" + yml, encoding="utf-8")
+    return root
+
+
+def test_maxqda_strict_false_says_the_quote_not_found_and_the_rows_without_a_coder(tmp_path):
+    # 6 rows, 5 codings: row 7's text is nowhere in P03 (listed, strict: false); rows 3-5 have an
+    # empty "Created by", so their coder is the file's name — both said (never silent)
+    root = maxqda_study(tmp_path, "codings:\n  - {path: codings/Coded Segments.xlsx, strict: false}\n")
+    b = built(root)
+    assert len(b.codings) == 5
+    assert sorted(b.codings["coder"]) == ["CK", "CK", "Coded Segments", "Coded Segments", "Coded Segments"]
+    said = [w for w in b.warnings if "not found" in w]
+    assert len(said) == 1 and said[0].startswith(
+        "1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: "
+        "codings/Coded Segments.xlsx Coded Segments row 7: \"The bus never came on Sundays.\" in P03 — ")
+    assert ("Coded Segments rows 3–5 of codings/Coded Segments.xlsx: no coder given; counted as coder "
+            "'Coded Segments' (the file name) — set 'coder:' for this source in study.yml") in b.warnings
+
+
+def test_maxqda_coder_set_in_study_yml_is_not_warned_about(tmp_path):
+    root = maxqda_study(tmp_path, "codings:\n  - {path: codings/Coded Segments.xlsx, strict: false, coder: AB}\n")
+    b = built(root)
+    # the coder of study.yml stands for the rows without one; the file's coder wins elsewhere
+    assert sorted(b.codings["coder"]) == ["AB", "AB", "AB", "CK", "CK"]
+    assert not [w for w in b.warnings if "no coder given" in w]
+
+
+def test_declared_levels_missing_from_a_maxqda_code_tree_are_warned_about(tmp_path):
+    # MAXQDA code paths carry no level names: every code is at the unnamed level 'code', so the
+    # declared 'theme' names nothing
+    root = maxqda_study(tmp_path, "levels: [code, theme]\ncodings:\n"
+                                  "  - {path: codings/Coded Segments.xlsx, strict: false}\n")
+    said = [w for w in built(root).warnings if "declares level" in w]
+    assert len(said) == 1
+    assert said[0].startswith("study.yml declares level(s) 'theme' but no code in the codebook or codings is at it "
+                              "(levels found: 'code';")
+    assert "give codebook.csv a 'level' column" in said[0] and "remove 'theme' from 'levels:'" in said[0]
+    # the default levels (none declared) are not warned about
+    root2 = maxqda_study(tmp_path / "b", "codings:\n  - {path: codings/Coded Segments.xlsx, strict: false}\n")
+    assert not [w for w in built(root2).warnings if "declares level" in w]

@@ -176,6 +176,44 @@ def depth_warnings(book: pd.DataFrame, levels: list[str] | None = None) -> list[
             "of the next row)")]
 
 
+def declared_level_warnings(book: pd.DataFrame, codings: pd.DataFrame, levels: list[str]) -> list[str]:
+    """A warning naming the levels study.yml declares that no code is at.
+
+    A code tree read from MAXQDA code paths, or a REFI-QDA project without level sets, gives
+    every code the unnamed level ('code'); a declared ``theme`` then names nothing and
+    ``code_frequencies(level="theme")`` fails (never silent, CONTRIBUTING).
+
+    Parameters
+    ----------
+    book : DataFrame
+        The completed codebook (its ``level`` column; '' is the unnamed level).
+    codings : DataFrame
+        The codings (their ``level`` column).
+    levels : list of str
+        ``levels:`` of study.yml, as declared.
+
+    Returns
+    -------
+    list of str
+        Empty, or one line naming the declared levels no code is at and how to give them.
+    """
+    used = {normalise_level(str(lv)) or "code"
+            for frame in (book, codings) if len(frame) and "level" in frame
+            for lv in frame["level"].fillna("")}
+    missing = [lv for lv in dict.fromkeys(normalise_level(lv) or "code" for lv in levels)
+               if lv != "code" and lv not in used]
+    if not missing:
+        return []
+    names = ", ".join(f"'{lv}'" for lv in missing)
+    have = ", ".join(f"'{lv}'" for lv in sorted(used)) or "none"
+    return [f"study.yml declares level(s) {names} but no code in the codebook or codings is at "
+            f"{'it' if len(missing) == 1 else 'them'} (levels found: {have}; a code tree from MAXQDA paths or "
+            "a REFI-QDA project without level sets has no named levels), so counts at "
+            f"{'that level' if len(missing) == 1 else 'those levels'} fail — give codebook.csv a 'level' "
+            "column naming each code's level, or set 'level:' on the codings entry in study.yml, or remove "
+            f"{names} from 'levels:'"]
+
+
 def near_duplicate_key(code: str) -> str:
     """Case, spacing and punctuation removed: 'PSw as a means' -> 'pswasameans'."""
     return re.sub(r"[\W_]+", "", str(code).casefold())

@@ -125,6 +125,7 @@ class StudyConfig:
     codings: list[CodingSource] = field(default_factory=list)
     redactions: Path | None = None
     levels: list[str] = field(default_factory=lambda: list(DEFAULT_LEVELS))
+    levels_given: bool = False         # study.yml names its levels (not the default list)
     speakers: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_SPEAKERS.items()})
     fillers: list[str] = field(default_factory=lambda: list(DEFAULT_FILLERS))
     stopwords: list[str] = field(default_factory=list)
@@ -280,6 +281,7 @@ def load_config(root: Path) -> StudyConfig:
                                            else str(entry["code_separator"])))
     if raw.get("levels"):
         config.levels = [str(x).lower() for x in raw["levels"]]
+        config.levels_given = True
     if raw.get("speakers"):
         speakers = raw["speakers"]
         bad_roles = set(speakers) - {"interviewer", "participant", "other"}

@@ -337,3 +337,28 @@ def _aligned_span(ctx: _Context, quote: str, doc_ids: list[str], entry: CodingSo
 
 def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def row_ranges(rows: list[str]) -> str:
+    """Source rows named compactly: ['row 3', 'row 4', 'row 5', 'row 9'] -> 'rows 3–5, 9';
+    a sheet's rows ('Sheet1 row 3') are grouped under the sheet's name."""
+    groups: dict[str, list[int]] = {}
+    other: list[str] = []
+    for row in rows:
+        match = re.fullmatch(r"(.*?)\s*(?:row\s+)?(\d+)", row)
+        if match:
+            groups.setdefault(match.group(1).removesuffix("row").strip(), []).append(int(match.group(2)))
+        elif row:
+            other.append(row)
+    parts = []
+    for sheet, numbers in groups.items():
+        numbers = sorted(set(numbers))
+        spans, start = [], numbers[0]
+        for a, b in zip(numbers, numbers[1:] + [None]):
+            if b != a + 1:
+                spans.append(f"{start}" if start == a else f"{start}–{a}")
+                start = b
+        many = len(numbers) > 1
+        parts.append(f"{sheet + ' ' if sheet else ''}row{'s' if many else ''} {', '.join(spans)}")
+    parts += other
+    return "; ".join(parts) or f"{len(rows)} row(s)"

@@ -14,7 +14,15 @@ import pandas as pd
 from helpers.errors import InputError
 from helpers.hierarchy import normalise_level
 from helpers.ingest.cleaning import normalise
-from helpers.ingest.coding.common import EXTERNAL_READERS, _aligned_span, _cached, _Context, _text, source_name
+from helpers.ingest.coding.common import (
+    EXTERNAL_READERS,
+    _aligned_span,
+    _cached,
+    _Context,
+    _text,
+    row_ranges,
+    source_name,
+)
 from helpers.ingest.config import CodingSource
 from helpers.interop import RECORD_COLUMNS, ExternalCodings
 
@@ -187,6 +195,7 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
         raise TypeError(f"ExternalCodings.records from {name} lacks columns {missing}")
     stats["rows_read"] = len(records)
     default_coder = entry.coder or Path(path).stem
+    no_coder: list[str] = []   # rows counted as the file name's coder, said below
     entry_level = normalise_level(entry.level) if entry.level else ""
     source_texts = {d.doc_id: getattr(d, "source_text", None) for d in external.documents}
     doc_of = _external_doc_ids(ctx, external, name, stats)
@@ -228,6 +237,8 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
         if match == "exact" and any(ctx.docs[doc_id].raw is d for d in external.documents):
             match = "refi"
         level = normalise_level(_text(rec.get("level"))) or entry_level
+        if not entry.coder and not ctx.redact(_text(rec.get("coder"))):
+            no_coder.append(_text(rec.get("source_row")))
         ctx.applications.append({"doc_id": doc_id, "code": ctx.redact(_text(rec["code"])), "level": level,
                                  "coder": ctx.redact(_text(rec.get("coder"))) or default_coder,
                                  "start": start, "end": end, "source": _text(rec.get("source")) or name,
@@ -235,3 +246,7 @@ def _import_records(ctx: _Context, entry: CodingSource, path: Path, external: Ex
                                  "source_row": rec.get("source_row"), "_group": None,
                                  "_use": external.coder_use.get(str(rec.get("coder")))})
         stats["codings"] += 1
+    if no_coder:
+        ctx.warn(stats, f"{row_ranges(no_coder)} of {name}: no coder given; counted as coder '{default_coder}' "
+                        "(the file name) — set 'coder:' for this source in study.yml")
+

@@ -13,6 +13,7 @@ from helpers import tables
 from helpers.errors import InputError, ProblemList
 from helpers.hierarchy import level_rank, normalise_level
 from helpers.ingest.codebook import (
+    declared_level_warnings,
     depth_warnings,
     empty_codebook,
     near_duplicate_warnings,
@@ -131,6 +132,9 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     dups = near_duplicates(book, counts)
     ctx.warnings += near_duplicate_warnings(dups)
     ctx.warnings += depth_warnings(book, config.levels)
+    if getattr(config, "levels_given", False):
+        ctx.warnings += declared_level_warnings(book, codings, config.levels)
+    ctx.warnings += _unmatched_warnings(ctx)
     n_duplicate = int(codings["duplicate"].sum()) if len(codings) else 0
     if n_duplicate:
         ctx.warnings.append(f"{n_duplicate} coding(s) repeat an earlier one exactly (same document, code, level, "
@@ -165,6 +169,18 @@ def _columns_found(infos) -> str:
         found = ", ".join(info.columns[:12]) + (", …" if len(info.columns) > 12 else "")
         parts.append(f"{sheet}{info.note.removeprefix('skipped: ')}; columns found: {found or 'none'}")
     return "; ".join(parts)
+
+
+def _unmatched_warnings(ctx: _Context) -> list[str]:
+    """One line when quotes were not found (``strict: false``): how many, where listed, the first."""
+    if not ctx.unmatched:
+        return []
+    first = ctx.unmatched[0]
+    row = _text(first["row"])
+    where = f"{first['source']} {'row ' + row if row.isdigit() else row}".strip()
+    quote = first["quote"] if len(first["quote"]) <= 60 else first["quote"][:59] + "…"
+    return [f"{len(ctx.unmatched)} quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; "
+            f"the first: {where}: \"{quote}\" in {first['doc_id']} — {first['note']}"]
 
 
 def _matched_id_warnings(ctx: _Context) -> list[str]:

@@ -31,6 +31,7 @@ from helpers.ingest.coding.common import (
     excel_date_range,
     parse_turns,
     quote_bank_key,
+    row_ranges,
     source_name,
     split_codes,
 )
@@ -114,6 +115,7 @@ class SheetRow:
     has_turn_column: bool
     case_is_group: bool
     quote_bank: bool = False   # its codings entry says kind: quote_bank
+    coder_defaulted: bool = False   # its coder cell is empty: the file name stands in (said)
 
     @property
     def where(self) -> str:
@@ -180,6 +182,7 @@ def read_sheets(entry: CodingSource, path: Path, config, redact) -> list[SheetIn
                 quote_bank=getattr(entry, "kind", None) == "quote_bank"))
             if not rows[-1].coder:
                 rows[-1].coder = default_coder
+                rows[-1].coder_defaulted = cols.coder is not None and not entry.coder
         empty.raise_if_any()
         out.append(SheetInfo(name, path, rows, read_as=read_as))
     return out
@@ -308,6 +311,7 @@ def _row_documents(ctx: _Context, row: SheetRow, stats: dict, by_turn: bool) -> 
 def _import_sheet(ctx: _Context, entry: CodingSource, info: SheetInfo) -> None:
     stats = ctx.stats(info.source, info.path, "; ".join(x for x in (info.note, f"read as {info.read_as}" if info.read_as else "") if x))
     stats["rows_read"] = len(info.rows)
+    no_coder: list[SheetRow] = []   # rows whose empty coder cell the file name stands in for
     if info.note.startswith("skipped: ") and info.note.endswith("hidden sheet"):
         ctx.warn(stats, f"{info.source}: skipped: a hidden sheet is not read (an old draft?) — unhide it in Excel "
                  "if it holds codings to count")
@@ -345,12 +349,17 @@ def _import_sheet(ctx: _Context, entry: CodingSource, info: SheetInfo) -> None:
         if span is None:
             continue
         doc_id, start, end, match, score = span
+        if row.coder_defaulted:
+            no_coder.append(row)
         for code, level in row.codes:
             ctx.applications.append({"doc_id": doc_id, "code": code, "level": level, "coder": row.coder,
                                      "start": start, "end": end, "source": row.source, "memo": row.memo,
                                      "match": match, "score": score, "source_row": row.row,
                                      "_group": f"{row.source}\x00{row.row}"})
             stats["codings"] += 1
+    if no_coder:
+        ctx.warn(stats, f"{row_ranges([f'row {r.row}' for r in no_coder])} of {info.source}: no coder given; counted "
+                        f"as coder '{no_coder[0].coder}' (the file name) — set 'coder:' for this source in study.yml")
 
 
 def _row_span(ctx: _Context, row: SheetRow, doc_ids: list[str], turns, entry: CodingSource, stats: dict):
