@@ -202,7 +202,7 @@ def test_maxqda_code_path_parts_join_the_codebooks_codes(tmp_path):
     assert themes == {"belonging": 1}
 
 
-MAXQDA_HEADER = ["Document group", "Document name", "Code", "Begin", "End", "Segment", "Created by"]
+CODED_SEGMENTS_HEADER = ["Document group", "Document name", "Code", "Begin", "End", "Segment", "Created by"]
 
 
 def maxqda_study(tmp_path: Path, yml: str) -> Path:
@@ -215,7 +215,7 @@ def maxqda_study(tmp_path: Path, yml: str) -> Path:
         ["Interviews", "P03", "Fear\\other", 2, 2, "The bus never came on Sundays.", "CK"],                 # row 7
     ]
     root = study(tmp_path, "Coded Segments.xlsx",
-                 lambda p: write_xlsx(p, MAXQDA_HEADER, rows, "Coded Segments"))
+                 lambda p: write_xlsx(p, CODED_SEGMENTS_HEADER, rows, "Coded Segments"))
     (root / "study.yml").write_text("title: exports\n" + yml, encoding="utf-8")
     return root
 
