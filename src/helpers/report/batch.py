@@ -328,6 +328,13 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                 check_study_parameters(study, params or {})   # an unknown level or coder: one line, nothing run
                 runs = plan(study, params or {})
                 selected = [r for r in runs if not only or any(r.stem.startswith(o) for o in only)]
+                absent = [r for r in selected if not (notebooks_dir() / f"{r.notebook}.ipynb").is_file()]
+                if absent:
+                    raise InputError.one(notebooks_dir() / f"{absent[0].notebook}.ipynb", "the notebook is missing",
+                                         "restore it (git checkout -- notebooks/) or leave it out with --only")
+                # a notebook outside --only that is not on disk cannot be keyed or rebuilt:
+                # its earlier page, if any, is not carried over
+                runs = [r for r in runs if r in selected or (notebooks_dir() / f"{r.notebook}.ipynb").is_file()]
                 digests = input_digests(study)
                 keys = {r.stem: run_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
                 study_keys = {r.stem: study_key(r, notebook_fingerprint(r.notebook, digests)) for r in runs}
