@@ -115,12 +115,12 @@ def _run_study(paths: StudyPaths, config, swaps):
 class Runner:
     """Executes a batch's notebook runs into ``bundle``, at most ``jobs`` at a time."""
 
-    def __init__(self, paths: StudyPaths, bundle: Path, keys: dict[str, str], study_keys: dict[str, str], jobs: int,
-                 progress: bool | None):
+    def __init__(self, paths: StudyPaths, bundle: Path, keys: dict[str, str], jobs: int,
+                 progress: bool | None, study_keys: dict[str, str] | None = None):
         from helpers.report.execution import Cancel
 
         self.paths, self.bundle, self.keys, self.jobs = paths, bundle, keys, max(1, jobs)
-        self.study_keys = study_keys
+        self.study_keys = study_keys or {}  # none: no page's study key is recorded (a bare runner)
         self.cancel = Cancel()
         self.progress = progress
         self.kernels = 0
@@ -169,7 +169,8 @@ class Runner:
             nbformat.write(nb, str(tmp))
             render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook))
         atomic.write_text(self.bundle / "executed" / f".{run.stem}.key", self.keys[run.stem])
-        atomic.write_text(self.bundle / study_file(run.stem), self.study_keys[run.stem])
+        if run.stem in self.study_keys:
+            atomic.write_text(self.bundle / study_file(run.stem), self.study_keys[run.stem])
         self._tick()
 
     def _tick(self) -> None:
@@ -360,7 +361,7 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                 snapshot = write_snapshot(paths, bundle, config, study.paths.processed / "manifest.json",
                                           lock_file(paths).parent, tables=study.paths.processed)
                 os.environ[SNAPSHOT_VARIABLE] = str(snapshot)
-                runner = Runner(paths, bundle, keys, study_keys, jobs, progress)
+                runner = Runner(paths, bundle, keys, jobs, progress, study_keys=study_keys)
                 runner.run_all(to_run)
                 summary.executed = [r.stem for r in to_run]
                 summary.kernels = runner.kernels
