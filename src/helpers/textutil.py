@@ -168,3 +168,24 @@ def study_analyzer(study):
     and word count (its ``keywords`` name what it removes)."""
     return partial(tokens, fillers=study_fillers(study), stopwords=study_stopwords(study),
                    placeholders=study_placeholders(study))
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``n`` followed by ``word`` or its plural, for text a person reads ("1 page",
+    "3 pages", "0 pages"): never "page(s)".
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    word : str
+        The singular.
+    words : str, optional
+        The plural where it is not ``word + "s"`` ("1 person", "2 people").
+
+    Returns
+    -------
+    str
+        ``f"{n} {word}"`` when ``n == 1``, else ``f"{n} {words or word + 's'}"``.
+    """
+    return f"{n} {word if n == 1 else (words or word + 's')}"

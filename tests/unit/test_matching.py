@@ -269,3 +269,12 @@ def test_leak_scan_reads_image_metadata_not_compressed_bytes(tmp_path):
     assert {(leak.path.name, leak.place) for leak in scan.leaks} == {("titled.png", "image metadata"),
                                                                     ("titled.png", "text in the bytes")}
     assert not scan.unreadable
+
+
+def test_plural_chooses_the_form_by_count():
+    from helpers.textutil import plural
+    assert plural(1, "page") == "1 page"
+    assert plural(0, "page") == "0 pages"
+    assert plural(3, "interview") == "3 interviews"
+    assert plural(2, "person", "people") == "2 people"
+    assert plural(1, "person", "people") == "1 person"
