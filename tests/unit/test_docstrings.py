@@ -135,16 +135,7 @@ helpers.report.pages.render_notebook helpers.report.pages.table_of_contents help
 helpers.report.present.figure_svg helpers.report.present.format_number helpers.report.present.format_p
 helpers.report.present.format_percent helpers.report.present.format_value helpers.report.present.group_sizes
 helpers.report.present.is_missing helpers.report.present.min_group_size helpers.report.present.setup
-helpers.report.present.shown_rows helpers.report.reports.check_parameters
-helpers.report.reports.declared_parameters helpers.report.reports.drafts_digest
-helpers.report.reports.evidence_key helpers.report.reports.failed_cell helpers.report.reports.failed_position
-helpers.report.reports.ingest_stamp helpers.report.reports.input_digests helpers.report.reports.lock_file
-helpers.report.reports.notebook_fingerprint helpers.report.reports.notebooks_dir
-helpers.report.reports.parameterized helpers.report.reports.parse_params helpers.report.reports.plan
-helpers.report.reports.remove_leftovers helpers.report.reports.render_html helpers.report.reports.run_key
-helpers.report.reports.run_lock helpers.report.reports.safe_name helpers.report.reports.scan_for_terms
-helpers.report.reports.scan_outputs helpers.report.reports.study_key helpers.report.reports.study_parameter
-helpers.report.reports.study_settings helpers.report.reports.write_index
+helpers.report.present.shown_rows
 """.split())
 
 
