@@ -118,15 +118,8 @@ helpers.analysis.profile.talk_summary helpers.analysis.themes.framework_html
 helpers.analysis.themes.interview_order helpers.analysis.themes.theme_levels
 helpers.analysis.themes.write_framework_workbook helpers.report.audit_page.page_body
 helpers.report.audit_page.run_audit_command helpers.report.audit_page.sections
-helpers.report.audit_page.summary_html helpers.report.audit_page.table helpers.report.batch.carry_evidence
-helpers.report.batch.notes helpers.report.batch.outputs_of helpers.report.batch.run_batch
-helpers.report.batch.stale_pages helpers.report.batch.study_file helpers.report.batch.suppressed_groups
-helpers.report.batch.write_snapshot helpers.report.deliverables.bundle_zip
-helpers.report.deliverables.codebook_table helpers.report.deliverables.coding_sources_in_words
-helpers.report.deliverables.counted helpers.report.deliverables.methods_paragraph
-helpers.report.deliverables.theme_level helpers.report.deliverables.write_all
-helpers.report.deliverables.write_codebook helpers.report.deliverables.write_summary_docx
-helpers.report.deliverables.write_tables_workbook helpers.report.evidence.anchor
+helpers.report.audit_page.summary_html helpers.report.audit_page.table
+helpers.report.evidence.anchor
 helpers.report.evidence.cell_links helpers.report.evidence.code_links helpers.report.evidence.pair_anchor
 helpers.report.evidence.pair_links helpers.report.evidence.pair_row_links
 helpers.report.evidence.write_cell_pages helpers.report.evidence.write_code_pages
