@@ -119,10 +119,6 @@ helpers.analysis.themes.interview_order helpers.analysis.themes.theme_levels
 helpers.analysis.themes.write_framework_workbook helpers.report.audit_page.page_body
 helpers.report.audit_page.run_audit_command helpers.report.audit_page.sections
 helpers.report.audit_page.summary_html helpers.report.audit_page.table
-helpers.report.evidence.anchor
-helpers.report.evidence.cell_links helpers.report.evidence.code_links helpers.report.evidence.pair_anchor
-helpers.report.evidence.pair_links helpers.report.evidence.pair_row_links
-helpers.report.evidence.write_cell_pages helpers.report.evidence.write_code_pages
 helpers.report.labsave.strip_outputs
 helpers.report.pages.render_notebook helpers.report.pages.table_of_contents helpers.report.present.figure_png
 helpers.report.present.figure_svg helpers.report.present.format_number helpers.report.present.format_p
