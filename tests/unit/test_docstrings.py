@@ -120,11 +120,7 @@ helpers.analysis.themes.write_framework_workbook helpers.report.audit_page.page_
 helpers.report.audit_page.run_audit_command helpers.report.audit_page.sections
 helpers.report.audit_page.summary_html helpers.report.audit_page.table
 helpers.report.labsave.strip_outputs
-helpers.report.pages.render_notebook helpers.report.pages.table_of_contents helpers.report.present.figure_png
-helpers.report.present.figure_svg helpers.report.present.format_number helpers.report.present.format_p
-helpers.report.present.format_percent helpers.report.present.format_value helpers.report.present.group_sizes
-helpers.report.present.is_missing helpers.report.present.min_group_size helpers.report.present.setup
-helpers.report.present.shown_rows
+helpers.report.pages.render_notebook helpers.report.pages.table_of_contents
 """.split())
 
 
