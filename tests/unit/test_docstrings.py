@@ -116,11 +116,7 @@ helpers.analysis.profile.best_quotes helpers.analysis.profile.code_profile
 helpers.analysis.profile.participant_documents helpers.analysis.profile.shared_and_lacking
 helpers.analysis.profile.talk_summary helpers.analysis.themes.framework_html
 helpers.analysis.themes.interview_order helpers.analysis.themes.theme_levels
-helpers.analysis.themes.write_framework_workbook helpers.report.audit_page.page_body
-helpers.report.audit_page.run_audit_command helpers.report.audit_page.sections
-helpers.report.audit_page.summary_html helpers.report.audit_page.table
-helpers.report.labsave.strip_outputs
-helpers.report.pages.render_notebook helpers.report.pages.table_of_contents
+helpers.analysis.themes.write_framework_workbook
 """.split())
 
 
