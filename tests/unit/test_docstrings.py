@@ -116,35 +116,7 @@ helpers.analysis.profile.best_quotes helpers.analysis.profile.code_profile
 helpers.analysis.profile.participant_documents helpers.analysis.profile.shared_and_lacking
 helpers.analysis.profile.talk_summary helpers.analysis.themes.framework_html
 helpers.analysis.themes.interview_order helpers.analysis.themes.theme_levels
-helpers.analysis.themes.write_framework_workbook helpers.report.audit_page.page_body
-helpers.report.audit_page.run_audit_command helpers.report.audit_page.sections
-helpers.report.audit_page.summary_html helpers.report.audit_page.table helpers.report.batch.carry_evidence
-helpers.report.batch.notes helpers.report.batch.outputs_of helpers.report.batch.run_batch
-helpers.report.batch.stale_pages helpers.report.batch.study_file helpers.report.batch.suppressed_groups
-helpers.report.batch.write_snapshot helpers.report.deliverables.bundle_zip
-helpers.report.deliverables.codebook_table helpers.report.deliverables.coding_sources_in_words
-helpers.report.deliverables.counted helpers.report.deliverables.methods_paragraph
-helpers.report.deliverables.theme_level helpers.report.deliverables.write_all
-helpers.report.deliverables.write_codebook helpers.report.deliverables.write_summary_docx
-helpers.report.deliverables.write_tables_workbook helpers.report.evidence.anchor
-helpers.report.evidence.cell_links helpers.report.evidence.code_links helpers.report.evidence.pair_anchor
-helpers.report.evidence.pair_links helpers.report.evidence.pair_row_links
-helpers.report.evidence.write_cell_pages helpers.report.evidence.write_code_pages
-helpers.report.labsave.strip_outputs
-helpers.report.pages.render_notebook helpers.report.pages.table_of_contents helpers.report.present.figure_png
-helpers.report.present.figure_svg helpers.report.present.format_number helpers.report.present.format_p
-helpers.report.present.format_percent helpers.report.present.format_value helpers.report.present.group_sizes
-helpers.report.present.is_missing helpers.report.present.min_group_size helpers.report.present.setup
-helpers.report.present.shown_rows helpers.report.reports.check_parameters
-helpers.report.reports.declared_parameters helpers.report.reports.drafts_digest
-helpers.report.reports.evidence_key helpers.report.reports.failed_cell helpers.report.reports.failed_position
-helpers.report.reports.ingest_stamp helpers.report.reports.input_digests helpers.report.reports.lock_file
-helpers.report.reports.notebook_fingerprint helpers.report.reports.notebooks_dir
-helpers.report.reports.parameterized helpers.report.reports.parse_params helpers.report.reports.plan
-helpers.report.reports.remove_leftovers helpers.report.reports.render_html helpers.report.reports.run_key
-helpers.report.reports.run_lock helpers.report.reports.safe_name helpers.report.reports.scan_for_terms
-helpers.report.reports.scan_outputs helpers.report.reports.study_key helpers.report.reports.study_parameter
-helpers.report.reports.study_settings helpers.report.reports.write_index
+helpers.analysis.themes.write_framework_workbook
 """.split())
 
 

@@ -19,8 +19,34 @@ VERDICT_COLOURS = {"verbatim": "#d9f2e3", "supported": "#d9f2e3", "edited": "#ff
 
 
 def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "None.", how: str = "") -> str:
-    """An escaped HTML table with its "how to read this" under it (``how``, else one
-    naming what a row is); a ``verdict`` cell is coloured by its value."""
+    """An escaped HTML table with its "how to read this" under it (``pages.guided``).
+
+    A ``verdict`` cell is coloured by its value (``VERDICT_COLOURS``); in a ``differences``
+    cell ``[-removed-]`` is struck through and ``{+added+}`` marked. Missing cells are blank;
+    underscores in headers read as spaces.
+
+    Parameters
+    ----------
+    frame : DataFrame or None
+        The rows to show (one of ``DraftAudit``'s tables).
+    columns : list of str, optional
+        The columns shown, in order (default: all of ``frame``'s).
+    empty : str
+        The sentence shown instead of the table when ``frame`` is None or empty.
+    how : str
+        The reading guide; default one naming what a row is (the first column) and the next
+        five columns.
+
+    Returns
+    -------
+    str
+        HTML: a ``<figure>`` with the table and its guide, or a ``<p>`` with ``empty``.
+
+    Raises
+    ------
+    KeyError
+        A name of ``columns`` is not a column of ``frame``.
+    """
     if frame is None or frame.empty:
         return f"<p>{html.escape(empty)}</p>"
     columns = columns or list(frame.columns)
@@ -51,6 +77,18 @@ def _diff_marks(escaped: str) -> str:
 
 
 def summary_html(audit: DraftAudit) -> str:
+    """The audit's summary section: the drafts, what "not supported" means, and the count of each verdict.
+
+    Parameters
+    ----------
+    audit : DraftAudit
+        The audit (``analysis.audit.audit_draft``).
+
+    Returns
+    -------
+    str
+        HTML (every text escaped).
+    """
     from helpers.report.pages import guided
 
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in audit.summary().items())
@@ -61,7 +99,22 @@ def summary_html(audit: DraftAudit) -> str:
 
 
 def sections(audit: DraftAudit) -> dict[str, str]:
-    """Section title -> HTML, in page order."""
+    """The audit page's sections, as notebook 09 and ``draft-audit.html`` show them.
+
+    Summary, quotes needing attention (verdict other than verbatim or not checked), all
+    quotations, consistency, quotes per participant (with who is never quoted), claims about
+    participants, and the rules used.
+
+    Parameters
+    ----------
+    audit : DraftAudit
+        The audit (``analysis.audit.audit_draft``).
+
+    Returns
+    -------
+    dict of str to str
+        Section title -> HTML, in page order.
+    """
     quotes = audit.quotes
     problems = quotes[~quotes["verdict"].isin(["verbatim", "not checked"])]
     return {
@@ -98,6 +151,20 @@ def _never_quoted(audit: DraftAudit) -> str:
 
 
 def page_body(audit: DraftAudit, title: str) -> str:
+    """The audit page's body: ``title`` as H1, then each of ``sections`` under its H2.
+
+    Parameters
+    ----------
+    audit : DraftAudit
+        The audit (``analysis.audit.audit_draft``).
+    title : str
+        The heading (plain text; escaped here).
+
+    Returns
+    -------
+    str
+        HTML, for ``pages.page``.
+    """
     parts = [f"<h1>{html.escape(title)}</h1>"]
     for name, body in sections(audit).items():
         parts.append(f"<h2>{html.escape(name)}</h2>{body}")
@@ -105,18 +172,33 @@ def page_body(audit: DraftAudit, title: str) -> str:
 
 
 def run_audit_command(study_name, drafts: list[str]) -> tuple[Path, list[Path]]:
-    """``python -m helpers audit-draft STUDY [DRAFT...]``: audit, write the tables and
-    ``reports/<study>/draft-audit.html``, print what needs attention. Drafts default
-    to study.yml ``drafts:``.
+    """``python -m helpers audit-draft STUDY [DRAFT...]``: audit the drafts and write the results.
+
+    Under the study's run lock: audits the drafts (``analysis.audit.audit_draft``), writes the
+    tables (``analysis.audit.write_tables``: ``draft_audit_quotes.csv``, ``_claims``,
+    ``_consistency`` and ``_voices`` in the study's tables folder) and
+    ``reports/<study>/draft-audit.html``;
+    then prints to stdout each quote, consistency finding and claim that needs attention, the
+    summary, the page and the tables.
+
+    Parameters
+    ----------
+    study_name : str or path
+        A name under data/raw/ or a study folder.
+    drafts : list of str
+        Draft files: a path as given when it exists, else relative to the study folder; empty
+        means study.yml ``drafts:``.
 
     Returns
     -------
-    (the page, the tables written).
+    tuple of (Path, list of Path)
+        The page written and the tables written.
 
     Raises
     ------
     InputError
-        No draft given or named in study.yml, or a draft unreadable.
+        No draft given or named in study.yml, a draft unreadable, bad study input, or another
+        run on the study in progress.
     """
     from helpers import atomic
     from helpers.errors import InputError

@@ -396,5 +396,31 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
 
 def run_batch(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | None = None,
               params: dict | None = None, progress: bool | None = None) -> Path:
-    """Run the batch (``helpers.report.batch.run``); the path of index.html."""
+    """Run the batch on one study (``run``) and give the path of its index page.
+
+    Parameters
+    ----------
+    study_name : str or path
+        A name under data/raw/ or a study folder.
+    jobs : int
+        Notebooks run at once (kernels alive at once).
+    force : bool
+        Re-run every selected notebook even when its inputs are unchanged.
+    only : list of str, optional
+        Run only notebooks whose output name starts with one of these (see ``run``).
+    params : dict, optional
+        Parameters passed to every notebook that declares them.
+    progress : bool or None
+        Show a progress bar on stderr: None (default) when it is a terminal.
+
+    Returns
+    -------
+    Path
+        reports/<study>/index.html.
+
+    Raises
+    ------
+    InputError, NotebookFailed, Interrupted
+        As ``run``.
+    """
     return run(study_name, jobs=jobs, force=force, only=only, params=params, progress=progress).index

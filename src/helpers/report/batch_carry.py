@@ -30,13 +30,40 @@ __all__ = ["EVIDENCE_KEY", "EVIDENCE_WRITERS", "carry_evidence", "carry_over", "
 
 def write_snapshot(paths: StudyPaths, bundle: Path, config, manifest_file: Path, folder: Path,
                    tables: Path | None = None) -> Path:
-    """The run's snapshot, for ``study.load_study`` in the batch's kernels:
-    the processed folder, the digest of its manifest (a re-ingest during the
-    run is detected), the study configuration as read at the start, and the
-    staging folder that stands for reports/<study>/ during the run, and
-    ``tables``: the folder the tables are read from (the run's staged ingest;
-    default data/processed/<study>/). In the run lock's private folder (0700),
-    removed at the end of the run."""
+    """Write the run's snapshot, for ``study.load_study`` in the batch's kernels.
+
+    The snapshot records the processed folder, the sha256 of its manifest (a re-ingest during
+    the run is detected), the study configuration as read at the start, the staging folder
+    that stands for reports/<study>/ during the run, and the folder the tables are read from.
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders (``processed`` is recorded, resolved).
+    bundle : Path
+        The staging folder of reports/<study>/.
+    config : StudyConfig
+        The study configuration the run started with (pickled as it is).
+    manifest_file : Path
+        The manifest.json whose sha256 is recorded.
+    folder : Path
+        Where to write: the run lock's private folder (0700); the caller removes the file at
+        the end of the run.
+    tables : Path, optional
+        The folder the tables are read from (the run's staged ingest); default
+        ``paths.processed``.
+
+    Returns
+    -------
+    Path
+        ``folder/snapshot-<pid>-<thread id>.pickle``, written atomically: a pickled dict with
+        keys ``processed``, ``reports``, ``tables`` (str), ``manifest_sha256`` and ``config``.
+
+    Raises
+    ------
+    OSError
+        ``manifest_file`` cannot be read or the snapshot cannot be written.
+    """
     import hashlib
 
     target = folder / f"snapshot-{os.getpid()}-{threading.get_ident()}.pickle"
@@ -56,12 +83,35 @@ EVIDENCE_KEY = "executed/.evidence.key"
 
 
 def outputs_of(stem: str) -> list[str]:
-    """A notebook run's files in the bundle (relative paths)."""
+    """A notebook run's files in the bundle.
+
+    Parameters
+    ----------
+    stem : str
+        The run's output name (``NotebookRun.stem``).
+
+    Returns
+    -------
+    list of str
+        Paths relative to the bundle: ``<stem>.html``, ``executed/<stem>.ipynb`` and its key
+        file ``executed/.<stem>.key``, in that order.
+    """
     return [f"{stem}.html", f"executed/{stem}.ipynb", f"executed/.{stem}.key"]
 
 
 def study_file(stem: str) -> str:
-    """The file recording a run's study key (``reports.study_key``) in the bundle."""
+    """The file recording a run's study key (``reports.study_key``) in the bundle.
+
+    Parameters
+    ----------
+    stem : str
+        The run's output name.
+
+    Returns
+    -------
+    str
+        ``executed/.<stem>.study.key``, relative to the bundle.
+    """
     return f"executed/.{stem}.study.key"
 
 
@@ -124,9 +174,31 @@ def carry_over(previous: Path, bundle: Path, stem: str, key: str, study_key: str
 
 
 def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
-    """Link the previous bundle's evidence pages into the new one when they
-    were built from this study as it is now (the bundle's recorded
-    ``reports.evidence_key``); the notebooks that run rewrite theirs."""
+    """Link the previous bundle's evidence pages into the new one when built from this study as it is.
+
+    They are carried over only when the previous bundle's recorded ``reports.evidence_key``
+    (``EVIDENCE_KEY``) is ``evidence_key``; the notebooks that run rewrite theirs. Each
+    evidence/*.html is hard-linked (copied where linking fails).
+
+    Parameters
+    ----------
+    previous : Path
+        reports/<study>/ as the last run left it.
+    bundle : Path
+        The new bundle's staging folder.
+    evidence_key : str
+        This run's ``reports.evidence_key``.
+
+    Returns
+    -------
+    bool
+        Whether the evidence pages were carried over (False also when no key is recorded).
+
+    Raises
+    ------
+    OSError
+        A page can be neither linked nor copied.
+    """
     if _recorded(previous / EVIDENCE_KEY) != evidence_key:
         return False
     for source in sorted((previous / "evidence").glob("*.html")):
@@ -135,8 +207,23 @@ def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
 
 
 def stale_pages(previous: Path, bundle: Path) -> list[str]:
-    """Pages of the previous bundle that the new one does not have (a withdrawn
-    participant, a document gone, an agreement page with one coder left)."""
+    """Pages of the previous bundle that the new one does not have.
+
+    A withdrawn participant, a document gone, an agreement page with one coder left.
+
+    Parameters
+    ----------
+    previous : Path
+        reports/<study>/ as the last run left it (absent: nothing is stale).
+    bundle : Path
+        The new bundle's staging folder.
+
+    Returns
+    -------
+    list of str
+        The stems of the previous top-level ``*.html`` pages (index.html aside) with no file of
+        the same name in ``bundle``, sorted.
+    """
     if not previous.is_dir():
         return []
     return sorted(p.stem for p in previous.glob("*.html") if p.name != "index.html"

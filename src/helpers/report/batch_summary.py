@@ -48,9 +48,25 @@ class Summary:
 # -- warnings that matter --------------------------------------------------------------------
 
 def notes(study, inputs_changed: bool) -> list[str]:
-    """The warnings worth a line in the terminal: quotes matched fuzzily or
-    not at all, ingest warnings, the coders counted, inputs changed during
-    the run."""
+    """The warnings worth a line in the terminal at the end of a run.
+
+    In order: quotes matched fuzzily or not found (when there are any), the ingest warnings
+    (``warning_lines``), the attribute groups suppressed (``suppressed_groups``), the coders
+    counted (and, with one coder, that there is no agreement page), and inputs changed during
+    the run.
+
+    Parameters
+    ----------
+    study : Study
+        The study as ingested for the run (its import report tables, manifest and coders).
+    inputs_changed : bool
+        The inputs' fingerprint differs after the run from before it.
+
+    Returns
+    -------
+    list of str
+        The lines, without indentation.
+    """
     from helpers.analysis.overview import report_table
 
     out = []
@@ -71,10 +87,17 @@ def notes(study, inputs_changed: bool) -> list[str]:
 
 
 def suppressed_groups(study) -> str:
-    """The line saying which attribute groups the breakdowns leave out (smaller
-    than ``min_group_size``): for the attribute the pages compare by (the
-    study's default, and any ``attribute``/``colour_by`` set in study.yml
-    ``report:``). Group values are named, never the people in them.
+    """The line saying which attribute groups the breakdowns leave out.
+
+    Groups smaller than ``present.min_group_size``, for each attribute the pages compare by
+    (the study's default attribute, and any ``attribute``/``colour_by`` set in study.yml
+    ``report:``) that is a column of the participants table. Group values are named, never
+    the people in them.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its participants table and ``config``).
 
     Returns
     -------

@@ -38,15 +38,23 @@ LISTED = [
 
 
 def codebook_table(study) -> pd.DataFrame:
-    """The codebook with counts: one row per code in codebook order.
+    """The codebook with counts: one row per code, in codebook order.
+
+    Each level's codes are counted by ``helpers.code_frequencies`` at that level (codes with
+    everything below them rolled up to them, docs/design.md §4; a code without a level as
+    applied); a level the analyses refuse gets zero counts rather than an error.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codebook, codings, segments and participants).
 
     Returns
     -------
     DataFrame
-        Columns ``code``, ``level``, ``parent``, ``description``,
-        ``applications``, ``documents``, ``participants`` (counts of the code
-        with everything below it rolled up to it, DESIGN §4), and
-        ``participants_pct``.
+        RangeIndex; columns ``code``, ``level``, ``parent``, ``description`` (missing as ""),
+        ``applications``, ``documents``, ``participants`` (int64 counts, 0 for a code never
+        applied) and ``participants_pct`` (float, percent 0–100 of all participants).
     """
     book = study.codebook.fillna({"parent": "", "level": "", "description": ""}).copy()
     counted = []
@@ -87,7 +95,22 @@ STAND_INS = {"coding_table", "quote_bank"}   # documents made from a coding sour
 
 
 def counted(n: int, singular: str, plural: str | None = None) -> str:
-    """"a quote bank", "an Excel coding sheet", "3 plain-text transcripts": a count in words."""
+    """A count in words: "a quote bank", "an Excel coding sheet", "3 plain-text transcripts".
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    singular : str
+        The noun (phrase) for one; "an" before a vowel letter, else "a".
+    plural : str, optional
+        The noun for other counts; default ``singular`` + "s".
+
+    Returns
+    -------
+    str
+        ``a/an <singular>`` when ``n`` is 1, else ``<n> <plural>`` (0 included).
+    """
     if n == 1:
         return ("an " if singular[:1].lower() in "aeiou" else "a ") + singular
     return f"{n} {plural or singular + 's'}"
@@ -129,14 +152,21 @@ def transcripts_in_words(documents: pd.DataFrame) -> str:
 
 
 def coding_sources_in_words(study) -> str:
-    """Where the codings came from, in words: "2 Excel coding sheets and 2 Word coding tables",
-    "a quote bank". Counted by source file (the part of ``codings.source`` before "#"); a file
-    whose codings made quote-bank documents is a quote bank.
+    """Where the codings came from, in words: "2 Excel coding sheets and 2 Word coding tables".
+
+    Counted by source file (the part of ``codings.source`` before "#"), by kind from the
+    file's suffix (``SOURCE_WORDS``); a file whose codings made quote-bank documents is "a
+    quote bank". Kinds are listed most files first, then by name.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codings' ``source`` and ``doc_id``, and the documents' ``kind``).
 
     Returns
     -------
     str
-        "" when there are no codings.
+        "" when there are no codings (or no ``source`` column).
     """
     codings = study.codings
     if codings.empty or "source" not in codings:
@@ -161,14 +191,19 @@ def coding_sources_in_words(study) -> str:
 def methods_paragraph(study) -> str:
     """The methods paragraph, generated from the run (nothing typed by hand).
 
+    Parameters
+    ----------
+    study : Study
+        The study (tables, coders, manifest time, config's ``min_group_size``).
+
     Returns
     -------
     str
-        The documents by kind and format in words ("3 plain-text
-        transcripts"), participants, turns, codings, codes and levels, the
-        coding sources in words ("a quote bank"; never study.yml or other
-        configuration counted as a source), coders (and agreement when there
-        are two or more), the counting rules and the software version.
+        The documents by kind and format in words ("3 plain-text transcripts"), participants,
+        the import date, turns, codings, codes and levels, the coding sources in words ("a
+        quote bank"; never study.yml or other configuration counted as a source), coders (and
+        Krippendorff's alpha over all codes when there are two or more, or why it is not
+        given), the counting rules and the software and pandas versions.
     """
     docs = study.documents
     levels = [lv for lv in dict.fromkeys(study.codebook["level"].fillna("").astype(str)) if lv]
@@ -218,7 +253,18 @@ def _agreement_sentence(study) -> str:
 
 
 def theme_level(study):
-    """The most general level with codes (the themes), or None."""
+    """The most general level with codes (the themes): the first of ``framework.theme_levels``.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codebook and levels).
+
+    Returns
+    -------
+    str or None
+        The level's name; None when the codebook names no level.
+    """
     from helpers.analysis.themes import theme_levels
 
     return theme_levels(study)[0]
@@ -285,7 +331,34 @@ def _save(document, path: Path) -> Path:
 
 
 def write_summary_docx(study, path: Path, quotes_per_cell: int = 2) -> Path:
-    """``summary.docx`` (see the module docstring). Returns its path."""
+    """Write ``summary.docx``: the report a researcher sends on (see the module docstring).
+
+    Title page; contents (a Word field filled in on opening, and the same list as text);
+    Methods (``methods_paragraph``); the codebook with counts (``codebook_table`` without
+    ``participants_pct``); the participant × theme presence matrix (✓) at ``theme_level``;
+    then a chapter per theme: its definition, how many participants have it, and up to
+    ``quotes_per_cell`` quotes of each participant who has it (``themes.framework_matrix``).
+    Saved atomically and without save times (same inputs, same bytes).
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    path : Path
+        The file to write.
+    quotes_per_cell : int
+        Quotes per participant in each theme chapter.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+    """
     import docx
 
     from helpers.analysis import themes
@@ -334,7 +407,25 @@ def write_summary_docx(study, path: Path, quotes_per_cell: int = 2) -> Path:
 
 
 def write_codebook(study, folder: Path) -> tuple[Path, Path]:
-    """``codebook.docx`` and ``codebook.xlsx`` in ``folder``."""
+    """Write ``codebook.docx`` and ``codebook.xlsx`` (sheet "codebook") in ``folder``: ``codebook_table``.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    folder : Path
+        An existing folder (reports/<study>/ or the run's bundle).
+
+    Returns
+    -------
+    tuple of (Path, Path)
+        The Word file and the Excel file, both written atomically.
+
+    Raises
+    ------
+    OSError
+        A file cannot be written.
+    """
     import docx
 
     book = codebook_table(study)
@@ -364,9 +455,31 @@ def _workbook_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables_workbook(study, folder: Path) -> Path | None:
-    """``tables.xlsx``: every ``tables/*.csv`` on its own sheet (named after the
-    file, shortened to Excel's 31 characters and kept unique), and a first
-    "contents" sheet mapping sheets to files."""
+    """Write ``tables.xlsx``: every ``tables/*.csv`` of the study on its own sheet.
+
+    Sheets are named after the file (Excel-safe, cut to 31 characters, a ``~2``, ``~3`` …
+    suffix keeping them unique), after a first "contents" sheet with columns ``sheet``,
+    ``file`` (``tables/<name>.csv``) and ``rows``. Cells are read back as the workbook should
+    hold them: numbers as numbers, text without the CSV's formula guard.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its ``paths.tables``).
+    folder : Path
+        The folder to write into.
+
+    Returns
+    -------
+    Path or None
+        ``folder/tables.xlsx``; None (nothing written) for an in-memory study or one without a
+        tables folder.
+
+    Raises
+    ------
+    OSError
+        A CSV cannot be read or the workbook cannot be written.
+    """
     if study.paths is None or not study.paths.tables.is_dir():
         return None
     sheets: dict[str, pd.DataFrame] = {}
@@ -390,7 +503,29 @@ def write_tables_workbook(study, folder: Path) -> Path | None:
 
 
 def write_all(study, folder: Path | None = None) -> list[Path]:
-    """Every deliverable into ``reports/<study>/`` (or ``folder``). Returns the paths written."""
+    """Write every deliverable into ``reports/<study>/`` (or ``folder``).
+
+    ``summary.docx``, ``codebook.docx``, ``codebook.xlsx``, ``tables.xlsx`` (when the study
+    has a tables folder) and a copy of ``tables/framework_matrix.xlsx`` (when a notebook wrote
+    it).
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    folder : Path, optional
+        Where to write; default ``study.paths.reports``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order above.
+
+    Raises
+    ------
+    OSError
+        A file cannot be read or written.
+    """
     folder = Path(folder) if folder is not None else study.paths.reports
     written = [write_summary_docx(study, folder / SUMMARY), *write_codebook(study, folder)]
     tables = write_tables_workbook(study, folder)
@@ -404,14 +539,27 @@ def write_all(study, folder: Path | None = None) -> list[Path]:
 
 
 def bundle_zip(folder: Path, name: str) -> Path:
-    """One zip of the shareable bundle in ``folder`` (pages, evidence,
-    figures, documents and workbooks; not ``executed/``, hidden files,
-    temporary files or older zips). Call only after the leak scan passed.
+    """Write one zip of the shareable bundle in ``folder``. Call only after the leak scan passed.
+
+    Pages, evidence, figures, documents and workbooks, under a top folder ``<name>/``; not
+    ``executed/``, hidden files, temporary files of atomic writes or zips.
+
+    Parameters
+    ----------
+    folder : Path
+        The bundle (reports/<study>/ or its staging folder).
+    name : str
+        The study's name: the zip's name and top folder.
 
     Returns
     -------
     Path
-        ``folder/<name>-report.zip``.
+        ``folder/<name>-report.zip``, written atomically.
+
+    Raises
+    ------
+    OSError
+        A file cannot be read or the zip cannot be written.
     """
     target = folder / f"{name}-report.zip"
     buffer = io.BytesIO()

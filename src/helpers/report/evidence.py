@@ -32,8 +32,22 @@ FOLDER = "evidence"
 
 
 def anchor(*parts) -> str:
-    """A stable HTML id for a code, pair or cell: readable, and unique by a
-    short hash (two codes that differ only in punctuation stay apart)."""
+    """A stable HTML id for a code, pair or cell: readable, and unique by a short hash.
+
+    Two codes that differ only in punctuation or case stay apart.
+
+    Parameters
+    ----------
+    *parts : object
+        The code (or the two codes of a pair, or participant id and code), each as ``str()``.
+
+    Returns
+    -------
+    str
+        The parts lower-cased with every run of other characters than ``a-z0-9`` as "-"
+        (cut to 40 characters; "x" when nothing is left), then "-" and the first 8 hex digits
+        of the SHA-1 of the parts joined by U+001F.
+    """
     text = "\x1f".join(str(p) for p in parts)
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "x"
     return f"{slug}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
@@ -156,9 +170,34 @@ def _folder(study, folder) -> Path | None:
 
 
 def write_code_pages(study, level: str | None = None, coder=None, folder=None) -> Path | None:
-    """``codes-<level>.html``: each code's passages (what its counts count).
+    """Write ``codes-<level>.html``: each code's passages (what its counts count).
 
-    Returns the page's path, or None for an in-memory study without ``folder``."""
+    One section per code (sorted by name) with its number of passages, documents and
+    participants and a table of its passages (``passages``); an empty page says why.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    level : str, optional
+        Roll codings up to this level first (None: codes as applied; ``as-applied`` in the
+        file name).
+    coder : str or list, optional
+        The coders counted, as ``counting.check_coder`` reads it (None: each document's
+        primary coder).
+    folder : path, optional
+        Where the page goes (default ``reports/<study>/evidence``).
+
+    Returns
+    -------
+    Path or None
+        The page's path (written atomically), or None for an in-memory study without ``folder``.
+
+    Raises
+    ------
+    InputError
+        ``level`` or ``coder`` is not one of the study's.
+    """
     folder = _folder(study, folder)
     if folder is None:
         return None
@@ -237,17 +276,52 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
 
 
 def pair_anchor(a, b) -> str:
-    """The anchor of a pair of codes on a pairs page: one for both orders (a table of pairs may
-    list B before A)."""
+    """The anchor of a pair of codes on a pairs page: one for both orders.
+
+    A table of pairs may list B before A.
+
+    Parameters
+    ----------
+    a, b : object
+        The two codes (as ``str()``).
+
+    Returns
+    -------
+    str
+        ``anchor`` of the two codes, sorted.
+    """
     first, second = sorted((str(a), str(b)))
     return anchor(first, second)
 
 
 def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) -> Path | None:
-    """``cells-<level>.html``: for each participant × code cell, the
-    participant's passages of the code and of the codes below it, as
-    ``theme_matrix`` counts them (a passage on several participants' turns
-    counts for each). ``level`` as in ``theme_matrix`` ("top": the study's top level)."""
+    """Write ``cells-<level>.html``: each participant × code cell's passages.
+
+    For each participant and code (sorted by participant id, then code), the participant's
+    passages of the code and of the codes below it, as ``theme_matrix`` counts them (a
+    passage on several participants' turns counts for each); an empty page says why.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    level : str or None
+        As in ``theme_matrix`` ("top": the study's top level; None: codes as applied).
+    coder : str or list, optional
+        The coders counted, as ``counting.check_coder`` reads it.
+    folder : path, optional
+        Where the page goes (default ``reports/<study>/evidence``).
+
+    Returns
+    -------
+    Path or None
+        The page's path (written atomically), or None for an in-memory study without ``folder``.
+
+    Raises
+    ------
+    InputError
+        ``level`` or ``coder`` is not one of the study's.
+    """
     from helpers.counting import check_level
 
     folder = _folder(study, folder)
@@ -276,8 +350,21 @@ def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) 
 
 def code_links(level: str | None = None,
                columns=("applications", "segments", "documents", "participants", "words_coded")):
-    """``links=`` for ``present.table`` on a code frequency table: each count
-    links to its code's passages."""
+    """``links=`` for ``present.table`` on a code frequency table: each count links to its code's passages.
+
+    Parameters
+    ----------
+    level : str, optional
+        The level the table counts at (names the page ``codes-<level>.html``).
+    columns : tuple of str
+        The columns whose cells link.
+
+    Returns
+    -------
+    callable
+        ``link(row, column) -> str or None``: ``evidence/codes-<level>.html#<anchor(code)>`` for
+        a cell of ``columns`` in a row with a ``code``; None for other cells.
+    """
     page = f"{FOLDER}/codes-{_level_part(level)}.html"
 
     def link(row: pd.Series, column) -> str | None:
@@ -288,9 +375,23 @@ def code_links(level: str | None = None,
 
 
 def pair_links(level: str | None = None, unit: str = "segment"):
-    """``links=`` for ``present.table`` on a codes × codes count matrix (index
-    column "code"): each off-diagonal count links to the pair's passages, each
-    diagonal count to the code's."""
+    """``links=`` for ``present.table`` on a codes × codes count matrix (first column the code).
+
+    Parameters
+    ----------
+    level : str, optional
+        The level the matrix counts at.
+    unit : str
+        The matrix's co-occurrence unit (names the pairs page).
+
+    Returns
+    -------
+    callable
+        ``link(row, column) -> str or None``: a diagonal cell links to the code's passages
+        (``evidence/codes-<level>.html``), an off-diagonal one to the pair's
+        (``evidence/pairs-<level>-<unit>.html#<pair_anchor>``); None when the row's code or
+        the column is not one of the matrix's codes.
+    """
     page = f"{FOLDER}/pairs-{_level_part(level)}-{_level_part(unit)}.html"
     codes_page = f"{FOLDER}/codes-{_level_part(level)}.html"
 
@@ -307,13 +408,28 @@ def pair_links(level: str | None = None, unit: str = "segment"):
 
 
 def pair_row_links(level: str | None = None, unit: str = "segment", units=()):
-    """``links=`` for ``present.table`` on a table of pairs (columns ``code_a``,
-    ``code_b``; ``cooccurrence.cooccurrence_table``): ``n_a`` and ``n_b`` link
-    to each code's passages, ``n_ab`` (and the other measures of the pair) to
-    the pair's shared passages under ``unit``; a column named after a unit in
-    ``units`` (the side-by-side table) to the pair's passages under that unit.
-    The pages must exist: ``write_code_pages`` and ``write_pair_pages`` for
-    each unit linked."""
+    """``links=`` for ``present.table`` on a table of pairs (columns ``code_a``, ``code_b``).
+
+    As ``cooccurrence.cooccurrence_table`` gives it: ``n_a`` and ``n_b`` link to each code's
+    passages, ``n_ab`` to the pair's passages under ``unit``, and a column named after a unit in
+    ``units`` (the side-by-side table) to the pair's passages under that unit; other columns
+    do not link. The pages must exist: ``write_code_pages`` and ``write_pair_pages`` for each
+    unit linked.
+
+    Parameters
+    ----------
+    level : str, optional
+        The level the table counts at.
+    unit : str
+        The unit of ``n_ab``.
+    units : iterable of str
+        Units that are columns of the table (empty: none).
+
+    Returns
+    -------
+    callable
+        ``link(row, column) -> str or None``: a relative link into ``evidence/``, or None.
+    """
     codes_page = f"{FOLDER}/codes-{_level_part(level)}.html"
     units = tuple(units)
 
@@ -333,8 +449,29 @@ def pair_row_links(level: str | None = None, unit: str = "segment", units=()):
 
 
 def cell_links(study, level: str | None = "top"):
-    """``links=`` for ``present.table`` on a participants × codes matrix whose
-    first column is the participant id or pseudonym (``level`` as in ``theme_matrix``)."""
+    """``links=`` for ``present.table`` on a participants × codes matrix.
+
+    Its first column is the participant id or pseudonym; every other cell links to that
+    participant's passages of the column's code on ``cells-<level>.html``.
+
+    Parameters
+    ----------
+    study : Study
+        The study (participant ids and labels).
+    level : str or None
+        As in ``theme_matrix`` ("top": the study's top level).
+
+    Returns
+    -------
+    callable
+        ``link(row, column) -> str or None``: ``evidence/cells-<level>.html#<anchor(id, code)>``;
+        None for the first column and for a row naming no participant.
+
+    Raises
+    ------
+    InputError
+        ``level`` is not one of the study's.
+    """
     from helpers.counting import check_level
 
     level = check_level(study, level)

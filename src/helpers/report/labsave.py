@@ -14,7 +14,11 @@ __all__ = ["strip_outputs"]
 
 
 def strip_outputs(model: dict, path: str = "", contents_manager=None, **kwargs) -> None:
-    """Jupyter pre-save hook: remove outputs and execution counts from a notebook model.
+    """Jupyter pre-save hook: save a notebook without its outputs.
+
+    Code cells lose their outputs and execution counts; every cell loses its
+    ``execution`` metadata and its attachments; the notebook loses its ``widgets`` metadata.
+    Any other model (a file, a folder) is left as it is.
 
     Parameters
     ----------
@@ -24,6 +28,8 @@ def strip_outputs(model: dict, path: str = "", contents_manager=None, **kwargs) 
         The notebook's path relative to the server root (unused).
     contents_manager : ContentsManager, optional
         Unused; part of the hook signature.
+    **kwargs
+        Unused; whatever else Jupyter passes to a pre-save hook.
 
     Returns
     -------

@@ -114,7 +114,19 @@ def page(title: str, body: str, nav: str = "", *, study_title: str = "", questio
 
 
 def table_of_contents(body: str) -> str:
-    """A contents list of the body's h2/h3 headings (ids as nbconvert wrote them)."""
+    """A contents list of the body's h2/h3 headings (ids as nbconvert wrote them).
+
+    Parameters
+    ----------
+    body : str
+        A page's body (HTML); a heading without an ``id`` or without text is left out.
+
+    Returns
+    -------
+    str
+        ``<nav class="toc">`` with one link per heading (its text without tags and "¶") and a
+        last one to the appendix; "" when the body has no such heading.
+    """
     items = []
     for level, ident, text in re.findall(r"<h([23])[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", body, flags=re.S):
         label = re.sub(r"<[^>]+>", "", text).replace("¶", "").strip()
@@ -284,6 +296,10 @@ def _exporter():
 def render_notebook(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
     """Executed notebook -> one self-contained report page without JavaScript.
 
+    The parameters shown in the appendix are the declared defaults overridden by those
+    papermill recorded; JavaScript and widget outputs and any ``<script>`` are dropped, and
+    the notebook's first H1 (the header carries the title).
+
     Parameters
     ----------
     executed : Path
@@ -295,6 +311,16 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
     defaults : dict, optional
         The notebook's declared parameters (papermill.inspect_notebook), shown
         in the appendix with those passed overriding them.
+
+    Returns
+    -------
+    None
+        The page is written to ``target``, its figures beside it.
+
+    Raises
+    ------
+    OSError
+        The notebook cannot be read or the page cannot be written.
     """
     import nbformat
 

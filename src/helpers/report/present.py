@@ -275,13 +275,43 @@ def breakdown(study, frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def group_sizes(study, by: str) -> dict:
-    """Participants per value of attribute ``by`` (missing values as "(missing)")."""
+    """Participants per value of a participant attribute.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its participants table).
+    by : str
+        A column of the participants table.
+
+    Returns
+    -------
+    dict
+        Value (as text; missing values as "(missing)") -> number of participants, largest
+        first.
+
+    Raises
+    ------
+    KeyError
+        ``by`` is not a column of the participants table.
+    """
     values = study.participants[by].astype("string").fillna("(missing)")
     return {str(k): int(v) for k, v in values.value_counts().items()}
 
 
 def min_group_size(study) -> int:
-    """The study's ``min_group_size`` (study.yml), default 3."""
+    """The study's ``min_group_size`` (study.yml): groups smaller than this are not reported.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its ``config``; an in-memory study without one gets the default).
+
+    Returns
+    -------
+    int
+        The setting; 3 when it is not set (or 0).
+    """
     config = getattr(study, "config", None)
     return int(getattr(config, "min_group_size", 3) or 3)
 
@@ -289,7 +319,19 @@ def min_group_size(study) -> int:
 # -- figures ---------------------------------------------------------------------------
 
 def figure_png(fig) -> tuple[bytes, dict]:
-    """PNG bytes of a figure, with its alt text and reading guide as display metadata."""
+    """PNG bytes of a figure, with its alt text and reading guide as display metadata.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (saved with a tight bounding box).
+
+    Returns
+    -------
+    tuple of (bytes, dict)
+        The PNG, and ``{"alt": describe(fig), "how_to_read": how_to_read(fig)}`` (IPython's
+        formatter form: data and metadata).
+    """
     import io
 
     buffer = io.BytesIO()
@@ -298,8 +340,18 @@ def figure_png(fig) -> tuple[bytes, dict]:
 
 
 def figure_svg(fig) -> str:
-    """SVG text of a figure: no date and fixed ids, so the same figure gives the
-    same bytes on every run."""
+    """SVG text of a figure: no date and fixed ids, so the same figure gives the same bytes on every run.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (saved with a tight bounding box).
+
+    Returns
+    -------
+    str
+        The SVG document.
+    """
     import io
 
     import matplotlib
@@ -311,10 +363,18 @@ def figure_svg(fig) -> str:
 
 
 def setup() -> None:
-    """Call once at the top of a notebook: every figure shown is kept as PNG
-    (with alt text from ``describe``) and SVG; the page renderer shows the
-    PNG and saves both into ``reports/<study>/figures/``. Outside IPython it
-    does nothing."""
+    """Call once at the top of a notebook: figures and tables shown as the pages want them.
+
+    Every figure shown is kept as PNG (with alt text from ``describe`` and the reading guide
+    as metadata, ``figure_png``) and SVG (``figure_svg``); the page renderer shows the PNG and
+    saves both into ``reports/<study>/figures/``. Every DataFrame shown goes through ``table``
+    (``shown_rows``). Outside IPython it does nothing.
+
+    Returns
+    -------
+    None
+        The running IPython shell's display formatters are changed.
+    """
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
@@ -338,8 +398,21 @@ MAX_ROWS = 500
 
 
 def shown_rows(frame: pd.DataFrame, max_rows: int = MAX_ROWS) -> Table:
-    """``table(frame)``, with at most ``max_rows`` rows on the page and a note
-    saying how many were left off (the full table is in the CSV/xlsx files)."""
+    """``table(frame)``, with at most ``max_rows`` rows on the page.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any table from ``helpers``.
+    max_rows : int
+        Rows shown at most.
+
+    Returns
+    -------
+    Table
+        The page table; when rows were left off, its note (the reading guide) says how many
+        were shown and that the full table is in the tables/ folder and tables.xlsx.
+    """
     if len(frame) <= max_rows:
         return table(frame)
     return table(frame.head(max_rows), note=f"{guide(frame)} The first {max_rows} of {len(frame):,} rows are "

@@ -66,7 +66,19 @@ def header(name) -> str:
 
 
 def is_missing(value) -> bool:
-    """True for None, NaN, pd.NA, NaT and empty lists (shown blank)."""
+    """Whether a cell is missing, so shown blank.
+
+    Parameters
+    ----------
+    value : object
+        A cell.
+
+    Returns
+    -------
+    bool
+        True for None, NaN, pd.NA, NaT and empty lists, tuples, sets and arrays; False for a
+        non-empty one and for anything ``pd.isna`` cannot judge.
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
@@ -78,7 +90,23 @@ def is_missing(value) -> bool:
 
 
 def format_p(value) -> str:
-    """A p-value: ``< 0.001`` below 0.001, else three decimals; blank when missing."""
+    """A p-value for a page: ``< 0.001`` below 0.001, else three decimals.
+
+    Parameters
+    ----------
+    value : float or None
+        A p-value.
+
+    Returns
+    -------
+    str
+        "< 0.001", e.g. "0.042", or "" when missing.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``value`` is not a number.
+    """
     if is_missing(value):
         return ""
     value = float(value)
@@ -86,8 +114,25 @@ def format_p(value) -> str:
 
 
 def format_percent(value, scale: float = 1.0) -> str:
-    """A percentage (``value * scale``): whole numbers without decimals, one
-    decimal otherwise; blank when missing."""
+    """A percentage for a page: whole numbers without decimals, one decimal otherwise.
+
+    Parameters
+    ----------
+    value : float or None
+        The number to show.
+    scale : float
+        Multiplies ``value`` first: 1 for a value already in percent, 100 for a share (0–1).
+
+    Returns
+    -------
+    str
+        E.g. "40 %", "12.5 %" (whole when within 0.05 of a whole number), or "" when missing.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``value`` is not a number.
+    """
     if is_missing(value):
         return ""
     pct = float(value) * scale
@@ -95,8 +140,25 @@ def format_percent(value, scale: float = 1.0) -> str:
 
 
 def format_number(value) -> str:
-    """Integers with thousands separators; decimals with at most three
-    significant places (never scientific notation); blank when missing."""
+    """A number for a page: never scientific notation.
+
+    Parameters
+    ----------
+    value : number or None
+        The number.
+
+    Returns
+    -------
+    str
+        Whole numbers with thousands separators ("1,234"); others with no decimals from 100
+        up ("1,235"), two from 1 up, three from 0.001 up, and "< 0.001" (or "> −0.001")
+        nearer zero; "∞"/"−∞" for infinities, "yes"/"no" for flags, "" when missing.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``value`` is not a number.
+    """
     if is_missing(value):
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -117,7 +179,20 @@ def format_number(value) -> str:
 
 
 def format_value(value) -> str:
-    """Any other cell as plain text: lists joined with "; ", flags as yes/no."""
+    """Any other cell as plain text for a page.
+
+    Parameters
+    ----------
+    value : object
+        A cell.
+
+    Returns
+    -------
+    str
+        "" when missing (also the texts of ``TEXT_MISSING``, as tables read back from CSV
+        spell it); "yes"/"no" for flags (and the texts "True"/"False"); lists joined with
+        "; " (sets sorted); numbers as ``format_number``; other values as ``str``.
+    """
     if is_missing(value):
         return ""
     if isinstance(value, (bool, np.bool_)):

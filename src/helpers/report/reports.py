@@ -51,10 +51,38 @@ from helpers.report.pages import COUNTING_RULES  # noqa: E402,F401  (one list, s
 
 
 def notebooks_dir() -> Path:
+    """The project's notebooks folder: ``<project root>/notebooks``.
+
+    Returns
+    -------
+    Path
+        The folder (not checked to exist).
+    """
     return project_root() / "notebooks"
 
 
 def parse_params(pairs: list[str]) -> dict:
+    """The ``-p NAME=VALUE`` pairs of the command line as notebook parameters.
+
+    Each value is read as JSON when it parses (``5`` an int, ``true`` a bool, ``["a"]`` a
+    list), else kept as the string; ``None``, ``none`` and ``null`` give None (the notebook's
+    default). Only the first ``=`` splits, so a value may contain ``=``.
+
+    Parameters
+    ----------
+    pairs : list of str
+        The ``NAME=VALUE`` texts, in the order given (a later name overrides an earlier one).
+
+    Returns
+    -------
+    dict
+        Name -> value.
+
+    Raises
+    ------
+    InputError
+        A pair without ``=`` (file "command line").
+    """
     out = {}
     for pair in pairs:
         if "=" not in pair:
@@ -73,11 +101,31 @@ def parse_params(pairs: list[str]) -> dict:
 # -- locking ----------------------------------------------------------------------------
 
 def lock_file(paths: StudyPaths) -> Path:
-    """The study's lock: in the system's temporary folder, not in data/ or
-    reports/ (a run refused for bad input leaves nothing there), named by the
-    user and a hash of the processed folder, so each study has its own.
-    (A tiny empty file, left in place: deleting a lock file races with the
-    next run opening it.)"""
+    """The path of the study's run lock.
+
+    It lies in the system's temporary folder, not in data/ or reports/ (a run refused for bad
+    input leaves nothing there), in ``transcript-themes-<uid>/`` (created, mode 0700), named by
+    the first 20 hex digits of the sha256 of the processed folder's resolved path, so each
+    study has its own. (A tiny empty file, left in place: deleting a lock file races with the
+    next run opening it.)
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders (``paths.processed`` names the lock).
+
+    Returns
+    -------
+    Path
+        ``<tmp>/transcript-themes-<uid>/<key>.lock`` (the file itself is not created here).
+
+    Raises
+    ------
+    InputError
+        The ``transcript-themes-<uid>`` folder is not a real folder owned by this user.
+    OSError
+        The folder cannot be created.
+    """
     folder = Path(tempfile.gettempdir()) / f"transcript-themes-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     info = folder.lstat()  # the temporary folder is shared: it must be our own real folder
@@ -89,9 +137,30 @@ def lock_file(paths: StudyPaths) -> Path:
 
 @contextlib.contextmanager
 def run_lock(paths: StudyPaths):
-    """One run per study at a time. flock is released by the kernel when the
-    process dies, so a killed run never leaves the study locked; once the lock
-    is held, the leftovers of killed runs are removed (``remove_leftovers``)."""
+    """Hold the study's run lock for the ``with`` block: one run per study at a time.
+
+    flock is released by the kernel when the process dies, so a killed run never leaves the
+    study locked; once the lock is held, the leftovers of killed runs are removed
+    (``remove_leftovers``). The lock file is opened without following links.
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders (``lock_file(paths)`` is the lock).
+
+    Returns
+    -------
+    contextmanager
+        A context manager yielding None while the lock is held.
+
+    Raises
+    ------
+    InputError
+        Another run holds the lock (file: the study's raw folder), or the lock folder is not
+        the user's own (``lock_file``).
+    OSError
+        The lock file cannot be opened (a link planted in its place, for one).
+    """
     path = lock_file(paths)
     # O_NOFOLLOW: the temporary folder is shared, never follow a planted link.
     fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -108,10 +177,24 @@ def run_lock(paths: StudyPaths):
 
 
 def remove_leftovers(paths: StudyPaths) -> list[Path]:
-    """Delete what killed runs left behind: staging and set-aside copies of
-    data/processed/<study> and of reports/<study>, and temporary files of atomic writes under
-    data/processed/<study> and reports/<study> (executed/ included) whose
-    writer is dead. None of them is ever an output, so nothing is lost."""
+    """Delete what killed runs left behind.
+
+    Staging and set-aside copies of data/processed/<study> and of reports/<study> whose
+    writer process is dead (``atomic.remove_dead_folders``), and temporary files of atomic
+    writes under those two folders (executed/ included) whose writer is dead
+    (``atomic.remove_stale``). None of them is ever an output, so nothing is lost; a live
+    writer's files are left alone.
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders (``processed`` and ``reports`` are cleaned).
+
+    Returns
+    -------
+    list of Path
+        What was removed: leftover folders first, then temporary files.
+    """
     removed = atomic.remove_dead_folders(paths.processed) + atomic.remove_dead_folders(paths.reports)
     for folder in (paths.processed, paths.reports):
         removed += atomic.remove_stale(folder)
@@ -121,8 +204,27 @@ def remove_leftovers(paths: StudyPaths) -> list[Path]:
 # -- parameters -------------------------------------------------------------------------
 
 def declared_parameters(notebook: Path) -> dict:
-    """The parameters the notebook's tagged cell declares. Read once per
-    notebook version: the batch asks for each of its (up to hundreds of) runs."""
+    """The parameters a notebook's cell tagged ``parameters`` declares (``papermill.inspect_notebook``).
+
+    Read once per notebook version (cached on path, modification time and size): the batch
+    asks for each of its (up to hundreds of) runs.
+
+    Parameters
+    ----------
+    notebook : Path
+        An ``.ipynb`` file.
+
+    Returns
+    -------
+    dict
+        Parameter name -> papermill's description of it (a dict with ``name``,
+        ``inferred_type_name``, ``default`` and ``help``); a fresh copy on each call.
+
+    Raises
+    ------
+    OSError
+        The notebook cannot be read (``FileNotFoundError`` when it is absent).
+    """
     stat = Path(notebook).stat()
     return dict(_inspect(str(notebook), stat.st_mtime_ns, stat.st_size))
 
@@ -135,6 +237,27 @@ def _inspect(notebook: str, mtime_ns: int, size: int) -> dict:
 
 
 def check_parameters(notebook: Path, params: dict) -> None:
+    """Refuse parameters a notebook does not declare in its ``parameters`` cell.
+
+    Parameters
+    ----------
+    notebook : Path
+        The ``.ipynb`` file to be run.
+    params : dict
+        Parameter name -> value meant for it.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        A name in ``params`` the notebook does not declare (the line names the notebook and
+        lists the declared ones).
+    OSError
+        The notebook cannot be read (``declared_parameters``).
+    """
     declared = declared_parameters(notebook)
     unknown = sorted(set(params) - set(declared))
     if unknown:
@@ -143,16 +266,40 @@ def check_parameters(notebook: Path, params: dict) -> None:
 
 
 def plan(study, force_params: dict, only: list[str] | None = None) -> list[NotebookRun]:
-    """The batch's notebook runs for this study (each study-wide notebook, the
-    agreement page only with two coders or more, one profile per participant),
-    with their parameters: the study, the run's own, and those of
-    ``force_params`` the notebook declares.
+    """The batch's notebook runs for this study, with their parameters.
+
+    Each study-wide notebook of ``BATCH`` in order: the agreement page (06) only with two
+    coders or more, the write-up audit (09) only when study.yml names drafts (each draft
+    read first, and the digest of the drafts a parameter, ``drafts_sha256``); then one
+    profile (05) per participant, in the participants table's order, titled by the
+    participant's label and written as ``05-participant-profile-<safe_name(id)>``. ``only``
+    keeps the runs whose output stem starts with one of its texts. Each run's parameters are,
+    later winning: ``study`` (``study_parameter``), the study.yml ``report:`` settings of its
+    notebook, the ``force_params`` its notebook declares, and the run's own (``participant``,
+    ``drafts_sha256``).
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (with ``paths`` and ``config``).
+    force_params : dict
+        Parameters from the command line (``parse_params``); each goes to the notebooks that
+        declare it.
+    only : list of str, optional
+        Prefixes of output stems to keep (``--only``); None or empty keeps every run.
+
+    Returns
+    -------
+    list of NotebookRun
+        The runs, in the order above.
 
     Raises
     ------
     InputError
-        A parameter of ``force_params`` that no batch notebook declares (it
-        would silently change nothing).
+        A parameter of ``force_params`` that no notebook of the (selected) batch declares (it
+        would silently change nothing); a draft that cannot be read
+        (``drafts.read_drafts_or_raise``); an unknown notebook or parameter under study.yml
+        ``report:`` (``study_settings``).
     """
     runs = []
     for notebook, title, description in BATCH:
@@ -195,9 +342,22 @@ def plan(study, force_params: dict, only: list[str] | None = None) -> list[Noteb
 
 
 def study_parameter(paths: StudyPaths) -> str:
-    """The ``study`` parameter each notebook is given: the study's name when it lies under
-    this project's data/raw/ (so no absolute path of this machine is written into executed
-    notebooks or pages, issue 19 item 2), else its folder's path (a study kept elsewhere)."""
+    """The ``study`` parameter each notebook is given.
+
+    The study's name when its raw folder is this project's data/raw/<name> (so no absolute
+    path of this machine is written into executed notebooks or pages, issue 19 item 2), else
+    the raw folder's resolved path (a study kept elsewhere).
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders.
+
+    Returns
+    -------
+    str
+        ``paths.name`` or an absolute path.
+    """
     raw = Path(paths.raw).resolve()
     if raw.name == paths.name and raw == (project_root() / "data" / "raw" / raw.name).resolve():
         return paths.name
@@ -205,7 +365,23 @@ def study_parameter(paths: StudyPaths) -> str:
 
 
 def drafts_digest(paths) -> str:
-    """sha256 (16 hex) of the drafts' names and bytes, in order."""
+    """A digest of the write-up drafts: each one's file name and the sha256 of its bytes, in order.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        The draft files, in study.yml's order (the order counts).
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the sha256.
+
+    Raises
+    ------
+    OSError
+        A draft cannot be read.
+    """
     digest = hashlib.sha256()
     for path in paths:
         digest.update(Path(path).name.encode() + b"\0" + hashlib.sha256(Path(path).read_bytes()).digest())
@@ -213,9 +389,31 @@ def drafts_digest(paths) -> str:
 
 
 def study_settings(study) -> dict[str, dict]:
-    """study.yml ``report:`` settings, notebook -> parameters (issue 16 point 7),
-    checked against the notebooks: an unknown notebook or parameter is an error
-    naming study.yml, never silently ignored. The command line's ``-p`` wins."""
+    """The study.yml ``report:`` settings (issue 16 point 7), checked against the notebooks.
+
+    An unknown notebook or parameter is an error naming study.yml, never silently ignored; a
+    ``study`` entry is dropped (the batch sets it). The command line's ``-p`` wins over these
+    (``plan``).
+
+    Parameters
+    ----------
+    study : Study
+        The study; its ``config.report`` (a dict notebook -> parameters) is read, and a study
+        without ``config`` has no settings.
+
+    Returns
+    -------
+    dict
+        Notebook stem (of ``BATCH`` or the profile) -> {parameter: value}.
+
+    Raises
+    ------
+    InputError
+        Every unknown notebook and every parameter its notebook does not declare, one line
+        each, naming study.yml.
+    OSError
+        A named notebook's ``.ipynb`` cannot be read.
+    """
     config = getattr(study, "config", None)
     settings = dict(getattr(config, "report", None) or {})
     known = {name for name, _, _ in BATCH} | {PROFILE[0]}
@@ -237,7 +435,18 @@ def study_settings(study) -> dict[str, dict]:
 
 
 def safe_name(value: str) -> str:
-    """A unique, safe file name for an id (``ids.file_stem``: 'P 01' and 'P_01' get two pages)."""
+    """A unique, safe file name for an id (``ids.file_stem``: 'P 01' and 'P_01' get two pages).
+
+    Parameters
+    ----------
+    value : str
+        A participant id.
+
+    Returns
+    -------
+    str
+        The file stem, without extension.
+    """
     from helpers.ids import file_stem
 
     return file_stem(value)
@@ -246,6 +455,28 @@ def safe_name(value: str) -> str:
 # -- execution --------------------------------------------------------------------------
 
 def run_key(run: NotebookRun, fingerprint: str) -> str:
+    """A run's full key: what must be unchanged for its page to be reused.
+
+    The sha256 of ``fingerprint``, the notebook file's bytes, the run's parameters (as sorted
+    JSON) and the package version.
+
+    Parameters
+    ----------
+    run : NotebookRun
+        The run (its notebook and its parameters).
+    fingerprint : str
+        The study's part (``notebook_fingerprint``).
+
+    Returns
+    -------
+    str
+        sha256, 64 hex digits.
+
+    Raises
+    ------
+    OSError
+        The notebook's ``.ipynb`` cannot be read.
+    """
     notebook = notebooks_dir() / f"{run.notebook}.ipynb"
     digest = hashlib.sha256()
     for part in (fingerprint, notebook.read_bytes().hex(), json.dumps(run.params, sort_keys=True), __version__):
@@ -259,17 +490,29 @@ IDENTITY_PARAMETERS = ("study", "participant", "drafts_sha256")
 
 
 def study_key(run: NotebookRun, fingerprint: str) -> str:
-    """A run's key without the parameters given on the command line or in
-    study.yml: the study (its identity, the ``study`` parameter, and the
-    digests of what the notebook reads, ``fingerprint``), the part of it the
-    run is about (participant, drafts), the notebook file and the package
-    version. A page outside ``--only`` is kept only when its recorded study key
-    is this run's (``batch.carry_over``).
+    """A run's key without the parameters given on the command line or in study.yml.
+
+    The study (its identity, the ``study`` parameter, and the digests of what the notebook
+    reads, ``fingerprint``), the part of it the run is about (participant, drafts), the
+    notebook file and the package version. A page outside ``--only`` is kept only when its
+    recorded study key is this run's (``batch.carry_over``).
+
+    Parameters
+    ----------
+    run : NotebookRun
+        The run (its notebook and the parameters of ``IDENTITY_PARAMETERS`` it has).
+    fingerprint : str
+        The study's part (``notebook_fingerprint``).
 
     Returns
     -------
     str
         sha256, 64 hex digits.
+
+    Raises
+    ------
+    OSError
+        The notebook's ``.ipynb`` cannot be read.
     """
     notebook = notebooks_dir() / f"{run.notebook}.ipynb"
     identity = {k: run.params[k] for k in IDENTITY_PARAMETERS if k in run.params}
@@ -281,11 +524,19 @@ def study_key(run: NotebookRun, fingerprint: str) -> str:
 
 
 def evidence_key(study, digests: dict[str, str]) -> str:
-    """What the evidence pages of a bundle were built from: the study's
-    identity (``study_parameter``), every input and the ingest
-    (``notebook_fingerprint`` of a notebook that reads everything), and the
-    package version. Recorded in the bundle; its evidence pages are carried
-    over to the next bundle only when it is unchanged (``batch.carry_evidence``).
+    """What the evidence pages of a bundle were built from.
+
+    The study's identity (``study_parameter``), every input and the ingest
+    (``notebook_fingerprint`` of a notebook that reads everything), and the package version.
+    Recorded in the bundle; its evidence pages are carried over to the next bundle only when
+    it is unchanged (``batch.carry_evidence``).
+
+    Parameters
+    ----------
+    study : Study
+        The study (its ``paths``).
+    digests : dict of str to str
+        The study's input digests (``input_digests``).
 
     Returns
     -------
@@ -299,10 +550,30 @@ def evidence_key(study, digests: dict[str, str]) -> str:
 
 
 def parameterized(notebook: Path, params: dict):
-    """The notebook with its parameters injected after the cell tagged
-    ``parameters`` (papermill's own injection, so the executed notebook reads
-    as papermill's did); ``metadata.papermill`` holds the parameters and,
-    once run, the times. No absolute path of this machine is recorded."""
+    """The notebook with its parameters injected after the cell tagged ``parameters``.
+
+    papermill's own injection, so the executed notebook reads as papermill's did; every code
+    cell's outputs and execution count are cleared, and ``metadata.papermill`` holds the
+    parameters and papermill's version (the times once run). No absolute path of this machine
+    is recorded. The file's text is cached on path, modification time and size.
+
+    Parameters
+    ----------
+    notebook : Path
+        The ``.ipynb`` file.
+    params : dict
+        Parameter name -> value.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The notebook (version 4), ready to run; the file is not changed.
+
+    Raises
+    ------
+    OSError
+        The notebook cannot be read.
+    """
     import nbformat
     from papermill.parameterize import parameterize_notebook
 
@@ -334,21 +605,27 @@ def _papermill_version() -> str:
 
 
 def failed_position(nb) -> int | None:
-    """1-based position of the failing cell in the notebook as the researcher
-    sees it (the injected parameters cell not counted)."""
+    """The 1-based position of the failing cell in the notebook as the researcher sees it.
+
+    The cells papermill inserts (tagged ``injected-parameters`` or
+    ``papermill-error-cell-tag``) are not counted.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook.
+
+    Returns
+    -------
+    int or None
+        The position of the first cell with an ``error`` output; None when no cell has one.
+    """
     added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
     cells = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
     for position, cell in enumerate(cells, start=1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return position
     return None
-
-
-def failed_cell(executed: Path) -> int | None:
-    """``failed_position`` of an executed notebook file."""
-    import nbformat
-
-    return failed_position(nbformat.read(str(executed), as_version=4))
 
 
 class NotebookFailed(Exception):
@@ -370,15 +647,46 @@ from helpers.report.pages import PAGE_CSS, page  # noqa: E402,F401  (the page te
 
 
 def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
-    """Executed notebook -> one self-contained HTML page without JavaScript
-    (see ``pages.render_notebook``)."""
+    """Executed notebook -> one self-contained HTML page without JavaScript (``pages.render_notebook``).
+
+    Parameters
+    ----------
+    executed : Path
+        The executed ``.ipynb``.
+    target : Path
+        The HTML file to write (atomically).
+    title : str
+        The page's title.
+    defaults : dict, optional
+        The parameters cell's values as written, for the appendix.
+
+    Returns
+    -------
+    None
+        The page is written to ``target``.
+    """
     from helpers.report.pages import render_notebook
 
     render_notebook(executed, target, title, defaults)
 
 
 def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
-    """reports/<study>/index.html (see ``pages.write_index``)."""
+    """Write reports/<study>/index.html (``pages.write_index``, with the profile notebook's stem).
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    runs : list of NotebookRun
+        The runs of the batch, linked from the index.
+    paths : StudyPaths
+        The study's folders; the index is written under ``paths.reports``.
+
+    Returns
+    -------
+    Path
+        The index file written.
+    """
     from helpers.report.pages import write_index as write
 
     return write(study, runs, paths, PROFILE[0])
@@ -387,14 +695,39 @@ def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
 # -- redaction scan -------------------------------------------------------------------------
 
 def scan_for_terms(paths: StudyPaths, redactor) -> list[tuple[Path, str]]:
-    """(file, placeholder) for every redaction term found in the outputs
-    (:func:`helpers.leakscan.scan_folders`, which also says where in each file)."""
+    """Every output file in which a redaction term was found, with the term's placeholder.
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders: ``processed`` and ``reports`` are scanned (``scan_outputs``).
+    redactor : Redactor
+        The study's redactor (``helpers.ingest.cleaning.Redactor``).
+
+    Returns
+    -------
+    list of tuple of (Path, str)
+        (file, placeholder), each pair once, in the order found; empty when nothing leaks.
+        ``scan_outputs`` also says where in each file.
+    """
     return list(dict.fromkeys((leak.path, leak.placeholder) for leak in scan_outputs(paths, redactor).leaks))
 
 
 def scan_outputs(paths: StudyPaths, redactor):
-    """The leak scan of a study's processed tables and reports
-    (:class:`helpers.leakscan.LeakScan`: leaks with their place, and unreadable files)."""
+    """The leak scan of a study's processed tables and reports (``leakscan.scan_folders``).
+
+    Parameters
+    ----------
+    paths : StudyPaths
+        The study's folders: ``processed`` and ``reports`` are scanned (absent ones skipped).
+    redactor : Redactor
+        The study's redactor (``helpers.ingest.cleaning.Redactor``).
+
+    Returns
+    -------
+    helpers.leakscan.LeakScan
+        The leaks with their place, the files the scan could not read, and the count of files.
+    """
     from helpers.leakscan import scan_folders
 
     return scan_folders([paths.processed, paths.reports], redactor)
@@ -403,11 +736,27 @@ def scan_outputs(paths: StudyPaths, redactor):
 # -- the batch ----------------------------------------------------------------------------
 
 def ingest_stamp(study) -> str:
-    """What a notebook's results depend on from ingestion: the inputs'
-    fingerprint and this particular ingest (the manifest's bytes and time
-    written). A re-ingest of unchanged inputs (say, after a run killed while
-    swapping the processed folder in) replaces tables/, so it must re-run the
-    notebooks that write there."""
+    """What a notebook's results depend on from ingestion: the inputs' fingerprint and this ingest.
+
+    A re-ingest of unchanged inputs (say, after a run killed while swapping the processed
+    folder in) replaces tables/, so it must re-run the notebooks that write there: the stamp
+    includes the manifest's bytes and its modification time.
+
+    Parameters
+    ----------
+    study : Study
+        A study loaded from disk (``paths.processed/manifest.json`` and ``manifest``).
+
+    Returns
+    -------
+    str
+        ``<manifest fingerprint>/<sha256 of manifest.json>/<its mtime in ns>``.
+
+    Raises
+    ------
+    OSError
+        manifest.json cannot be read.
+    """
     manifest_file = study.paths.processed / "manifest.json"
     digest = hashlib.sha256(manifest_file.read_bytes()).hexdigest()
     return f"{study.manifest.get('fingerprint', '')}/{digest}/{manifest_file.stat().st_mtime_ns}"
@@ -430,12 +779,25 @@ NOTEBOOK_INPUTS = {
 def input_digests(study) -> dict[str, str]:
     """A digest of each input a notebook may declare, for ``notebook_fingerprint``.
 
+    Parameters
+    ----------
+    study : Study
+        A study loaded from disk (its processed parquet tables, texts, ingest tables listed in
+        the manifest, manifest and config are read).
+
     Returns
     -------
-    dict
-        name (an item of ``EVERYTHING``, or ``ingest``) -> hex digest. The
-        processed tables are hashed by content (their writer is deterministic),
-        so a re-ingest that changes nothing a notebook reads leaves its key.
+    dict of str to str
+        Name (an item of ``EVERYTHING``, or ``ingest``) -> digest: sha256 hex digits, and for
+        ``ingest`` the ``ingest_stamp``. The processed tables are hashed by content (their
+        writer is deterministic), so a re-ingest that changes nothing a notebook reads leaves
+        its key; ``manifest`` leaves out its time, inputs and fingerprint, and ``config`` has
+        the study folder's path replaced by ``<study>``.
+
+    Raises
+    ------
+    OSError
+        A processed table, text or manifest cannot be read.
     """
     import dataclasses
 
@@ -464,8 +826,27 @@ def input_digests(study) -> dict[str, str]:
 
 
 def notebook_fingerprint(notebook: str, digests: dict[str, str]) -> str:
-    """The part of a run's key that comes from the study: the digests of what
-    ``notebook`` declares it reads (``NOTEBOOK_INPUTS``; everything, and the
-    ingest itself, when it declares nothing)."""
+    """The part of a run's key that comes from the study.
+
+    The digests of what ``notebook`` declares it reads (``NOTEBOOK_INPUTS``; everything, and
+    the ingest itself, when it declares nothing).
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's stem (``""`` for "reads everything").
+    digests : dict of str to str
+        ``input_digests`` of the study.
+
+    Returns
+    -------
+    str
+        ``name=digest`` for each input read, joined by ``/``, in ``EVERYTHING``'s order.
+
+    Raises
+    ------
+    KeyError
+        ``digests`` lacks an input the notebook reads.
+    """
     names = NOTEBOOK_INPUTS.get(notebook, EVERYTHING + ("ingest",))
     return "/".join(f"{name}={digests[name]}" for name in names)
