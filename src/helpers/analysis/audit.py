@@ -225,7 +225,8 @@ def check_quote(q: drafts_mod.Quotation, study, indexes, names: Names, redact, f
         One row: the keys of ``QUOTE_COLUMNS`` but ``found`` (``draft``,
         ``location``, ``paragraph``, ``kind``, ``quote``, ``attribution``,
         ``attributed_participant``, ``attributed_name``, ``verdict``, ``match``
-        (exact, elided, fuzzy or none), ``similarity`` (0-1, 3 decimals),
+        (exact, elided or fuzzy; "none" not found, '' not checked),
+        ``similarity`` (0-1, 3 decimals),
         ``doc_id``, ``seg_first``, ``seg_last`` (turn numbers or None),
         ``speaker_participant``, ``speaker_name``, ``speaker_role``,
         ``differences``, ``leak`` ('' here), ``note``) plus ``_form`` (the
