@@ -17,6 +17,7 @@ import pandas as pd
 
 from helpers import atomic
 from helpers.analysis.theme_matrix import (
+    THEME_VALUE_RULES,
     _code_order,
     _coding_turns,
     _codings,
@@ -184,6 +185,30 @@ def _turn_refs(study, picked: pd.DataFrame) -> pd.Series:
                      index=picked.index, dtype="string")
 
 
+def framework_rule(quotes_per_cell: int = 2, min_words: int = 8, max_words: int = 80) -> str:
+    """The Framework matrix's counting and quote-selection rule in words (after the passage rules).
+
+    Parameters
+    ----------
+    quotes_per_cell : int
+        Exemplar quotes per cell.
+    min_words, max_words : int
+        Preferred length of a quote's turn, in words.
+
+    Returns
+    -------
+    str
+        What ``n_codings`` and ``n_turns`` count (``THEME_VALUE_RULES`` "count"
+        and "segments") and how the quotes are chosen.
+    """
+    return (f"Framework matrix: n_codings = passages of the code or of a code below it held by the participant "
+            f"({THEME_VALUE_RULES['count']}); n_turns = distinct turns those passages touch "
+            f"({THEME_VALUE_RULES['segments']}). Quotes: up to {quotes_per_cell} per cell, from the turns carrying "
+            f"the code that the participant's passages touch (their own turns first), turns of {min_words} to "
+            f"{max_words} words preferred, the most typical first (highest mean TF-IDF cosine similarity to the "
+            f"code's other turns); ties by document and turn.")
+
+
 def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
                      max_words: int = 80, form: str = "wide") -> pd.DataFrame:
     """The Framework Method chart: participants x codes at ``level``.
@@ -230,6 +255,9 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
     DataFrame
         As above; default RangeIndex.
 
+    ``attrs["rule"]`` states the counting rules (``counting.passages``,
+    ``framework_rule``).
+
     Raises
     ------
     ValueError
@@ -260,9 +288,10 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
             chosen, on=["participant_id", "code"], how="left")
     long = long.astype({f"quote_{r}": "string" for r in range(1, quotes_per_cell + 1)}
                        | {f"ref_{r}": "string" for r in range(1, quotes_per_cell + 1)})
-    if form == "long":
-        return long
-    return _wide(long, pids, labels, codes, quotes_per_cell)
+    out = long if form == "long" else _wide(long, pids, labels, codes, quotes_per_cell)
+    out.attrs["rule"] = (rolled.attrs.get("rule", "") + " "
+                         + framework_rule(quotes_per_cell, min_words, max_words))
+    return out
 
 
 def _cell_texts(long: pd.DataFrame, quotes_per_cell: int) -> pd.Series:

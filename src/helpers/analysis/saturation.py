@@ -118,6 +118,7 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         ``table``: one row per interview in order (interview, doc_id,
         participants, new_codes, n_new, cumulative); ``runs``; ``summary``
         (reached, at, order, level, spread, …); ``sentence``.
+        ``table.attrs["rule"]`` states the counting and stopping rules.
 
     Notes
     -----
@@ -155,6 +156,11 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         "n_new": n_new,
         "cumulative": np.cumsum(n_new),
     })
+    table.attrs["rule"] = (found.attrs.get("rule", "") + " Saturation: n_new = codes at the level first carried by "
+                           "a passage of that interview (interviews in interview order); cumulative = distinct "
+                           "codes so far. Stopping rule of Guest, Namey & Chen (2020): base of "
+                           f"{base_size} interview(s), runs of {run_length}, saturation when a run's new codes are "
+                           f"at most {threshold:.0%} of the base's codes.")
     at, base_count, runs = _stopping_point(n_new, base_size, run_length, threshold)
     reached = at is not None
     summary = {
