@@ -483,3 +483,14 @@ def test_framework_codeline_and_saturation_state_their_counting_rule(study):
     assert PASSAGE_RULE in result.table.attrs["rule"]
     assert ("Guest, Namey & Chen (2020): base of 2 interview(s), runs of 1, saturation when a run's new codes "
             "are at most 25% of the base's codes.") in result.table.attrs["rule"]
+
+
+def test_profile_tables_state_their_counting_rule(study):
+    from helpers.analysis import profile
+    from helpers.counting import PASSAGE_RULE
+
+    codes = profile.code_profile(study, "P1", level="theme")
+    assert codes.attrs["rule"].startswith(PASSAGE_RULE) and codes.attrs["rule"].endswith(profile.CODE_PROFILE_RULE)
+    assert "others with it = other participants holding at least one passage" in codes.attrs["rule"]
+    assert profile.talk_summary(study, "P1").attrs["rule"] == profile.TALK_RULE
+    assert profile.best_quotes(study, "P1", level="theme", k=1).attrs["rule"].endswith(themes.framework_rule(1, 8, 80))

@@ -6,6 +6,13 @@ import pandas as pd
 from helpers.analysis.themes import framework_matrix, theme_matrix
 from helpers.study import Study
 
+TALK_RULE = ("Turns and words of the participant's own turns (speaker role participant; words are segments.n_words); "
+             "share = the participant's words / all words of the document, averaged over "
+             "the documents they speak in. Group mean: over every participant with at least one turn of their own.")
+CODE_PROFILE_RULE = ("applications = the participant's passages of the code or of a code below it; group mean = "
+                     "mean of the other participants' passages; others with it = other participants holding at "
+                     "least one passage.")
+
 
 def participant_documents(study: Study, participant: str) -> list[str]:
     """The documents in which a participant speaks.
@@ -53,7 +60,7 @@ def talk_summary(study: Study, participant: str) -> pd.DataFrame:
 
         ``group mean`` is the mean over every participant with at least one
         participant-role turn (to 1 decimal; None when there is none) for the
-        first two rows, None for the share.
+        first two rows, None for the share. ``attrs["rule"]`` is ``TALK_RULE``.
     """
     seg = study.segments
     spoken = seg.loc[seg["speaker_role"] == "participant"]
@@ -62,11 +69,13 @@ def talk_summary(study: Study, participant: str) -> pd.DataFrame:
     mine = spoken.loc[spoken["participant_id"] == participant]
     share = (mine.groupby("doc_id", observed=True)["n_words"].sum() / doc_words).dropna()
     row = per_person.loc[participant] if participant in per_person.index else pd.Series({"turns": 0, "words": 0})
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "measure": ["turns spoken", "words spoken", "share of their documents' words"],
         "participant": [int(row["turns"]), int(row["words"]), round(float(share.mean()), 3) if len(share) else 0.0],
         "group mean": [_mean(per_person["turns"]), _mean(per_person["words"]), None],
     })
+    out.attrs["rule"] = TALK_RULE
+    return out
 
 
 def _mean(values: pd.Series) -> float | None:
@@ -99,7 +108,8 @@ def code_profile(study: Study, participant: str, level: str | None = "top") -> p
         (mean passages of the other participants, 2 decimals), ``others with
         it`` (other participants holding at least one passage, count),
         ``others`` (number of other participants). Sorted by applications
-        (descending), then code.
+        (descending), then code. ``attrs["rule"]`` states the counting rule
+        (the passage rules, then ``CODE_PROFILE_RULE``).
 
     Raises
     ------
@@ -110,13 +120,15 @@ def code_profile(study: Study, participant: str, level: str | None = "top") -> p
     if participant not in counts.index:
         counts.loc[participant] = 0
     others = counts.drop(index=participant)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "code": counts.columns,
         "applications": counts.loc[participant].astype(int).values,
         "group mean": others.mean().round(2).values if len(others) else 0.0,
         "others with it": (others > 0).sum().astype(int).values,
         "others": len(others),
     }).sort_values(["applications", "code"], ascending=[False, True]).reset_index(drop=True)
+    out.attrs["rule"] = counts.attrs.get("rule", "") + " " + CODE_PROFILE_RULE
+    return out
 
 
 def shared_and_lacking(study: Study, participant: str, level: str | None = "top") -> dict[str, list[str]]:
