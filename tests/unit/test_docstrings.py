@@ -89,34 +89,8 @@ def public_functions() -> dict[str, object]:
 
 # Not converted yet (issue 15, item 6): strike a name when its docstring is done.
 PENDING = set("""
-helpers.analysis.audit.check_quote helpers.analysis.audit.differences helpers.analysis.audit.index_of
-helpers.analysis.audit.write_tables helpers.analysis.audit_consistency.consistency
-helpers.analysis.audit_consistency.prose_mentions helpers.analysis.audit_consistency.voices
-helpers.analysis.claims.claim_words helpers.analysis.claims.code_names helpers.analysis.claims.find_claims
-helpers.analysis.claims.find_code helpers.analysis.claims.holds helpers.analysis.claims.rule_text
-helpers.analysis.cooccurrence.benjamini_hochberg_matrix helpers.analysis.cooccurrence.count_matrix
-helpers.analysis.cooccurrence.counting_rule helpers.analysis.cooccurrence.fisher_greater
-helpers.analysis.cooccurrence.measure_rule helpers.analysis.cooccurrence.overlap_pairs
-helpers.analysis.cooccurrence.positions_in helpers.analysis.cooccurrence.same_branch_pairs
-helpers.analysis.cooccurrence.tests_withheld helpers.analysis.drafts.attribution_after
-helpers.analysis.drafts.attribution_line helpers.analysis.drafts.quotations
-helpers.analysis.drafts.read_drafts_or_raise helpers.analysis.drafts.sentences
-helpers.analysis.drafts.split_trailing_attribution helpers.analysis.explore.explorer_widgets
-helpers.analysis.explore.highlight helpers.analysis.explore.highlight_two
 helpers.analysis.explore.kwic_in_segments helpers.analysis.explore.term_pattern
-helpers.analysis.frequency.code_order helpers.analysis.frequency.default_term
-helpers.analysis.frequency.fillers helpers.analysis.frequency.kept_participants
-helpers.analysis.frequency.log_likelihood helpers.analysis.frequency.log_ratio
-helpers.analysis.frequency.select_codings helpers.analysis.frequency.select_segments
-helpers.analysis.frequency.stopwords helpers.analysis.frequency.turns_touched
-helpers.analysis.frequency.word_rule helpers.analysis.frequency.words_coded
-helpers.analysis.overview.default_attribute helpers.analysis.overview.file_part
-helpers.analysis.overview.md_list helpers.analysis.overview.md_text helpers.analysis.overview.report_table
-helpers.analysis.profile.best_quotes helpers.analysis.profile.code_profile
-helpers.analysis.profile.participant_documents helpers.analysis.profile.shared_and_lacking
-helpers.analysis.profile.talk_summary helpers.analysis.themes.framework_html
-helpers.analysis.themes.interview_order helpers.analysis.themes.theme_levels
-helpers.analysis.themes.write_framework_workbook
+helpers.analysis.frequency.turns_touched
 """.split())
 
 

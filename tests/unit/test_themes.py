@@ -445,3 +445,52 @@ def test_turn_counts_cache_gives_the_same_framework_and_misses_on_changed_text(t
     study.segments.loc[0, "text"] = str(study.segments.loc[0, "text"]) + " extra words here"
     themes.framework_matrix(study, level="theme")
     assert len(list(cache_dir.glob("turn_counts-*.npz"))) == 2
+
+
+# -- counting rules carried on the tables (issue 15, item 3) ------------------------
+
+def test_theme_tables_state_their_counting_rule(study):
+    from helpers.counting import AT_OR_BELOW_RULE, HOLDER_RULE, PASSAGE_RULE
+
+    presence_rule = themes.theme_matrix(study, "theme", "presence").attrs["rule"]
+    assert PASSAGE_RULE in presence_rule and AT_OR_BELOW_RULE in presence_rule and HOLDER_RULE in presence_rule
+    negative = themes.negative_cases(study, "theme")
+    assert negative.attrs["rule"] == presence_rule + " " + themes.NEGATIVE_CASES_RULE
+    assert "n_without counts them out of N, every participant" in negative.attrs["rule"]
+    missing = themes.missing_themes(study, "theme")
+    assert missing.attrs["rule"] == presence_rule + " " + themes.MISSING_THEMES_RULE
+    assert "n_missing counts them out of N_codes" in missing.attrs["rule"]
+    whole = themes.recurrence(study, "theme", threshold=0.5).attrs["rule"]
+    assert whole.startswith(presence_rule + " Recurrence: n = participants with the code")
+    assert "reaches 0.5" in whole and "fewer than 3 participants" in whole and "Groups by" not in whole
+    by_site = themes.recurrence(study, "theme", by="site").attrs["rule"]   # had no rule before
+    assert by_site.startswith(presence_rule) and 'Groups by site; a participant with no value is in the group ' \
+        '"(not given)".' in by_site and "every participant of the group" in by_site
+
+
+def test_framework_codeline_and_saturation_state_their_counting_rule(study):
+    from helpers.counting import AT_OR_BELOW_RULE, PASSAGE_RULE
+
+    for form in ("wide", "long"):
+        rule = themes.framework_matrix(study, "theme", quotes_per_cell=1, form=form).attrs["rule"]
+        assert PASSAGE_RULE in rule and AT_OR_BELOW_RULE in rule
+        assert rule.endswith(themes.framework_rule(1, 8, 80))
+        assert "n_turns = distinct turns those passages touch" in rule and "up to 1 per cell" in rule
+    line = themes.codeline(study, "d1").attrs["rule"]
+    assert line.startswith(PASSAGE_RULE) and AT_OR_BELOW_RULE not in line   # own passages only
+    assert line.endswith(themes.CODELINE_RULE)
+    result = themes.saturation(study, "initial", base_size=2, run_length=1, threshold=0.25, n_orders=2)
+    assert PASSAGE_RULE in result.table.attrs["rule"]
+    assert ("Guest, Namey & Chen (2020): base of 2 interview(s), runs of 1, saturation when a run's new codes "
+            "are at most 25% of the base's codes.") in result.table.attrs["rule"]
+
+
+def test_profile_tables_state_their_counting_rule(study):
+    from helpers.analysis import profile
+    from helpers.counting import PASSAGE_RULE
+
+    codes = profile.code_profile(study, "P1", level="theme")
+    assert codes.attrs["rule"].startswith(PASSAGE_RULE) and codes.attrs["rule"].endswith(profile.CODE_PROFILE_RULE)
+    assert "others with it = other participants holding at least one passage" in codes.attrs["rule"]
+    assert profile.talk_summary(study, "P1").attrs["rule"] == profile.TALK_RULE
+    assert profile.best_quotes(study, "P1", level="theme", k=1).attrs["rule"].endswith(themes.framework_rule(1, 8, 80))

@@ -121,7 +121,26 @@ def _speaker(study_turns: pd.DataFrame, first, last) -> tuple[str | None, str]:
 
 
 def index_of(indexes, doc_id: str) -> DocumentIndex:
-    """The every-turn index of a document (the last of ``indexes``)."""
+    """The matcher's index of every turn of a document.
+
+    Parameters
+    ----------
+    indexes : sequence of dict of str to DocumentIndex
+        The passes of ``check_quote`` (participants' turns only, every turn):
+        the last is read.
+    doc_id : str
+        The document.
+
+    Returns
+    -------
+    DocumentIndex
+        ``indexes[-1][doc_id]``.
+
+    Raises
+    ------
+    KeyError
+        The last pass has no such document.
+    """
     return indexes[-1][doc_id]
 
 
@@ -129,8 +148,26 @@ def differences(quote: str, source: str, fillers) -> str:
     """Word-by-word differences, draft against source: ``[-draft word-] {+source word+}``.
 
     Words are compared as the matcher compares them (case, punctuation and
-    fillers aside); source words before the quote's first and after its last
-    are left out (``source`` may be the whole turn); '' when the words agree."""
+    fillers aside, ``quotes.word_tokens``) with ``difflib.SequenceMatcher``;
+    source words before the quote's first and after its last are left out
+    (``source`` may be the whole turn).
+
+    Parameters
+    ----------
+    quote : str
+        The quotation as the draft gives it (redacted).
+    source : str
+        The transcript text it was found in (the turn or turns).
+    fillers : frozenset of str
+        Lower-cased fillers left out of the comparison.
+
+    Returns
+    -------
+    str
+        The quote's words as written, with each changed run shown as
+        ``[-draft words-]`` and/or ``{+source words+}``, joined by spaces;
+        '' when the words agree.
+    """
     a = word_tokens(quote, fillers)
     b = word_tokens(source, fillers)
     matcher = difflib.SequenceMatcher(a=[w for w, _, _ in a], b=[w for w, _, _ in b], autojunk=False)
@@ -153,9 +190,48 @@ def differences(quote: str, source: str, fillers) -> str:
 
 
 def check_quote(q: drafts_mod.Quotation, study, indexes, names: Names, redact, fillers, threshold) -> dict:
-    """One quotation's row of the quotes table (see the module docstring for the verdicts).
+    """Look one quotation up in the transcripts and give its row of the quotes table.
 
-    ``indexes``: (participants' turns only, every turn), each doc_id -> DocumentIndex."""
+    The quote is searched with ``quotes.find_quote`` in the participants' turns
+    first, in every turn only when no participant said it; the best match wins
+    (exact before fuzzy, higher similarity, the attributed participant's turn,
+    document order). Verdicts as in the module docstring: verbatim, edited,
+    misattributed, interviewer's words, not found, not checked. An attribution
+    by a verb ("said the worker") that names no participant is dropped (and a
+    short quotation then becomes a term, not checked).
+
+    Parameters
+    ----------
+    q : Quotation
+        A quotation of ``drafts.quotations``.
+    study : Study
+        The study (its clean texts).
+    indexes : tuple of (dict of str to DocumentIndex, dict of str to DocumentIndex)
+        The matcher's indexes per ``doc_id``: participants' turns only, then
+        every turn.
+    names : Names
+        The participant names a draft may use (attributions resolved with it).
+    redact : callable
+        The study's Redactor: str -> str, applied to every text of the draft
+        that reaches the row.
+    fillers : frozenset of str
+        Lower-cased fillers the matcher ignores.
+    threshold : float
+        Lowest fuzzy similarity (0-1) that counts as found.
+
+    Returns
+    -------
+    dict
+        One row: the keys of ``QUOTE_COLUMNS`` but ``found`` (``draft``,
+        ``location``, ``paragraph``, ``kind``, ``quote``, ``attribution``,
+        ``attributed_participant``, ``attributed_name``, ``verdict``, ``match``
+        (exact, elided or fuzzy; "none" not found, '' not checked),
+        ``similarity`` (0-1, 3 decimals),
+        ``doc_id``, ``seg_first``, ``seg_last`` (turn numbers or None),
+        ``speaker_participant``, ``speaker_name``, ``speaker_role``,
+        ``differences``, ``leak`` ('' here), ``note``) plus ``_form`` (the
+        attribution's spelling, redacted).
+    """
     pid, form, how = names.resolve(q.attribution) if q.attribution else (None, "", "")
     if q.by_verb and pid is None:  # "the worker said: …" names nobody: no attribution
         short = len(re.findall(r"\w+", q.text)) < drafts_mod.MIN_QUOTE_WORDS
@@ -315,8 +391,30 @@ def _notes(audit: DraftAudit, read) -> list[str]:
 
 
 def write_tables(study, audit: DraftAudit) -> list[Path]:
-    """Write ``tables/draft_audit_{quotes,claims,consistency,voices}.csv`` under the
-    study's processed folder; returns the files written."""
+    """Write the audit's four tables as CSV files in the study's processed ``tables/`` folder.
+
+    Each is written atomically (``atomic.write_csv``: text cells made
+    spreadsheet-safe), replacing an earlier audit's.
+
+    Parameters
+    ----------
+    study : Study
+        A study loaded from a folder (its ``paths.tables``).
+    audit : DraftAudit
+        The audit of ``audit_draft``.
+
+    Returns
+    -------
+    list of Path
+        ``draft_audit_quotes.csv``, ``draft_audit_claims.csv``,
+        ``draft_audit_consistency.csv`` and ``draft_audit_voices.csv``, in
+        that order.
+
+    Raises
+    ------
+    AttributeError
+        The study is held in memory (``study.paths`` is None).
+    """
     from helpers import atomic
 
     folder = study.paths.tables

@@ -148,8 +148,30 @@ _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’-]*")
 
 
 def prose_mentions(read, names: Names, redact) -> pd.DataFrame:
-    """Participants named in the drafts' prose (outside quotations), as written:
-    ``draft``, ``location``, ``attributed_participant``, ``_form`` — for the two-names check."""
+    """The participants named in the drafts' prose, as written: for the two-names check.
+
+    Prose is every paragraph but block quotations, with inline quotations
+    blanked. A capitalised word, or two capitalised words separated by one
+    space (tried first), names a participant when it is one of the spellings
+    of ``names`` (id, pseudonym, alias; a possessive 's dropped).
+
+    Parameters
+    ----------
+    read : list of Draft
+        The drafts read (``drafts.read_draft``).
+    names : Names
+        The participant names a draft may use.
+    redact : callable
+        The study's Redactor: str -> str, applied to the draft's name and the
+        spelling.
+
+    Returns
+    -------
+    DataFrame
+        One row per mention, in reading order (RangeIndex): ``draft``,
+        ``location`` ("paragraph N[, line L]"), ``paragraph`` (number),
+        ``attributed_participant`` (participant id), ``_form`` (the spelling).
+    """
     from helpers.analysis.drafts import _DOUBLE, _SINGLE
 
     rows = []
@@ -180,8 +202,35 @@ def prose_mentions(read, names: Names, redact) -> pd.DataFrame:
 
 
 def consistency(quotes: pd.DataFrame, names: Names, mentions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The consistency findings: duplicate attribution, two names (in attributions and,
-    when given, ``mentions`` in prose), leaks (see the module docstring)."""
+    """The consistency findings of a draft audit (see the module docstring).
+
+    Quotations not checked (terms) are left out. Three checks:
+
+    - "same quote, different participants": attributed quotations with the
+      same words (as the matcher reads them) or found at the same passage
+      (document and first turn), attributed to more than one participant;
+    - "one participant, two names": a participant written in more than one
+      way (spellings compared normalised) in attributions and, when given,
+      in ``mentions``; the locations of the less used spellings are listed;
+    - "leak in a quotation": a quotation whose ``leak`` is not empty.
+
+    Parameters
+    ----------
+    quotes : DataFrame
+        The quotes table of ``audit_draft`` (rows of ``check_quote``, with
+        ``leak`` filled and the ``_form`` column).
+    names : Names
+        The participant names (for the labels shown).
+    mentions : DataFrame or None
+        Names in the prose (``prose_mentions``); None: attributions only.
+
+    Returns
+    -------
+    DataFrame
+        One row per finding, in the order of the checks above (RangeIndex):
+        columns ``CONSISTENCY_COLUMNS`` = ``check``, ``draft``, ``location``,
+        ``participants`` (pseudonyms, "; "-separated), ``detail``.
+    """
     rows = []
     checked = quotes[quotes["verdict"] != "not checked"]
     attributed = checked[checked["attributed_participant"] != ""]
@@ -236,8 +285,26 @@ def consistency(quotes: pd.DataFrame, names: Names, mentions: pd.DataFrame | Non
 def voices(quotes: pd.DataFrame, names: Names) -> pd.DataFrame:
     """Quotes per participant: by the attributed participant, else the speaker found.
 
-    Returns one row per participant (never-quoted ones with 0), most quoted first:
-    ``participant_id``, ``name``, ``n_quotes``, ``share`` (of attributed quotes, 0–1)."""
+    Quotations not checked (terms) are left out, as are those with neither an
+    attributed participant nor a participant found speaking them.
+
+    Parameters
+    ----------
+    quotes : DataFrame
+        The quotes table of ``audit_draft`` (``verdict``,
+        ``attributed_participant``, ``speaker_participant``).
+    names : Names
+        The study's participants (every one gets a row) and their labels.
+
+    Returns
+    -------
+    DataFrame
+        One row per participant of the study, never-quoted ones with 0
+        (RangeIndex), columns ``VOICE_COLUMNS`` = ``participant_id``, ``name``
+        (pseudonym, else the id), ``n_quotes`` (count), ``share`` (of the
+        quotes counted, 0-1, 3 decimals; 0.0 when none is). Sorted by
+        n_quotes (descending), then participant_id.
+    """
     checked = quotes[quotes["verdict"] != "not checked"]
     who = checked["attributed_participant"].where(checked["attributed_participant"] != "",
                                                   checked["speaker_participant"])

@@ -68,7 +68,23 @@ class CodeName:
 
 
 def claim_words(overrides: dict | None = None) -> dict[str, dict]:
-    """The word → bounds mapping in force: the defaults with study.yml's ``claim_words`` over them."""
+    """The claim word → bounds mapping in force: the defaults with study.yml's ``claim_words`` over them.
+
+    Parameters
+    ----------
+    overrides : dict or None
+        study.yml ``claim_words:``: word -> bounds (keys of ``BOUND_KEYS``:
+        ``min``, ``max`` (participants), ``min_share``, ``max_share``,
+        ``more_than_share`` (shares 0-1), ``exact_missing`` (participants
+        without the code)); a word given replaces its default bounds whole.
+        None: the defaults only.
+
+    Returns
+    -------
+    dict of str to dict
+        Every word of ``DEFAULT_CLAIM_WORDS`` and of ``overrides`` (lower-cased)
+        -> a copy of its bounds.
+    """
     words = {k: dict(v) for k, v in DEFAULT_CLAIM_WORDS.items()}
     for word, bounds in (overrides or {}).items():
         words[str(word).lower()] = dict(bounds)
@@ -76,7 +92,22 @@ def claim_words(overrides: dict | None = None) -> dict[str, dict]:
 
 
 def rule_text(word: str, bounds: dict) -> str:
-    """The mapping of one word, in words (for the report)."""
+    """What one claim word is taken to mean, in words, for the report.
+
+    Parameters
+    ----------
+    word : str
+        The claim word ("most", "a few" …; "N" for a number).
+    bounds : dict
+        Its bounds (see ``claim_words``).
+
+    Returns
+    -------
+    str
+        "word: " and the bounds joined by ", ", e.g. "most: more than 50%",
+        "all: every participant", "a few: at least 2, at most 4",
+        "none: none"; shares as whole percent.
+    """
     parts = []
     if "exact_missing" in bounds:
         parts.append(f"exactly {bounds['exact_missing']:g} participant(s) without the code")
@@ -99,7 +130,27 @@ def rule_text(word: str, bounds: dict) -> str:
 
 
 def holds(bounds: dict, n: int, total: int) -> bool:
-    """Whether n of total participants meet the bounds."""
+    """Whether n of total participants meet a claim word's bounds.
+
+    Every bound given must hold: ``min`` <= n <= ``max``; ``min_share`` <= n /
+    total <= ``max_share`` (with 1e-9 tolerance); n / total >
+    ``more_than_share``; total − n == ``exact_missing``. The share is 0 when
+    total is 0.
+
+    Parameters
+    ----------
+    bounds : dict
+        The word's bounds (see ``claim_words``).
+    n : int
+        Participants with the code (count).
+    total : int
+        All participants (count).
+
+    Returns
+    -------
+    bool
+        True when every bound holds (also when ``bounds`` is empty).
+    """
     share = n / total if total else 0.0
     checks = [("min", n >= bounds.get("min", n)), ("max", n <= bounds.get("max", n)),
               ("min_share", share >= bounds.get("min_share", 0) - 1e-9),
@@ -110,7 +161,27 @@ def holds(bounds: dict, n: int, total: int) -> bool:
 
 
 def code_names(study) -> list[CodeName]:
-    """Every code's name and synonyms as word patterns (plural -s/-es and possessive 's tolerated)."""
+    """Every code's name and synonyms as word patterns, to find the code a claim is about.
+
+    Codes are those of the codebook, then any coded code it lacks; synonyms are
+    listed in the codebook description after ``Synonyms:`` or ``Also:``,
+    separated by commas, semicolons or "or". A pattern matches the phrase's
+    words folded as the draft is read (``quotes.fold``), separated by any
+    non-word characters, each allowing a plural -s/-es or a possessive 's,
+    and only as whole words.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codebook and codings).
+
+    Returns
+    -------
+    list of CodeName
+        One per (code, phrase): ``code``, ``level`` (the codebook's, '' when
+        unnamed), ``phrase`` (the name or synonym as written) and ``pattern``;
+        codes in codebook order, a code's own name before its synonyms.
+    """
     book = study.codebook
     seen = {}
     for code, level, description in zip(book["code"], book["level"].fillna(""), book["description"].fillna("")):
@@ -132,7 +203,21 @@ def code_names(study) -> list[CodeName]:
 
 
 def find_code(text: str, names: list[CodeName]) -> tuple[CodeName | None, list[str]]:
-    """The code named in ``text`` (the longest name found) and every code named there."""
+    """The code a piece of text names: the longest name found, and every code named there.
+
+    Parameters
+    ----------
+    text : str
+        A sentence, clause or heading (folded before matching).
+    names : list of CodeName
+        The patterns of ``code_names``.
+
+    Returns
+    -------
+    tuple of (CodeName or None, list of str)
+        The name with the longest phrase (ties by code) and the codes of every
+        name found, sorted; ``(None, [])`` when none is found.
+    """
     folded = fold(text)
     hits = [n for n in names if n.pattern.search(folded)]
     if not hits:
@@ -142,7 +227,32 @@ def find_code(text: str, names: list[CodeName]) -> tuple[CodeName | None, list[s
 
 
 def find_claims(draft: Draft, names: list[CodeName]) -> list[dict]:
-    """Every quantifying claim of the draft's prose with the code it is about (not yet checked)."""
+    """Every quantifying claim of a draft's prose with the code it is about (not yet checked).
+
+    Prose is every paragraph but headings and block quotations, with text in
+    quotation marks blanked. A claim is a quantifier about participants (module
+    docstring; a bare "N participants" only for N >= 2). Its code is the one
+    named in the claim's clause, else in its sentence, else under the nearest
+    heading above that names a code (see ``find_code``).
+
+    Parameters
+    ----------
+    draft : Draft
+        A draft read by ``drafts.read_draft``.
+    names : list of CodeName
+        The patterns of ``code_names``.
+
+    Returns
+    -------
+    list of dict
+        One per claim, in reading order: ``draft``, ``paragraph`` (number),
+        ``line`` (file line or None), ``location``, ``sentence``, ``claim``
+        (the quantifier as read, folded), ``word`` (canonical: "all", "most",
+        "n of m", "n" …), ``claimed_n`` and ``claimed_of`` (numbers for "N" and
+        "N of M", else None), ``code`` and ``level`` ('' when none),
+        ``code_from`` ("sentence", "heading" or ''), ``codes_named`` (codes
+        named, "; "-separated).
+    """
     out = []
     headings: list[tuple[int, CodeName | None]] = []  # the headings a sentence sits under, outermost first
     for block in draft.blocks:

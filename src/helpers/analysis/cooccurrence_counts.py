@@ -43,7 +43,57 @@ class Counts:
 
 def count_matrix(study, unit: str = "segment", level: str | None = None, window: int = 1, coder=None,
                  participants=None, where: dict | None = None, *, with_expected: bool = False) -> Counts:
-    """The co-occurrence counts of ``unit`` (see the module docstring)."""
+    """The codes x codes co-occurrence counts of a unit, with what the measures need.
+
+    The counting rules are those of :mod:`helpers.analysis.cooccurrence`
+    (``cooccurrence_rules.counting_rule`` says them): the passages counted are
+    ``select_codings`` (primary coder per document unless ``coder`` says
+    otherwise, rolled up to ``level``, overlapping codings of one code
+    merged); a code and its own ancestor are one branch and not paired at
+    ``level=None`` (``same_branch_pairs``, docs/design.md §4).
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    unit : str, default "segment"
+        "segment", "overlap", "window", "document" or "participant".
+    level : str or None
+        None: codes as applied; a level name (``"code"`` for the unnamed level,
+        ``"top"`` for the top level): codes rolled up to it.
+    window : int, default 1
+        Turns either side (0 or more), for ``unit="window"``.
+    coder : None, "all", str or list of str
+        Whose codings count; see ``counting.select_coders``.
+    participants : str, list of str or None
+        Participant ids to keep; see ``kept_participants``.
+    where : dict or None
+        Participant attribute -> value(s) to keep; see ``kept_participants``.
+    with_expected : bool, default False
+        Also compute the expected counts of the ratio measure for units
+        "overlap" and "window" (``Counts.expected``).
+
+    Returns
+    -------
+    Counts
+        ``codes`` (``code_order``), ``matrix`` (codes x codes int64, symmetric;
+        a cell counts the units with both codes, the diagonal each code's own
+        count: turns, passages, documents or participants), ``n_units`` (N:
+        participant turns plus coded other turns for segment; the kept turns
+        for window; usable passages for overlap; documents or participants),
+        ``n_codings`` (passages counted), ``dropped`` (passages that could not
+        be placed in the unit: no turn numbers, no span, no holder),
+        ``expected`` (or None), ``hits`` ([A, B]: A units with a B in range),
+        ``same_branch`` (pairs left out).
+
+    Raises
+    ------
+    ValueError
+        Unknown unit, a window that is not a whole number of turns >= 0, or a
+        ``where`` key that is not a participant attribute.
+    InputError
+        Unknown level or coder.
+    """
     _check_unit(unit)
     if unit == "window" and (int(window) != window or window < 0):
         raise ValueError("window must be a whole number of turns, 0 or more")
@@ -77,8 +127,25 @@ def count_matrix(study, unit: str = "segment", level: str | None = None, window:
 
 
 def same_branch_pairs(study, codes: list[str]) -> list[tuple[str, str]]:
-    """(code, ancestor) pairs among ``codes`` that lie on one branch of the
-    hierarchy (a code and its parent, grandparent, …), in code order."""
+    """The pairs of codes that lie on one branch of the hierarchy, which co-occurrence leaves out.
+
+    A code and its parent, grandparent, … are one branch (docs/design.md §4):
+    at the level of codes as applied they are not paired
+    (``SAME_BRANCH_RULE``).
+
+    Parameters
+    ----------
+    study : Study
+        The study (its ``hierarchy``).
+    codes : list of str
+        The codes of the matrix.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        (code, ancestor) pairs with both among ``codes``, each once, in the
+        order of ``codes`` then from the parent up.
+    """
     hierarchy = study.hierarchy
     present = set(codes)
     pairs = []
@@ -92,8 +159,24 @@ def same_branch_pairs(study, codes: list[str]) -> list[tuple[str, str]]:
 
 
 def positions_in(values: pd.Series, names: list[str]) -> np.ndarray:
-    """Position of each value in ``names`` (-1 when absent or missing), hashing
-    each distinct value once (much faster than a lookup per row on string columns)."""
+    """The position of each value in a list of names.
+
+    Each distinct value is hashed once (much faster than a lookup per row on
+    string columns); values are compared as text.
+
+    Parameters
+    ----------
+    values : Series
+        The values, e.g. a ``code`` column.
+    names : list of str
+        The names, e.g. ``code_order``.
+
+    Returns
+    -------
+    ndarray of int64
+        One position per value, in the order of ``values``; -1 for a value
+        absent from ``names`` or missing.
+    """
     row_ids, uniques = pd.factorize(values)
     lookup = np.append(pd.Index(names).get_indexer(pd.Index(uniques).astype(str)), -1).astype(np.int64)
     return lookup[row_ids]   # row_ids == -1 (missing) picks the appended -1
@@ -272,12 +355,28 @@ def _holder_counts(study, codings, code_idx, n_codes, unit, participants, where)
 
 
 def overlap_pairs(doc: np.ndarray, start: np.ndarray, end: np.ndarray):
-    """Yield (i, j) index arrays of every pair of spans sharing a character, in chunks.
+    """Every pair of spans sharing at least one character, in chunks.
 
     Sweep: spans sorted by (document, start); the spans overlapping span i from
     later in that order are exactly those that start before i ends in the same
     document, i.e. positions i+1 .. hi_i − 1 with hi_i = searchsorted(starts, end_i).
-    All spans must be non-empty (end > start).
+    A chunk holds at most about 20 million pairs (``_PAIR_CHUNK``) to bound memory.
+
+    Parameters
+    ----------
+    doc : ndarray of int
+        Document number of each span (e.g. ``pd.factorize(doc_id)``), >= 0.
+    start : ndarray of int
+        Start offset of each span (characters).
+    end : ndarray of int
+        End offset of each span (characters, exclusive); every span must be
+        non-empty (end > start).
+
+    Yields
+    ------
+    tuple of (ndarray, ndarray)
+        ``(i, j)``: positions in the inputs of the two spans of each pair; each
+        unordered pair appears once over all chunks. Nothing for no spans.
     """
     n = len(doc)
     if n == 0:

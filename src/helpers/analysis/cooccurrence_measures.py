@@ -66,8 +66,23 @@ def _measure(counts: Counts, measure: str) -> np.ndarray:
 
 
 def tests_withheld(counts: Counts) -> str:
-    """Why p and q are not shown ('' when they are): fewer than
-    ``MIN_TESTED_UNITS`` documents or participants."""
+    """Why p and q are not shown, in words ('' when they are).
+
+    They are withheld for units "document" and "participant" when there are
+    fewer units than ``counts.min_tested_units`` (default ``MIN_TESTED_UNITS``,
+    20): too few for an exact test to say anything.
+
+    Parameters
+    ----------
+    counts : Counts
+        The counts of ``count_matrix`` (its ``unit``, ``n_units`` and
+        ``min_tested_units``).
+
+    Returns
+    -------
+    str
+        One sentence naming the number of units and the minimum, or ''.
+    """
     if counts.unit in ("document", "participant") and counts.n_units < counts.min_tested_units:
         return (f"p-values are not shown: {counts.n_units} {counts.unit}s are fewer than the "
                 f"{counts.min_tested_units} an exact test needs (min_tested_units).")
@@ -75,15 +90,52 @@ def tests_withheld(counts: Counts) -> str:
 
 
 def fisher_greater(n12, n1, n2, n_units) -> np.ndarray:
-    """One-sided Fisher exact p (greater) of the 2x2 tables
-    [[n12, n1−n12], [n2−n12, N−n1−n2+n12]]: P(X >= n12) for X hypergeometric
-    (N units, n1 carrying A, n2 drawn)."""
+    """One-sided Fisher exact p-values: do two codes co-occur more than chance?
+
+    The 2x2 table of units [[n12, n1−n12], [n2−n12, N−n1−n2+n12]], tested
+    one-sided (greater): P(X >= n12) for X hypergeometric with N units, n1 of
+    them carrying A, n2 drawn (``scipy.stats.hypergeom.sf``). Element-wise.
+
+    Parameters
+    ----------
+    n12 : int or array-like
+        Units carrying both codes (counts).
+    n1 : int or array-like
+        Units carrying the first code (counts).
+    n2 : int or array-like
+        Units carrying the second code (counts).
+    n_units : int
+        N, all units (count).
+
+    Returns
+    -------
+    ndarray of float
+        p-values in 0-1, the broadcast shape of ``n12``, ``n1``, ``n2``.
+    """
     n12, n1, n2 = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (n12, n1, n2)))
     return np.asarray(stats.hypergeom.sf(n12 - 1, n_units, n1, n2), dtype="float64")
 
 
 def benjamini_hochberg_matrix(p: np.ndarray) -> np.ndarray:
-    """BH-adjusted q of the pairs above the diagonal, mirrored below; diagonal NaN."""
+    """Benjamini–Hochberg adjusted p-values (q) of a symmetric matrix of pair p-values.
+
+    The false discovery rate correction of Benjamini & Hochberg (1995)
+    (``scipy.stats.false_discovery_control(method="bh")``) over the pairs
+    above the diagonal, each pair counted once; p-values are clipped to 0-1
+    first.
+
+    Parameters
+    ----------
+    p : ndarray
+        Square codes x codes array of p-values (only the part above the
+        diagonal is read).
+
+    Returns
+    -------
+    ndarray of float
+        The same shape: q (0-1) above the diagonal, mirrored below it; NaN on
+        the diagonal.
+    """
     upper = np.triu_indices(p.shape[0], k=1)
     q = np.full(p.shape, np.nan)
     if len(upper[0]):

@@ -18,7 +18,28 @@ SAME_BRANCH_RULE = ("At the level of codes as applied, a code and its own ancest
 
 
 def counting_rule(unit: str, window: int = 1) -> str:
-    """The counting rule of ``unit`` as one plain-English paragraph for a report."""
+    """The counting rule of a co-occurrence unit as one plain-English paragraph for a report.
+
+    The rules of the module docstring of :mod:`helpers.analysis.cooccurrence`
+    (docs/design.md §4): what a cell, the diagonal and N count in ``unit``.
+
+    Parameters
+    ----------
+    unit : str
+        "segment", "overlap", "window", "document" or "participant".
+    window : int, default 1
+        Turns either side, named in the "window" paragraph only.
+
+    Returns
+    -------
+    str
+        One paragraph.
+
+    Raises
+    ------
+    ValueError
+        ``unit`` is not one of ``UNITS``.
+    """
     _check_unit(unit)
     rules = {
         "segment": ("Co-occurrence by segment: a cell is the number of turns that carry both codes. A coding "
@@ -45,7 +66,30 @@ def counting_rule(unit: str, window: int = 1) -> str:
 
 
 def measure_rule(measure: str, unit: str) -> str:
-    """One sentence on what the cells of ``measure`` are."""
+    """What the cells of a co-occurrence measure are, in words, for a report.
+
+    Parameters
+    ----------
+    measure : str
+        "count", "c" (the c-coefficient n12 / (n1 + n2 − n12) of ATLAS.ti's
+        manual), "conditional", "ratio", "p" (one-sided Fisher exact test) or
+        "q" (Benjamini & Hochberg 1995 adjusted p).
+    unit : str
+        The unit the counts are of: it chooses the expected count the "ratio"
+        sentence gives ("overlap" and "window" have their own) and the caveat
+        of "c" for "overlap" and "window" (a cell can exceed 1).
+
+    Returns
+    -------
+    str
+        One or two sentences; "p" and "q" end with ``NESTING_CAVEAT``.
+
+    Raises
+    ------
+    KeyError
+        ``measure`` is not one of ``MEASURES`` (callers check it first with
+        ``_check_measure``).
+    """
     expected = {
         "overlap": ("expected = the sum over documents of nA,d x nB,d x (share of the document's pairs of "
                     "codings that overlap)"),

@@ -132,7 +132,24 @@ def read_draft(path: Path | str) -> Draft:
 
 
 def read_drafts_or_raise(paths) -> list[Draft]:
-    """Read every draft, all problems reported together (``check`` and the batch)."""
+    """Read every draft, all problems reported together (``check`` and the batch).
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The drafts: .docx, .md or .txt files.
+
+    Returns
+    -------
+    list of Draft
+        One per path, in the order given (see ``read_draft``).
+
+    Raises
+    ------
+    InputError
+        One or more drafts missing, of another format or unreadable: every
+        problem, one line each.
+    """
     from helpers.errors import ProblemList
 
     problems, out = ProblemList(), []
@@ -266,7 +283,31 @@ def _looks_like_heading(text: str) -> bool:
 # -- quotations ----------------------------------------------------------------------
 
 def quotations(draft: Draft, min_words: int = MIN_QUOTE_WORDS) -> list[Quotation]:
-    """Every quotation of the draft, in reading order (see the module docstring)."""
+    """Every quotation of a draft, in reading order (rules in the module docstring).
+
+    Block quotations: a paragraph set apart, its attribution its own trailing
+    ``(Name)`` / ``— Name`` or a short next paragraph holding only a name; a
+    quotation set out over consecutive paragraphs is attributed once, at its
+    end, and gives one quotation per paragraph. Inline quotations: text in
+    double, then single, quotation marks in other paragraphs, attributed by
+    ``attribution_after``, by a trailing attribution inside the marks, or by a
+    name with a verb ("said Aisha"). Headings are skipped.
+
+    Parameters
+    ----------
+    draft : Draft
+        A draft read by ``read_draft``.
+    min_words : int, default ``MIN_QUOTE_WORDS`` (4)
+        An inline quotation with no attribution and fewer words than this is a
+        term in scare quotes (``kind = 'term'``), not a participant's words.
+
+    Returns
+    -------
+    list of Quotation
+        By paragraph, then position in it; ``kind`` 'inline', 'block' or
+        'term', ``text`` without the marks and the attribution,
+        ``attribution`` as written ('' when none).
+    """
     out: list[Quotation] = []
     blocks = draft.blocks
     pending: list[tuple[Block, str]] = []  # consecutive block paragraphs still without an attribution
@@ -317,7 +358,20 @@ def _inline(name: str, block: Block, min_words: int) -> list[Quotation]:
 
 
 def attribution_after(rest: str) -> str:
-    """``(Name)`` or ``– Name`` right after a closing quotation mark, else ''."""
+    """The attribution right after a closing quotation mark: ``(Name)``, ``[Name]`` or ``– Name``.
+
+    Parameters
+    ----------
+    rest : str
+        The paragraph's text after the closing mark (an optional ``,.;:``
+        first is allowed).
+
+    Returns
+    -------
+    str
+        The name as written (a bracket of at most 60 characters, or a dash
+        and a capitalised name), stripped; '' when there is none.
+    """
     for pattern in (_BRACKET_ATTR, _DASH_ATTR):
         m = pattern.match(rest)
         if m:
@@ -326,7 +380,19 @@ def attribution_after(rest: str) -> str:
 
 
 def split_trailing_attribution(text: str) -> tuple[str, str]:
-    """A block's own trailing ``(Name)`` or ``— Name``: (text without it, attribution)."""
+    """Split a block quotation's own trailing attribution, ``(Name)`` or ``— Name``, from its text.
+
+    Parameters
+    ----------
+    text : str
+        The paragraph's (or quotation's) text.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The text without the attribution (right-stripped) and the attribution
+        as written; ``(text, '')`` when it ends with none.
+    """
     m = _TRAILING_ATTR.search(text)
     if not m:
         return text, ""
@@ -334,7 +400,24 @@ def split_trailing_attribution(text: str) -> tuple[str, str]:
 
 
 def attribution_line(text: str) -> str:
-    """A short paragraph that is only an attribution (``– Aisha``, ``(P03)``, ``Aisha, line 40``)."""
+    """The attribution a short paragraph after a block quotation holds, if that is all it holds.
+
+    Forms: ``– Aisha``, ``(P03)``, ``Aisha, line 40``. The part before the
+    first comma must be one to three capitalised words or an id such as P03.
+
+    Parameters
+    ----------
+    text : str
+        The paragraph's text.
+
+    Returns
+    -------
+    str
+        The attribution without its dash, brackets and final full stop (the
+        line reference kept: "Aisha, line 40"); '' when the paragraph is
+        longer than 60 characters, reads as a sentence (ends with . ? ! or :
+        and has more than three words), or is not a name.
+    """
     if len(text) > _ATTRIBUTION_MAX or text.rstrip().endswith((".", "?", "!", ":")) and len(text.split()) > 3:
         return ""
     m = _LINE_ATTR.match(text)
@@ -356,7 +439,23 @@ def _strip_marks(text: str) -> str:
 
 
 def sentences(block: Block) -> list[tuple[int, str]]:
-    """(offset, sentence) of each sentence of a prose block."""
+    """The sentences of a prose paragraph, with where each starts.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` (closing quotation marks
+    and brackets kept with it) followed by white space and a capital letter,
+    a digit, or an opening mark or bracket.
+
+    Parameters
+    ----------
+    block : Block
+        A paragraph of a draft.
+
+    Returns
+    -------
+    list of tuple of (int, str)
+        ``(offset, sentence)``: the sentence's start in ``block.text`` and its
+        text, stripped; empty sentences left out.
+    """
     out, start = [], 0
     for m in _SENTENCE_END.finditer(block.text):
         out.append((start, block.text[start:m.start()].strip()))

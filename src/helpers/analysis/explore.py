@@ -346,10 +346,36 @@ def _show(output, html_text: str) -> None:
 
 
 def explorer_widgets(explorer: Explorer, limit: int = 50, max_attribute_values: int = 30) -> ExplorerWidgets:
-    """Controls wired to Output widgets: coded turns (level, code, coder,
-    attribute filters), KWIC (a text box) and side by side (two codes).
-    Each change re-renders the HTML views of ``explorer`` (at most ``limit``
-    turns shown)."""
+    """The Explorer as ipywidgets: three tabs of controls wired to Output widgets.
+
+    "Coded turns" (level, code, coder and one multi-select per participant
+    attribute), "Keyword in context" (a text box; ``*`` matches any ending)
+    and "Side by side" (level and two codes). Each change re-renders the HTML
+    view of ``explorer`` into its Output (``Explorer.code_turns_html``,
+    ``kwic_html``, ``cooccurring_turns_html``). Builds without a running
+    kernel (a notebook under papermill).
+
+    Parameters
+    ----------
+    explorer : Explorer
+        The explorer of a study.
+    limit : int, default 50
+        At most this many turns (or KWIC lines) shown in each view.
+    max_attribute_values : int, default 30
+        An attribute gets a filter only when it has 2 to this many values.
+
+    Returns
+    -------
+    ExplorerWidgets
+        ``ui`` (the ``Tab``), ``controls`` by name ("level", "code", "coder",
+        "term", "pair_level", "code_a", "code_b", "where:<attribute>") and
+        ``outputs`` ("turns", "kwic", "pair"). Displaying it displays ``ui``.
+
+    Raises
+    ------
+    ImportError
+        ipywidgets is not installed.
+    """
     import ipywidgets as w
 
     level_options = [(AS_APPLIED, "")] + [(lv, lv) for lv in explorer.levels() if lv]

@@ -83,7 +83,25 @@ def _level_note(level) -> str:
 
 
 def highlight(text: str, spans, colour: str | None = None) -> str:
-    """``text`` escaped, each (start, end) span wrapped in ``<mark>``."""
+    """A turn's text as HTML with the coded spans marked.
+
+    Parameters
+    ----------
+    text : str
+        The turn's text (escaped in the output, so transcript text such as
+        ``<script>`` shows as text).
+    spans : iterable of (int, int)
+        ``(start, end)`` character offsets into ``text`` (end exclusive). They
+        are taken sorted by start; the part of a span overlapping an earlier one
+        is not marked again, an empty span is skipped.
+    colour : str or None
+        A CSS colour for the marks' background; None: the browser's default.
+
+    Returns
+    -------
+    str
+        The escaped text with each span wrapped in ``<mark>``.
+    """
     style = f" style='background:{colour}'" if colour else ""
     pieces, position = [], 0
     for start, end in sorted(spans):
@@ -98,7 +116,24 @@ def highlight(text: str, spans, colour: str | None = None) -> str:
 
 
 def highlight_two(text: str, spans_a, spans_b) -> str:
-    """``text`` escaped, A's spans, B's spans and their overlap marked in three colours."""
+    """A turn's text as HTML with two codes' spans and their overlap marked in three colours.
+
+    Parameters
+    ----------
+    text : str
+        The turn's text (escaped in the output).
+    spans_a : iterable of (int, int)
+        Code A's ``(start, end)`` character offsets into ``text`` (end exclusive).
+    spans_b : iterable of (int, int)
+        Code B's spans, likewise.
+
+    Returns
+    -------
+    str
+        The escaped text cut at every span boundary; a piece inside an A span
+        only is marked ``MARK_A``, inside a B span only ``MARK_B``, inside both
+        ``MARK_BOTH`` (``<mark style='background:…'>``); other text unmarked.
+    """
     cuts = sorted({0, len(text)} | {p for s in (*spans_a, *spans_b) for p in s})
     pieces = []
     for start, end in zip(cuts[:-1], cuts[1:]):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from helpers import atomic
 from helpers.analysis.theme_matrix import (
+    THEME_VALUE_RULES,
     _code_order,
     _coding_turns,
     _codings,
@@ -184,6 +185,30 @@ def _turn_refs(study, picked: pd.DataFrame) -> pd.Series:
                      index=picked.index, dtype="string")
 
 
+def framework_rule(quotes_per_cell: int = 2, min_words: int = 8, max_words: int = 80) -> str:
+    """The Framework matrix's counting and quote-selection rule in words (after the passage rules).
+
+    Parameters
+    ----------
+    quotes_per_cell : int
+        Exemplar quotes per cell.
+    min_words, max_words : int
+        Preferred length of a quote's turn, in words.
+
+    Returns
+    -------
+    str
+        What ``n_codings`` and ``n_turns`` count (``THEME_VALUE_RULES`` "count"
+        and "segments") and how the quotes are chosen.
+    """
+    return (f"Framework matrix: n_codings = passages of the code or of a code below it held by the participant "
+            f"({THEME_VALUE_RULES['count']}); n_turns = distinct turns those passages touch "
+            f"({THEME_VALUE_RULES['segments']}). Quotes: up to {quotes_per_cell} per cell, from the turns carrying "
+            f"the code that the participant's passages touch (their own turns first), turns of {min_words} to "
+            f"{max_words} words preferred, the most typical first (highest mean TF-IDF cosine similarity to the "
+            f"code's other turns); ties by document and turn.")
+
+
 def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int = 2, min_words: int = 8,
                      max_words: int = 80, form: str = "wide") -> pd.DataFrame:
     """The Framework Method chart: participants x codes at ``level``.
@@ -230,6 +255,9 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
     DataFrame
         As above; default RangeIndex.
 
+    ``attrs["rule"]`` states the counting rules (``counting.passages``,
+    ``framework_rule``).
+
     Raises
     ------
     ValueError
@@ -260,9 +288,10 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
             chosen, on=["participant_id", "code"], how="left")
     long = long.astype({f"quote_{r}": "string" for r in range(1, quotes_per_cell + 1)}
                        | {f"ref_{r}": "string" for r in range(1, quotes_per_cell + 1)})
-    if form == "long":
-        return long
-    return _wide(long, pids, labels, codes, quotes_per_cell)
+    out = long if form == "long" else _wide(long, pids, labels, codes, quotes_per_cell)
+    out.attrs["rule"] = (rolled.attrs.get("rule", "") + " "
+                         + framework_rule(quotes_per_cell, min_words, max_words))
+    return out
 
 
 def _cell_texts(long: pd.DataFrame, quotes_per_cell: int) -> pd.Series:
@@ -289,9 +318,21 @@ def _wide(long: pd.DataFrame, pids, labels, codes, quotes_per_cell: int) -> pd.D
 
 
 def theme_levels(study) -> list[str | None]:
-    """The codebook's levels that group codes, most general first: every named
-    level above the most specific one present (all of them when only one is
-    named; [None] when the codebook names none)."""
+    """The codebook's levels that group codes (the themes), most general first.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codebook's ``level`` column and ``study.levels``).
+
+    Returns
+    -------
+    list of str or None
+        The named levels of the codebook ranked by ``study.levels`` (most
+        general first; unknown levels rank as the most specific, then by name),
+        without the most specific one; the one level when only one is named;
+        ``[None]`` (codes as applied) when the codebook names none.
+    """
     present = [lv for lv in dict.fromkeys(study.codebook["level"].fillna("").astype(str)) if lv]
     if not present:
         return [None]
@@ -300,9 +341,34 @@ def theme_levels(study) -> list[str | None]:
 
 
 def write_framework_workbook(study, path, levels=None, quotes_per_cell: int = 2) -> Path:
-    """An .xlsx with one Framework chart (``framework_matrix`` wide form) per
-    level, the sheet named after the level ("codes" for codes as applied);
-    header row frozen, text wrapped. ``levels=None``: ``theme_levels(study)``."""
+    """Write the Framework charts as an .xlsx workbook, one sheet per level.
+
+    Each sheet is ``framework_matrix(study, level, quotes_per_cell,
+    form="wide")``, named after the level ("codes" for codes as applied),
+    header row frozen, text wrapped; written atomically
+    (``atomic.write_excel``: text cells are never live formulas).
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    path : str or Path
+        Where the .xlsx goes (replaced when it exists).
+    levels : list of (str or None), or None
+        The levels, one sheet each; None: ``theme_levels(study)``.
+    quotes_per_cell : int, default 2
+        Exemplar quotes per cell.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        A level is not one of the study's levels.
+    """
     levels = theme_levels(study) if levels is None else list(levels)
     sheets = {(level or "codes"): framework_matrix(study, level, quotes_per_cell, form="wide") for level in levels}
     atomic.write_excel(path, sheets, wrap=True)
@@ -310,9 +376,23 @@ def write_framework_workbook(study, path, levels=None, quotes_per_cell: int = 2)
 
 
 def framework_html(frame: pd.DataFrame) -> str:
-    """An HTML table of a framework frame (either form). Every header and cell
-    is HTML-escaped, so transcript text such as ``<script>`` shows as text;
-    line breaks in a cell become ``<br>``."""
+    """An HTML table of a framework frame (either form of ``framework_matrix``).
+
+    Every header and cell is HTML-escaped, so transcript text such as
+    ``<script>`` shows as text; line breaks in a cell become ``<br>``, a list
+    or tuple in a cell one item a line, a missing value an empty cell.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any table; its index is left out.
+
+    Returns
+    -------
+    str
+        ``<table class="framework">`` with a ``<thead>`` row of the columns and
+        one ``<tbody>`` row per row of ``frame``.
+    """
     def cell(value) -> str:
         if isinstance(value, (list, tuple)):
             value = "\n".join(map(str, value))

@@ -183,7 +183,33 @@ def _frequency_counts(study, codings: pd.DataFrame, keys: list[str]) -> pd.DataF
 
 
 def words_coded(study, codings: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Words of the union of coded spans per (keys, document); see code_frequencies."""
+    """Words coded per group of ``keys``: the words of the union of the coded spans.
+
+    In each document the spans of a group are merged (overlapping or touching
+    spans form one), then the words inside are counted: tokens of
+    ``textutil`` with annotations masked, only the words of the turns'
+    utterances (speaker labels and timestamps between turns are blanked), a
+    word counting when any of its characters is inside. A coding without
+    offsets covers its turns (start of ``seg_first`` to end of ``seg_last``).
+    The ``words_coded`` column of ``code_frequencies``.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its clean texts and segments).
+    codings : DataFrame
+        The codings or passages counted: columns ``doc_id``, ``start``, ``end``
+        (character offsets into the clean text, end exclusive), ``seg_first``,
+        ``seg_last`` and the ``keys`` columns.
+    keys : list of str
+        The columns to group by, e.g. ``["code"]`` or ``["group", "code"]``.
+
+    Returns
+    -------
+    Series of int
+        Words coded (count), indexed by ``keys`` (a MultiIndex for several
+        keys), summed over documents; groups with no usable span are absent.
+    """
     spans = codings[keys + ["doc_id"]].copy()
     spans["start"] = codings["start"].to_numpy(dtype="float64", na_value=np.nan)
     spans["end"] = codings["end"].to_numpy(dtype="float64", na_value=np.nan)

@@ -108,7 +108,25 @@ def annotation_counts(study: Study) -> pd.DataFrame:
 
 
 def report_table(study: Study, name: str) -> pd.DataFrame:
-    """A table written by ingestion to tables/<name>.csv (empty when absent)."""
+    """A table ingestion wrote to the study's ``tables/<name>.csv``, for display.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its ``paths.tables``).
+    name : str
+        The table's file name without ``.csv``, e.g. "redaction_summary",
+        "identifier_review", "import_sources", "quotes_fuzzy",
+        "quotes_unmatched".
+
+    Returns
+    -------
+    DataFrame
+        The CSV's rows and columns, every cell text ('' for an empty cell),
+        with the spreadsheet-safety quote of ``atomic.neutralise_cell`` undone
+        in headers and cells; RangeIndex. Empty (no columns) for a study held
+        in memory (``paths`` None), or when the file is absent or empty.
+    """
     if study.paths is None:
         return pd.DataFrame()
     path = study.paths.tables / f"{name}.csv"
@@ -183,8 +201,21 @@ def codebook_tree(study: Study) -> pd.DataFrame:
 
 
 def default_attribute(study: Study) -> str | None:
-    """The first participant attribute that groups participants (2 or more
-    groups, fewer groups than participants): a sensible default for comparisons."""
+    """The first participant attribute that groups participants: a default for comparisons.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its ``participants`` table).
+
+    Returns
+    -------
+    str or None
+        The first column, in table order, other than participant_id,
+        pseudonym, doc_id, interview_order and name, with 2 or more distinct
+        values (missing values not counted) and fewer distinct values than
+        participants; None when no column does.
+    """
     skip = {"participant_id", "pseudonym", "doc_id", "interview_order", "name"}
     p = study.participants
     for col in p.columns:
@@ -210,19 +241,53 @@ def md_text(value) -> str:
     would become an element: ``<``, ``>`` and ``&`` become entities, then every
     other ASCII punctuation mark is backslash-escaped, so "**bold**",
     "# heading", "[a](url)", "$x^2$" and bare URLs stay literal text. Line
-    breaks become spaces (a line break could start a block)."""
+    breaks become spaces (a line break could start a block).
+
+    Parameters
+    ----------
+    value : object
+        The text (anything, shown as ``str(value)``).
+
+    Returns
+    -------
+    str
+        Markdown that renders as the text typed.
+    """
     text = html.escape(" ".join(str(value).splitlines()), quote=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def md_list(values) -> str:
-    """``md_text`` of each value, comma-separated ('none' when empty)."""
+    """Study texts as one comma-separated Markdown list, each shown as typed.
+
+    Parameters
+    ----------
+    values : iterable
+        The texts (codes, pseudonyms …).
+
+    Returns
+    -------
+    str
+        ``md_text`` of each value joined by ", "; "none" when there is none.
+    """
     return ", ".join(md_text(v) for v in values) or "none"
 
 
 def file_part(value) -> str:
-    """Study text (an attribute or level name) made safe as part of a file name:
-    anything but letters, digits, '.', '_' and '-' becomes '_', so that a name
-    such as "<i>group</i>" cannot reach another folder."""
+    """Study text (an attribute or level name) made safe as part of a file name.
+
+    Parameters
+    ----------
+    value : object
+        The text (``str(value)``).
+
+    Returns
+    -------
+    str
+        Every run of characters other than ASCII letters, digits, '.', '_' and
+        '-' replaced by one '_', leading and trailing '.' and '_' stripped, so
+        that a name such as "<i>group</i>" or "../x" cannot reach another
+        folder; "_" when nothing is left.
+    """
     part = re.sub(r"[^\w.-]+", "_", str(value), flags=re.ASCII).strip("._")
     return part or "_"

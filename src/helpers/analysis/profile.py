@@ -6,18 +6,61 @@ import pandas as pd
 from helpers.analysis.themes import framework_matrix, theme_matrix
 from helpers.study import Study
 
+TALK_RULE = ("Turns and words of the participant's own turns (speaker role participant; words are segments.n_words); "
+             "share = the participant's words / all words of the document, averaged over "
+             "the documents they speak in. Group mean: over every participant with at least one turn of their own.")
+CODE_PROFILE_RULE = ("applications = the participant's passages of the code or of a code below it; group mean = "
+                     "mean of the other participants' passages; others with it = other participants holding at "
+                     "least one passage.")
+
 
 def participant_documents(study: Study, participant: str) -> list[str]:
-    """Documents in which the participant speaks, in document order."""
+    """The documents in which a participant speaks.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its segments).
+    participant : str
+        A participant id.
+
+    Returns
+    -------
+    list of str
+        The ``doc_id`` of every document with at least one turn of the
+        participant in the participant role, each once, in the order of
+        ``study.segments``; empty when they have none.
+    """
     seg = study.segments
     docs = seg.loc[(seg["participant_id"] == participant) & (seg["speaker_role"] == "participant"), "doc_id"]
     return list(dict.fromkeys(docs.astype(str)))
 
 
 def talk_summary(study: Study, participant: str) -> pd.DataFrame:
-    """The participant's turns and words, and their share of each document's words.
+    """How much a participant speaks, against the group: turns, words, share of words.
 
-    Group figures are means over all participants who speak in any document.
+    Parameters
+    ----------
+    study : Study
+        The study (its segments: ``speaker_role``, ``participant_id``, ``n_words``).
+    participant : str
+        A participant id; one with no turn gets zeros.
+
+    Returns
+    -------
+    DataFrame
+        Three rows (index 0..2), columns ``measure``, ``participant`` and
+        ``group mean``:
+
+        - "turns spoken": the participant's turns in the participant role (count);
+        - "words spoken": the words of those turns (count, ``segments.n_words``);
+        - "share of their documents' words": the mean, over the documents they
+          speak in, of their words / all words of the document (share 0-1, to
+          3 decimals; 0.0 when they speak in none).
+
+        ``group mean`` is the mean over every participant with at least one
+        participant-role turn (to 1 decimal; None when there is none) for the
+        first two rows, None for the share. ``attrs["rule"]`` is ``TALK_RULE``.
     """
     seg = study.segments
     spoken = seg.loc[seg["speaker_role"] == "participant"]
@@ -26,11 +69,13 @@ def talk_summary(study: Study, participant: str) -> pd.DataFrame:
     mine = spoken.loc[spoken["participant_id"] == participant]
     share = (mine.groupby("doc_id", observed=True)["n_words"].sum() / doc_words).dropna()
     row = per_person.loc[participant] if participant in per_person.index else pd.Series({"turns": 0, "words": 0})
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "measure": ["turns spoken", "words spoken", "share of their documents' words"],
         "participant": [int(row["turns"]), int(row["words"]), round(float(share.mean()), 3) if len(share) else 0.0],
         "group mean": [_mean(per_person["turns"]), _mean(per_person["words"]), None],
     })
+    out.attrs["rule"] = TALK_RULE
+    return out
 
 
 def _mean(values: pd.Series) -> float | None:
@@ -39,24 +84,84 @@ def _mean(values: pd.Series) -> float | None:
 
 
 def code_profile(study: Study, participant: str, level: str | None = "top") -> pd.DataFrame:
-    """Per code: the participant's applications, the group mean, and how many
-    of the other participants have the code at all."""
+    """One participant's codes against the other participants'.
+
+    Applications are the cells of ``theme_matrix(value="count")``: passages
+    the participant holds of the code or of a code below it
+    (docs/design.md §4, "Theme prevalence"; primary coder per document).
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    participant : str
+        A participant id; one not in the matrix counts as having no passage.
+    level : str or None, default "top"
+        The level of the codes (codings below rolled up): "top" the study's top
+        level, a level name, or None for codes as applied.
+
+    Returns
+    -------
+    DataFrame
+        One row per code at ``level`` (index 0..n-1), columns ``code``,
+        ``applications`` (the participant's passages, count), ``group mean``
+        (mean passages of the other participants, 2 decimals), ``others with
+        it`` (other participants holding at least one passage, count),
+        ``others`` (number of other participants). Sorted by applications
+        (descending), then code. ``attrs["rule"]`` states the counting rule
+        (the passage rules, then ``CODE_PROFILE_RULE``).
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     counts = theme_matrix(study, level=level, value="count")
     if participant not in counts.index:
         counts.loc[participant] = 0
     others = counts.drop(index=participant)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "code": counts.columns,
         "applications": counts.loc[participant].astype(int).values,
         "group mean": others.mean().round(2).values if len(others) else 0.0,
         "others with it": (others > 0).sum().astype(int).values,
         "others": len(others),
     }).sort_values(["applications", "code"], ascending=[False, True]).reset_index(drop=True)
+    out.attrs["rule"] = counts.attrs.get("rule", "") + " " + CODE_PROFILE_RULE
+    return out
 
 
 def shared_and_lacking(study: Study, participant: str, level: str | None = "top") -> dict[str, list[str]]:
-    """Codes the participant has that most others lack (distinctive), and codes
-    most others have that they lack (a negative case for those)."""
+    """The codes a participant shares with most others, has alone, or lacks.
+
+    Presence is ``theme_matrix(value="presence")`` (a passage of the code or of
+    a code below it held by the participant). "Most others" is a share of the
+    other participants of at least 0.5.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    participant : str
+        A participant id.
+    level : str or None, default "top"
+        The level of the codes: "top" the study's top level, a level name, or
+        None for codes as applied.
+
+    Returns
+    -------
+    dict of str to list of str
+        Keys ``"distinctive"`` (codes the participant has and fewer than half
+        of the others have), ``"lacking"`` (codes half or more of the others
+        have and the participant lacks: a negative case for them) and
+        ``"shared"`` (codes they have with half or more of the others); each
+        list sorted. Every list is empty for a participant not in the matrix.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     presence = theme_matrix(study, level=level, value="presence")
     if participant not in presence.index:
         return {"distinctive": [], "lacking": [], "shared": []}
@@ -71,7 +176,35 @@ def shared_and_lacking(study: Study, participant: str, level: str | None = "top"
 
 
 def best_quotes(study: Study, participant: str, level: str | None = "top", k: int = 2) -> pd.DataFrame:
-    """The participant's most typical quotes per theme (as in the framework matrix)."""
+    """A participant's most typical quotes per code, as the framework matrix picks them.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    participant : str
+        A participant id.
+    level : str or None, default "top"
+        The level of the codes: "top" the study's top level, a level name, or
+        None for codes as applied.
+    k : int, default 2
+        Quotes per code (``framework_matrix(quotes_per_cell=k)``).
+
+    Returns
+    -------
+    DataFrame
+        The participant's rows of ``framework_matrix(form="long")`` with at
+        least one passage (index 0..n-1): columns ``code``, ``n_codings``
+        (passages, count), ``n_turns`` (distinct turns, count), then
+        ``quote_1``, ``ref_1`` … ``quote_k``, ``ref_k`` (the quote and its
+        turn reference, "P03 t12"; empty where the cell has fewer quotes).
+        Rows in the framework matrix's code order.
+
+    Raises
+    ------
+    InputError
+        Unknown level.
+    """
     long = framework_matrix(study, level=level, quotes_per_cell=k, form="long")
     mine = long.loc[(long["participant_id"] == participant) & (long["n_codings"] > 0)]
     keep = ["code", "n_codings", "n_turns"] + [c for c in mine.columns if c.startswith(("quote_", "ref_"))]

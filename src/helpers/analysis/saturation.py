@@ -36,14 +36,32 @@ class SaturationResult:
 
 
 def interview_order(study, order=None) -> list[str]:
-    """Documents in interview order.
+    """The documents in interview order, the order ``saturation`` counts new codes in.
 
-    ``order``: a list of doc_ids (those not named follow in file order), or
-    the name of a participants column; ``None`` uses the participants'
-    ``interview_order`` column when present, else the documents' file order.
     A document takes its participant's order (the lowest among the
-    participants its codings and turns name); documents with none follow, in
-    file order.
+    participants its documents row, turns and codings name); documents with
+    none follow, in file order, as do ties.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its documents, participants, segments and codings).
+    order : list of str, str or None
+        A list of doc_ids (the documents not named follow in file order); or
+        the name of a participants column holding each participant's rank
+        (numbers; other values count as missing); None: the participants'
+        ``interview_order`` column when present, else the documents' file order.
+
+    Returns
+    -------
+    list of str
+        Every ``doc_id`` of ``study.documents`` once, in interview order.
+
+    Raises
+    ------
+    ValueError
+        ``order`` names a document the study lacks, or a participants column
+        it lacks.
     """
     docs = list(dict.fromkeys(study.documents["doc_id"].astype(str)))
     if order is not None and not isinstance(order, str):
@@ -100,6 +118,7 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         ``table``: one row per interview in order (interview, doc_id,
         participants, new_codes, n_new, cumulative); ``runs``; ``summary``
         (reached, at, order, level, spread, …); ``sentence``.
+        ``table.attrs["rule"]`` states the counting and stopping rules.
 
     Notes
     -----
@@ -137,6 +156,11 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         "n_new": n_new,
         "cumulative": np.cumsum(n_new),
     })
+    table.attrs["rule"] = (found.attrs.get("rule", "") + " Saturation: n_new = codes at the level first carried by "
+                           "a passage of that interview (interviews in interview order); cumulative = distinct "
+                           "codes so far. Stopping rule of Guest, Namey & Chen (2020): base of "
+                           f"{base_size} interview(s), runs of {run_length}, saturation when a run's new codes are "
+                           f"at most {threshold:.0%} of the base's codes.")
     at, base_count, runs = _stopping_point(n_new, base_size, run_length, threshold)
     reached = at is not None
     summary = {

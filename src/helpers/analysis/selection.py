@@ -16,8 +16,31 @@ MISSING_GROUP = "(missing)"
 
 
 def kept_participants(study, participants=None, where: dict | None = None) -> list[str] | None:
-    """Participant ids kept by ``participants`` (a list of ids) and ``where``
-    (attribute -> value or list of values); None when neither filters."""
+    """Participant ids kept by the participant filters ``participants`` and ``where``.
+
+    Parameters
+    ----------
+    study : Study
+        The study whose ``participants`` table is filtered.
+    participants : str, list of str or None
+        Participant ids to keep (compared as text); None keeps every participant.
+    where : dict or None
+        Participant attribute -> wanted value or list of values; a participant is
+        kept when its value equals one of them (as written or as text). Several
+        attributes must all match. None or empty: no attribute filter.
+
+    Returns
+    -------
+    list of str or None
+        The kept participant ids, sorted; None when neither ``participants`` nor
+        ``where`` filters (everyone is kept).
+
+    Raises
+    ------
+    ValueError
+        A ``where`` key is not a column of the participants table; the message
+        lists the attributes.
+    """
     if participants is None and not where:
         return None
     table = study.participants
@@ -36,12 +59,47 @@ def kept_participants(study, participants=None, where: dict | None = None) -> li
 
 def select_codings(study, level: str | None = None, coder=None, participants=None,
                    where: dict | None = None, at_or_below: bool = False) -> pd.DataFrame:
-    """The passages counted (``counting.passages``: rolled up to ``level``, the
-    chosen coder(s), overlapping codings of one code merged), kept when a
-    kept participant holds them (``counting.holders``) or, for passages on
-    interviewer turns only, when their document is a kept participant's.
-    ``at_or_below``: a code's passages include its descendants' (theme
-    prevalence, ``counting.passages``)."""
+    """The passages an analysis counts, kept by the participant filters.
+
+    The passages are ``counting.passages`` (docs/design.md §4): codings of the
+    chosen coder(s), rolled up to ``level``, overlapping codings of one code in
+    one document merged. With a participant filter a passage is kept when a
+    kept participant holds it (``counting.holders``: their own turn is touched)
+    or, for a passage no participant holds (interviewer turns only), when its
+    document is a kept participant's.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    level : str or None
+        None: codes as applied; a level name (``"code"`` for the unnamed level,
+        ``"top"`` for the top level): codes rolled up to it.
+    coder : None, "all", str or list of str
+        Whose codings count; see ``counting.select_coders`` (None: the primary
+        coder of each document).
+    participants : str, list of str or None
+        Participant ids to keep; see ``kept_participants``.
+    where : dict or None
+        Participant attribute -> value(s) to keep; see ``kept_participants``.
+    at_or_below : bool
+        True: a code's passages include those of the codes below it
+        (``counting.AT_OR_BELOW_RULE``, theme prevalence); False: its own only.
+
+    Returns
+    -------
+    DataFrame
+        One row per passage (index 0..n-1), the columns of ``counting.passages``
+        (the codings' columns plus ``n_codings``, the codings merged into it).
+        ``attrs["rule"]`` is the counting rule of ``counting.passages``.
+
+    Raises
+    ------
+    InputError
+        Unknown level or coder.
+    ValueError
+        A ``where`` key is not a participant attribute.
+    """
     out = passages(study, level, coder, at_or_below=at_or_below)
     kept = kept_participants(study, participants, where)
     if kept is not None:
@@ -57,8 +115,33 @@ def select_codings(study, level: str | None = None, coder=None, participants=Non
 
 
 def select_segments(study, participants=None, where: dict | None = None) -> pd.DataFrame:
-    """Turns kept by the participant filters: turns attributed to a kept participant,
-    and unattributed turns (e.g. the interviewer's) of documents of kept participants."""
+    """The turns kept by the participant filters.
+
+    A turn is kept when it is attributed to a kept participant, or when it is
+    not a participant's turn (interviewer or other; a missing role counts as
+    not a participant's) in a document of a kept participant (the document's
+    participant, or one who speaks in it).
+
+    Parameters
+    ----------
+    study : Study
+        The study whose ``segments`` are filtered.
+    participants : str, list of str or None
+        Participant ids to keep; see ``kept_participants``.
+    where : dict or None
+        Participant attribute -> value(s) to keep; see ``kept_participants``.
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``study.segments`` kept, with its columns (one row per turn),
+        index reset to 0..n-1; ``study.segments`` itself when nothing filters.
+
+    Raises
+    ------
+    ValueError
+        A ``where`` key is not a participant attribute.
+    """
     segments = study.segments
     kept = kept_participants(study, participants, where)
     if kept is None:
@@ -71,8 +154,31 @@ def select_segments(study, participants=None, where: dict | None = None) -> pd.D
 
 
 def code_order(study, level: str | None, codings: pd.DataFrame | None = None) -> list[str]:
-    """Codebook order at ``level`` (then any applied code the codebook lacks,
-    alphabetically); alphabetical over the applied codes for ``level=None``."""
+    """The order in which an analysis lists the codes of a level.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codebook, codings and levels).
+    level : str or None
+        None: codes as applied; a level name (``"code"`` for the unnamed level,
+        ``"top"`` for the top level).
+    codings : DataFrame or None
+        The codings whose codes are listed (column ``code``), already at
+        ``level``; None: ``study.codings`` rolled up to ``level``.
+
+    Returns
+    -------
+    list of str
+        For a level: the codebook's codes at that level in codebook order, then
+        any applied code the codebook lacks, alphabetically. For
+        ``level=None``: the applied codes, alphabetically.
+
+    Raises
+    ------
+    InputError
+        ``level`` is not one of the study's levels.
+    """
     level = check_level(study, level)
     if codings is None:
         codings = rollup(study.codings, study.codebook, level, study.levels)

@@ -37,6 +37,7 @@ import pandas as pd
 from helpers.analysis.framework import (
     framework_html,
     framework_matrix,
+    framework_rule,
     theme_levels,
     write_framework_workbook,
 )
@@ -55,12 +56,44 @@ from helpers.counting import TOP, check_level, passages
 # The public names, defined here (recurrence, negative cases, codeline) or in theme_matrix
 # (participants × codes), framework (the Framework matrix) and saturation; importable from this
 # module as before the split.
-__all__ = ["GROUP_MISSING", "MIN_RECURRENCE_GROUP", "THEME_VALUE_RULES", "VALUES", "SaturationResult", "codeline",
-           "framework_html", "framework_matrix", "interview_order", "missing_themes", "negative_cases", "recurrence",
+__all__ = ["CODELINE_RULE", "GROUP_MISSING", "MIN_RECURRENCE_GROUP", "MISSING_THEMES_RULE", "NEGATIVE_CASES_RULE",
+           "THEME_VALUE_RULES", "VALUES", "SaturationResult", "codeline",
+           "framework_html", "framework_matrix", "framework_rule", "interview_order", "missing_themes", "negative_cases", "recurrence",
            "saturation", "theme_levels", "theme_matrix", "write_framework_workbook"]
 
 
 # -- 2. recurrence --------------------------------------------------------------
+
+NEGATIVE_CASES_RULE = ("Negative cases: per code, the participants without it (no passage of the code or of a "
+                       "code below it is theirs); n_without counts them out of N, every participant.")
+MISSING_THEMES_RULE = ("Per participant, the codes at the level they lack (no passage of the code or of a code below "
+                       "it is theirs); n_missing counts them out of N_codes, every code at the level.")
+
+
+def _recurrence_rule(threshold: float, by: str | None = None) -> str:
+    """The recurrence rule in words (``recurrence(...).attrs["rule"]`` after the presence rule).
+
+    Parameters
+    ----------
+    threshold : float
+        The share (0-1) at which a code is recurrent.
+    by : str or None
+        The participants attribute grouping the rows, if any.
+
+    Returns
+    -------
+    str
+        Two or three sentences: n, N, share and the threshold; groups of fewer
+        than ``MIN_RECURRENCE_GROUP`` not computed; with ``by``, the groups.
+    """
+    where = "of the group" if by is not None else "of the study"
+    text = (f"Recurrence: n = participants with the code, N = every participant {where}, share = n / N (0-1); "
+            f"a code is recurrent when its share reaches {threshold:g}. Not computed for fewer than "
+            f"{MIN_RECURRENCE_GROUP} participants.")
+    if by is not None:
+        text += f" Groups by {by}; a participant with no value is in the group \"{GROUP_MISSING}\"."
+    return text
+
 
 def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by: str | None = None) -> pd.DataFrame:
     """Per code at ``level``: how many participants have it (presence, as in
@@ -92,6 +125,7 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
     -------
     DataFrame
         One row per code (per group with ``by``), columns as above; default RangeIndex.
+        ``attrs["rule"]`` states the presence and recurrence rules.
 
     Raises
     ------
@@ -104,7 +138,7 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
     labels = _labels(study, presence.index)
     if by is None:
         out = _recurrence_rows(presence, labels, threshold)
-        out.attrs["rule"] = presence.attrs.get("rule", "")
+        out.attrs["rule"] = presence.attrs.get("rule", "") + " " + _recurrence_rule(threshold)
         return out
     if by not in study.participants.columns:
         raise ValueError(f"participants have no attribute {by!r}; they have: "
@@ -117,7 +151,9 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
         members = groups.index[groups == group]
         parts.append(_recurrence_rows(presence.loc[members], labels, threshold).assign(**{by: group}))
     out = pd.concat(parts, ignore_index=True)
-    return out[[by] + [c for c in out.columns if c != by]]
+    out = out[[by] + [c for c in out.columns if c != by]]
+    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + _recurrence_rule(threshold, by)
+    return out
 
 
 MIN_RECURRENCE_GROUP = 3   # DESIGN §4: recurrence is not computed for groups under 3
@@ -161,6 +197,7 @@ def negative_cases(study: Study, level: str | None = TOP) -> pd.DataFrame:
     -------
     DataFrame
         One row per code at ``level`` (codebook order), columns as above; default RangeIndex.
+        ``attrs["rule"]`` states the rule (``NEGATIVE_CASES_RULE`` after the presence rule).
 
     Raises
     ------
@@ -170,13 +207,15 @@ def negative_cases(study: Study, level: str | None = TOP) -> pd.DataFrame:
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     without = [list(presence.index[presence[code] == 0]) for code in presence.columns]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "code": list(presence.columns),
         "n_without": [len(ids) for ids in without],
         "N": len(presence),
         "participant_ids": without,
         "names": [", ".join(sorted(labels.loc[ids])) for ids in without],
     })
+    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + NEGATIVE_CASES_RULE
+    return out
 
 
 def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
@@ -196,6 +235,7 @@ def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
     -------
     DataFrame
         One row per participant (participants order), columns as above; default RangeIndex.
+        ``attrs["rule"]`` states the rule (``MISSING_THEMES_RULE`` after the presence rule).
 
     Raises
     ------
@@ -205,13 +245,15 @@ def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
     presence = theme_matrix(study, level, "presence")
     labels = _labels(study, presence.index)
     missing = [list(presence.columns[presence.loc[pid] == 0]) for pid in presence.index]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "participant_id": list(presence.index),
         "participant": labels.to_numpy(),
         "n_missing": [len(codes) for codes in missing],
         "N_codes": presence.shape[1],
         "missing": missing,
     })
+    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + MISSING_THEMES_RULE
+    return out
 
 
 # -- 5. code line -----------------------------------------------------------------
@@ -242,6 +284,7 @@ def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | l
     -------
     DataFrame
         One row per (turn, code), columns as above; default RangeIndex.
+        ``attrs["rule"]`` states the rule (``CODELINE_RULE`` after the passage rules).
 
     Raises
     ------
@@ -265,6 +308,13 @@ def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | l
     order = {code: i for i, code in enumerate(_code_order(study, level, rolled))}
     out = out.assign(code_order=out["code"].map(order)).sort_values(["code_order", "seg_no"], kind="mergesort")
     out["doc_id"] = out["doc_id"].astype("string")
-    return out.drop(columns="code_order").reset_index(drop=True)
+    out = out.drop(columns="code_order").reset_index(drop=True)
+    out.attrs["rule"] = found.attrs.get("rule", "") + " " + CODELINE_RULE
+    return out
+
+
+CODELINE_RULE = ("Code line: one row per (turn, code); a passage touches every turn from its first to its last, "
+                 "and a turn carries a code once however many passages touch it. Every passage of the document "
+                 "counts, whoever holds it (interviewer turns included).")
 
 

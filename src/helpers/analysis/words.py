@@ -31,12 +31,35 @@ def _masked(text: str) -> str:
 
 
 def fillers(study) -> frozenset[str]:
-    """The study's fillers (``textutil.study_fillers``)."""
+    """The fillers the word analyses leave out (``textutil.study_fillers``).
+
+    Parameters
+    ----------
+    study : Study
+        The study; its ``config.fillers`` (study.yml ``fillers:``) when given, an
+        empty list meaning none.
+
+    Returns
+    -------
+    frozenset of str
+        The study's fillers, else ``textutil.DEFAULT_FILLERS``; lower-cased.
+    """
     return textutil.study_fillers(study)
 
 
 def stopwords(study) -> frozenset[str]:
-    """The shipped stop words plus the study's (``textutil.study_stopwords``)."""
+    """The stop words the word analyses leave out (``textutil.study_stopwords``).
+
+    Parameters
+    ----------
+    study : Study
+        The study; its ``config.stopwords`` (study.yml ``stopwords:``) are added.
+
+    Returns
+    -------
+    frozenset of str
+        The shipped English stop words plus the study's own, lower-cased.
+    """
     return textutil.study_stopwords(study)
 
 
@@ -179,7 +202,22 @@ def word_frequencies(study: Study, by: str | None = "participant", ngram: int = 
 
 
 def word_rule(remove_fillers: bool = True) -> str:
-    """The counting rule of the word analyses, for a report."""
+    """The counting rule of the word analyses in words, for a report.
+
+    Parameters
+    ----------
+    remove_fillers : bool
+        Whether fillers were left out (``word_frequencies(remove_fillers=...)``):
+        the sentence names them only then.
+
+    Returns
+    -------
+    str
+        ``TURN_RULE``, then: annotations never counted; fillers (when removed)
+        and stop words left out; a two-word phrase is two adjacent words of one
+        turn; then ``textutil.PLACEHOLDER_RULE``. The text of
+        ``word_frequencies(...).attrs["rule"]``.
+    """
     return (TURN_RULE + " Annotations never counted; "
             + ("fillers and " if remove_fillers else "")
             + "the shipped English stop words (plus the study's stopwords:) left out; a two-word phrase is "
@@ -205,10 +243,29 @@ def _frequency_table(terms: pd.DataFrame, group: str | None) -> pd.DataFrame:
 
 
 def log_likelihood(a, b, c, d) -> np.ndarray:
-    """Rayson & Garside (2000) log-likelihood G² of a term said ``a`` times in a
-    corpus of ``c`` terms and ``b`` times in one of ``d``:
-    E1 = c(a+b)/(c+d), E2 = d(a+b)/(c+d), G² = 2(a ln(a/E1) + b ln(b/E2)),
-    with 0 ln 0 = 0."""
+    """Log-likelihood G² of a term's frequency in two corpora (Rayson & Garside 2000).
+
+    The two-cell form: E1 = c(a+b)/(c+d), E2 = d(a+b)/(c+d),
+    G² = 2(a ln(a/E1) + b ln(b/E2)), with 0 ln 0 = 0. Element-wise over arrays.
+
+    Parameters
+    ----------
+    a : int, float or array-like
+        Occurrences of the term in the first corpus (counts).
+    b : int, float or array-like
+        Occurrences of the term in the second corpus (counts).
+    c : int, float or array-like
+        All terms of the first corpus (count, > 0).
+    d : int, float or array-like
+        All terms of the second corpus (count, > 0).
+
+    Returns
+    -------
+    ndarray of float
+        G² (>= 0; compared with chi-square on 1 degree of freedom), the
+        broadcast shape of the inputs; 0 for a term said in neither corpus,
+        NaN where ``c + d`` is 0 (numpy warns; nothing is raised).
+    """
     a, b, c, d = (np.asarray(x, dtype="float64") for x in (a, b, c, d))
     total = a + b
     expected_a = c * total / (c + d)
@@ -220,8 +277,29 @@ def log_likelihood(a, b, c, d) -> np.ndarray:
 
 
 def log_ratio(a, b, c, d) -> np.ndarray:
-    """Hardie's log ratio: log2((a/c) / (b/d)), a zero count replaced by 0.5 so
-    the ratio stays finite."""
+    """Log ratio, the effect size of keyness (Hardie 2014): log2((a/c) / (b/d)).
+
+    A zero count ``a`` or ``b`` is replaced by 0.5 so the ratio stays finite.
+    Element-wise over arrays.
+
+    Parameters
+    ----------
+    a : int, float or array-like
+        Occurrences of the term in the first corpus (counts).
+    b : int, float or array-like
+        Occurrences of the term in the second corpus (counts).
+    c : int, float or array-like
+        All terms of the first corpus (count, > 0).
+    d : int, float or array-like
+        All terms of the second corpus (count, > 0).
+
+    Returns
+    -------
+    ndarray of float
+        Binary log of the ratio of relative frequencies (1 = twice as frequent
+        in the first corpus, 0 = as frequent, -1 = half), the broadcast shape
+        of the inputs.
+    """
     a, b, c, d = (np.asarray(x, dtype="float64") for x in (a, b, c, d))
     a = np.where(a == 0, 0.5, a)
     b = np.where(b == 0, 0.5, b)
@@ -326,10 +404,22 @@ def keyness(study: Study, by: str = "participant", ngram: int = 1, min_count: in
 
 
 def default_term(study) -> str | None:
-    """The study's most frequent content word (``word_frequencies`` over all
-    participant turns, stop words and fillers out, words starting with a
-    letter only; ties by the word): the
-    KWIC term a notebook uses when none is given. None when no word is left."""
+    """The KWIC term a notebook uses when none is given: the most frequent content word.
+
+    Words as ``word_frequencies(study, by=None)`` counts them (participant turns,
+    fillers and stop words out), kept when they start with a letter (no
+    redaction placeholder, no number); ties broken by the word.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+
+    Returns
+    -------
+    str or None
+        The word; None when no word is left.
+    """
     words = word_frequencies(study, by=None)
     # a content word starts with a letter: not a redaction placeholder such as "(psw)" or a number
     words = words[words["term"].astype(str).str.match(r"^[^\W\d_]")]
