@@ -76,7 +76,7 @@ def run(argv: list[str] | None = None) -> int:
         elif args.command == "ingest":
             from helpers.ingest.config import load_config
             from helpers.ingest.pipeline import run_ingest
-            from helpers.report.reports import run_lock
+            from helpers.report.runlock import run_lock
 
             from .study import resolve
 
@@ -87,7 +87,7 @@ def run(argv: list[str] | None = None) -> int:
             print(f"ingested {paths.name} -> {paths.processed}")
         elif args.command == "report":
             from helpers.report.batch import run as run_batch
-            from helpers.report.reports import parse_params
+            from helpers.report.registry import parse_params
 
             summary = run_batch(args.study, jobs=max(1, args.jobs), force=args.force, only=args.only,
                                 params=parse_params(args.param), zip_bundle=args.zip)
@@ -120,7 +120,7 @@ def run(argv: list[str] | None = None) -> int:
             print(problem.line(), file=sys.stderr)
         return 2
     except Exception as exc:
-        from helpers.report.reports import NotebookFailed
+        from helpers.report.notebook_run import NotebookFailed
 
         if not isinstance(exc, NotebookFailed):
             return _internal_error(exc, args)

@@ -270,12 +270,22 @@ def test_the_repository_uses_no_old_path():
     assert not wrong, "\n".join(wrong)
 
 
-def test_no_ingest_module_over_500_lines():
-    """Issue 15: no module over ~500 lines; the ingest side is held to it (the analysis
-    modules and interop/refi.py are split separately)."""
-    long = {str(path.relative_to(SRC)): n for path in sorted((SRC / "ingest").rglob("*.py"))
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500}
-    assert not long, long
+# Modules still over 500 lines, by path under src/helpers: may only shrink (a listed module
+# that is short enough fails the test until it is struck from here).
+LONG_ALLOWED = {
+    "report/deliverables.py",  # issue 15: split in progress
+}
+
+
+def test_no_module_over_500_lines():
+    """Issue 15: no module in src/helpers over ~500 lines (every module, every stage), except
+    those of ``LONG_ALLOWED``."""
+    lengths = {path.relative_to(SRC).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+               for path in sorted(SRC.rglob("*.py"))}
+    long = {name: n for name, n in lengths.items() if n > 500 and name not in LONG_ALLOWED}
+    assert not long, f"over 500 lines (split by concern): {long}"
+    done = sorted(name for name in LONG_ALLOWED if lengths.get(name, 0) <= 500)
+    assert not done, "no longer over 500 lines (strike from LONG_ALLOWED): " + ", ".join(done)
 
 
 def test_every_from_import_of_a_helpers_name_resolves():

@@ -166,3 +166,28 @@ def test_redaction_scan_reads_word_documents(tmp_path):
     document.save(str(paths.reports / "summary.docx"))
     found = reports.scan_for_terms(paths, Redactor([("Zara", "(PSW)")]))
     assert [(p.name, placeholder) for p, placeholder in found] == [("summary.docx", "(PSW)")]
+
+
+def test_reports_still_exports_every_name_from_the_module_of_its_concern():
+    """Issue 15: reports.py split by concern; every name it had is still importable from it
+    (listed in its __all__), the same object as in the module that defines it."""
+    import importlib
+
+    before_split = {
+        "BATCH", "COUNTING_RULES", "EVERYTHING", "IDENTITY_PARAMETERS", "NOTEBOOK_INPUTS", "PAGE_CSS", "PROFILE",
+        "NotebookFailed", "NotebookRun", "check_parameters", "declared_parameters", "drafts_digest", "evidence_key",
+        "failed_position", "ingest_stamp", "input_digests", "lock_file", "notebook_fingerprint", "notebooks_dir",
+        "page", "parameterized", "parse_params", "plan", "remove_leftovers", "render_html", "run_key", "run_lock",
+        "safe_name", "scan_for_terms", "scan_outputs", "study_key", "study_parameter", "study_settings",
+        "write_index"}
+    assert set(reports.__all__) == before_split
+    homes = {"registry": ["plan", "NotebookRun", "BATCH", "study_settings"], "runlock": ["run_lock", "lock_file"],
+             "runkeys": ["run_key", "study_key", "evidence_key", "NOTEBOOK_INPUTS"],
+             "notebook_run": ["parameterized", "NotebookFailed"], "rendering": ["render_html", "write_index"],
+             "redaction_scan": ["scan_outputs"], "pages": ["page", "COUNTING_RULES"]}
+    for module, names in homes.items():
+        home = importlib.import_module(f"helpers.report.{module}")
+        for name in names:
+            assert getattr(reports, name) is getattr(home, name), f"{module}.{name}"
+    # the functions and classes are defined in their own modules now, none in reports
+    assert not [n for n in before_split if getattr(getattr(reports, n), "__module__", None) == reports.__name__]

@@ -1,6 +1,9 @@
 """The report layer: notebooks run, pages and files written (docs/architecture.md).
 
-- ``reports``: notebook registry and declared inputs, parameters, run lock, the index;
+- ``reports``: one name for the modules below it, each name re-exported: ``registry`` (the
+  notebooks and their parameters), ``runlock`` (one run per study), ``runkeys`` (run, study and
+  evidence keys, input digests), ``notebook_run`` (parameters injected, the failing cell),
+  ``rendering`` (HTML pages, the index), ``redaction_scan`` (outputs searched for redaction terms);
 - ``batch``, ``execution``: the report run (one snapshot, kernels, Ctrl-C, withdrawal);
   ``batch_carry`` (what is reused) and ``batch_summary`` (the summary), re-exported by ``batch``;
 - ``pages``: the page template and notebook rendering; ``present``: tables for people, with

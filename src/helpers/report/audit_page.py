@@ -202,7 +202,8 @@ def run_audit_command(study_name, drafts: list[str]) -> tuple[Path, list[Path]]:
     """
     from helpers import atomic
     from helpers.errors import InputError
-    from helpers.report.reports import page, run_lock
+    from helpers.report.pages import page
+    from helpers.report.runlock import run_lock
     from helpers.study import load_study, resolve
 
     paths = resolve(study_name)

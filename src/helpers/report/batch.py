@@ -132,14 +132,9 @@ class Runner:
     def execute(self, kernel, run) -> None:
         import nbformat
 
-        from helpers.report.reports import (
-            NotebookFailed,
-            declared_parameters,
-            failed_position,
-            notebooks_dir,
-            parameterized,
-            render_html,
-        )
+        from helpers.report.notebook_run import NotebookFailed, failed_position, parameterized
+        from helpers.report.registry import declared_parameters, notebooks_dir
+        from helpers.report.rendering import render_html
 
         executed = self.bundle / "executed" / f"{run.stem}.ipynb"
         notebook = notebooks_dir() / f"{run.notebook}.ipynb"
@@ -184,7 +179,7 @@ class Runner:
 
     def _kernel(self):
         from helpers.report.execution import Kernel
-        from helpers.report.reports import notebooks_dir
+        from helpers.report.registry import notebooks_dir
 
         with self._lock:
             self.kernels += 1
@@ -214,7 +209,7 @@ class Runner:
     def run_all(self, runs: list) -> None:
         from tqdm import tqdm
 
-        from helpers.report.reports import PROFILE
+        from helpers.report.registry import PROFILE
 
         if not runs:
             return
@@ -296,20 +291,11 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
     from helpers.ingest.cleaning import load_redactions
     from helpers.ingest.config import load_config
     from helpers.ingest.pipeline import fingerprint_inputs
-    from helpers.report.reports import (
-        check_parameters,
-        evidence_key,
-        input_digests,
-        lock_file,
-        notebook_fingerprint,
-        notebooks_dir,
-        plan,
-        run_key,
-        run_lock,
-        scan_outputs,
-        study_key,
-        write_index,
-    )
+    from helpers.report.redaction_scan import scan_outputs
+    from helpers.report.registry import check_parameters, notebooks_dir, plan
+    from helpers.report.rendering import write_index
+    from helpers.report.runkeys import evidence_key, input_digests, notebook_fingerprint, run_key, study_key
+    from helpers.report.runlock import lock_file, run_lock
     from helpers.study import resolve
 
     started = time.perf_counter()

@@ -100,7 +100,7 @@ def outputs_of(stem: str) -> list[str]:
 
 
 def study_file(stem: str) -> str:
-    """The file recording a run's study key (``reports.study_key``) in the bundle.
+    """The file recording a run's study key (``runkeys.study_key``) in the bundle.
 
     Parameters
     ----------
@@ -142,9 +142,9 @@ def carry_over(previous: Path, bundle: Path, stem: str, key: str, study_key: str
     stem : str
         The run's output name.
     key : str
-        The run's key in this run (``reports.run_key``: study, notebook, parameters, version).
+        The run's key in this run (``runkeys.run_key``: study, notebook, parameters, version).
     study_key : str
-        The run's study key in this run (``reports.study_key``: the same without
+        The run's study key in this run (``runkeys.study_key``: the same without
         the parameters given on the command line or in study.yml).
     selected : bool
         The run is selected (``--only``): it is carried over only when its
@@ -176,7 +176,7 @@ def carry_over(previous: Path, bundle: Path, stem: str, key: str, study_key: str
 def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
     """Link the previous bundle's evidence pages into the new one when built from this study as it is.
 
-    They are carried over only when the previous bundle's recorded ``reports.evidence_key``
+    They are carried over only when the previous bundle's recorded ``runkeys.evidence_key``
     (``EVIDENCE_KEY``) is ``evidence_key``; the notebooks that run rewrite theirs. Each
     evidence/*.html is hard-linked (copied where linking fails).
 
@@ -187,7 +187,7 @@ def carry_evidence(previous: Path, bundle: Path, evidence_key: str) -> bool:
     bundle : Path
         The new bundle's staging folder.
     evidence_key : str
-        This run's ``reports.evidence_key``.
+        This run's ``runkeys.evidence_key``.
 
     Returns
     -------
