@@ -543,3 +543,12 @@ def test_an_interviewer_echo_does_not_hide_the_participants_words(tmp_path):
     assert list(zip(q["verdict"], q["seg_first"], q["match"])) == [("edited", 2, "fuzzy")]
     # the accent is a difference too: the matcher compares words, not letters without accents
     assert q["differences"].iloc[0] == "we met in the [-cafe-] {+café+} every {+single+} week"
+
+
+def test_block_quotations_keep_their_offsets_and_are_not_by_verb(tmp_path):
+    # A block quotation was built with positional arguments one place off: by_verb got 0 and
+    # start got the block's length (end stayed 0).
+    md = tmp_path / "d.md"
+    md.write_text("> A set apart block of words\n\n— Robin\n", encoding="utf-8")
+    (block,) = [x for x in drafts.quotations(drafts.read_draft(md)) if x.kind == "block"]
+    assert (block.by_verb, block.start, block.end) == (False, 0, len("A set apart block of words"))

@@ -236,7 +236,7 @@ def check_quote(q: drafts_mod.Quotation, study, indexes, names: Names, redact, f
     if q.by_verb and pid is None:  # "the worker said: …" names nobody: no attribution
         short = len(re.findall(r"\w+", q.text)) < drafts_mod.MIN_QUOTE_WORDS
         q = drafts_mod.Quotation(q.draft, q.block, q.location, "term" if short else q.kind, q.text, "",
-                                 q.start, q.end)
+                                 start=q.start, end=q.end)
     row = {"draft": redact(q.draft), "location": q.location, "paragraph": q.block, "kind": q.kind,
            "quote": redact(q.text), "attribution": redact(q.attribution), "attributed_participant": pid or "",
            "attributed_name": names.label.get(pid, "") if pid else "", "match": "", "similarity": 0.0,

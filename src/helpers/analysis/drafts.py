@@ -324,7 +324,8 @@ def quotations(draft: Draft, min_words: int = MIN_QUOTE_WORDS) -> list[Quotation
             # attribution holds for each of its paragraphs (each checked on its own, so that
             # paragraphs from different turns are each found).
             if attribution or nxt is None or not nxt.quote_block:
-                out += [Quotation(draft.name, b.number, b.location(), "block", t, attribution, 0, len(b.text))
+                out += [Quotation(draft.name, b.number, b.location(), "block", t, attribution,
+                                  start=0, end=len(b.text))
                         for b, t in pending if t]
                 pending = []
             continue
@@ -353,7 +354,7 @@ def _inline(name: str, block: Block, min_words: int) -> list[Quotation]:
             words = len(re.findall(r"\w+", text))
             kind = "inline" if attribution or words >= min_words else "term"
             found.append(Quotation(name, block.number, block.location(m.start()), kind, text, attribution,
-                                   m.start(), m.end(), by_verb))
+                                   by_verb=by_verb, start=m.start(), end=m.end()))
     return sorted(found, key=lambda q: q.start)
 
 
