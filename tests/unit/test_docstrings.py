@@ -103,12 +103,11 @@ helpers.analysis.drafts.attribution_line helpers.analysis.drafts.quotations
 helpers.analysis.drafts.read_drafts_or_raise helpers.analysis.drafts.sentences
 helpers.analysis.drafts.split_trailing_attribution helpers.analysis.explore.explorer_widgets
 helpers.analysis.explore.highlight helpers.analysis.explore.highlight_two
-helpers.analysis.explore.kwic_in_segments helpers.analysis.explore.term_pattern
 helpers.analysis.frequency.code_order helpers.analysis.frequency.default_term
 helpers.analysis.frequency.fillers helpers.analysis.frequency.kept_participants
 helpers.analysis.frequency.log_likelihood helpers.analysis.frequency.log_ratio
 helpers.analysis.frequency.select_codings helpers.analysis.frequency.select_segments
-helpers.analysis.frequency.stopwords helpers.analysis.frequency.turns_touched
+helpers.analysis.frequency.stopwords
 helpers.analysis.frequency.word_rule helpers.analysis.frequency.words_coded
 helpers.analysis.overview.default_attribute helpers.analysis.overview.file_part
 helpers.analysis.overview.md_list helpers.analysis.overview.md_text helpers.analysis.overview.report_table

@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.analysis.theme_matrix import (
-    _code_order,
-    _labels,
-)
+from helpers.analysis.theme_matrix import _code_order
 from helpers.counting import check_level, coder_sentence, default_level, level_label, passages
+from helpers.study import participant_labels
 
 
 @dataclass
@@ -213,7 +211,7 @@ def _document_participants(study, docs: list[str]) -> list[str]:
     who = pd.concat([study.documents[["doc_id", "participant_id"]],
                      study.segments[["doc_id", "participant_id"]],
                      study.codings[["doc_id", "participant_id"]]]).dropna().astype(str).drop_duplicates()
-    labels = _labels(study, who["participant_id"].unique())
+    labels = participant_labels(study, who["participant_id"].unique())
     who = who.assign(label=who["participant_id"].map(labels))
     joined = who.groupby("doc_id")["label"].agg(lambda s: ", ".join(sorted(set(s))))
     return [joined.get(d, "") for d in docs]
