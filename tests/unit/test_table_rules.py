@@ -22,7 +22,7 @@ from helpers.study import load_study
 MODULES = ["frequency", "cooccurrence", "themes", "agreement", "discovery", "overview"]
 # Not tables of counts: selections and look-ups the analyses build on.
 NOT_COUNTS = {"frequency.select_codings", "frequency.select_segments", "frequency.counted_turns"}
-PENDING = {"themes.framework_matrix", "themes.negative_cases", "themes.missing_themes"}
+PENDING: set[str] = set()
 
 
 def table_functions() -> dict[str, object]:

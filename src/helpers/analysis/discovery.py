@@ -37,7 +37,7 @@ from helpers.analysis.discovery_suggestions import (
     write_suggestions,
 )
 from helpers.analysis.discovery_topics import TopicModel, topic_number_curve, topics
-from helpers.analysis.discovery_turns import MIN_PREDICTED, THEME, UNCOVERED_BELOW, analyzer
+from helpers.analysis.discovery_turns import MAP_RULE, MIN_PREDICTED, THEME, UNCOVERED_BELOW, analyzer, state_rule
 from helpers.counting import check_choice, default_level, levels_of
 from helpers.errors import TooFew
 from helpers.study import Study, labels_of
@@ -182,6 +182,7 @@ def participant_map(study: Study, level: str | None = THEME, method: str = "mds"
     attributes = attributes.assign(participant_id=attributes["participant_id"].astype(str)).drop_duplicates(
         "participant_id")
     coords = coords.merge(attributes, on="participant_id", how="left")
+    state_rule(MAP_RULE, coords, distances)
     return ParticipantMap(coords, distances, used, stress, method)
 
 

@@ -17,9 +17,11 @@ from scipy import sparse
 from helpers import atomic
 from helpers.analysis.discovery_turns import (
     MIN_PREDICTED,
+    SUGGESTION_RULE,
     _carried,
     _participant_turns,
     analyzer,
+    state_rule,
 )
 from helpers.counting import check_level
 from helpers.study import Study, labels_of
@@ -165,6 +167,7 @@ def code_suggestions(study: Study, level: str | None = None, min_examples: int =
     folds = (pd.concat(fold_parts, ignore_index=True) if fold_parts
              else pd.DataFrame(columns=["code", "fold", "split", "participant_id"]))
     parameters["n_splits_used"] = int(scores["n_splits"].max()) if scores["n_splits"].notna().any() else 0
+    state_rule(SUGGESTION_RULE, scores, suggestions, folds)
     return CodeSuggestions(scores, suggestions, folds, parameters)
 
 

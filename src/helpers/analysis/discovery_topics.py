@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis.discovery_turns import (
+    TOPIC_RULE,
     UNCOVERED_BELOW,
     _carried,
     _participant_turns,
     analyzer,
+    state_rule,
 )
 from helpers.errors import TooFew
 from helpers.study import Study, labels_of
@@ -176,6 +178,7 @@ def topics(study: Study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_
     parameters = {"n_topics": n_topics, "seed": seed, "min_df": min_df, "top_terms": top_terms,
                   "typical_turns": typical_turns, "level": level, "uncovered_below": uncovered_below,
                   "n_turns": int(len(turns)), "n_terms": int(len(vocabulary))}
+    state_rule(TOPIC_RULE, summary, terms, typical, alignment, turn_topics)
     return TopicModel(summary, terms, typical, alignment, turn_topics,
                       _reconstruction_error(matrix, weights, components), parameters)
 

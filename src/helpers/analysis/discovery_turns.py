@@ -17,6 +17,36 @@ THEME = "theme"
 MIN_PREDICTED = 5   # predicted turns needed before any precision claim (issue 12, point 9)
 
 
+MAP_RULE = ("A participant's profile is the set of codes at the level they hold a passage of (or of a code below "
+            "it); distance: Jaccard, 1 − shared codes ÷ codes of either; placement: metric MDS, where only "
+            "distances mean something.")
+TOPIC_RULE = ("Topics: NMF on the TF-IDF of participant turns (stop words and fillers removed); a turn belongs to "
+              "its highest-weight topic; alignment: the share of a topic's turns carrying each code (a passage "
+              "marks every turn from its first to its last).")
+SUGGESTION_RULE = ("A code is suggested for uncoded participant turns by a classifier trained on the turns carrying "
+                   "it, cross-validated by participant; only codes with enough predicted turns and a precision "
+                   "at or above the threshold are suggested.")
+
+
+def state_rule(rule: str, *frames) -> None:
+    """Put ``rule`` in ``attrs["rule"]`` of each table of a result (the reports read it there).
+
+    Parameters
+    ----------
+    rule : str
+        The counting rule in words.
+    *frames : DataFrame
+        The result's tables (anything else is passed over).
+
+    Returns
+    -------
+    None
+    """
+    for frame in frames:
+        if isinstance(frame, pd.DataFrame):
+            frame.attrs["rule"] = rule
+
+
 def analyzer(study: Study):
     """The tokenizer every analysis here uses (see the module's rules).
 

@@ -23,7 +23,7 @@ from helpers.analysis.theme_matrix import (
     _rolled,
     theme_matrix,
 )
-from helpers.counting import TOP, check_level, coding_turns
+from helpers.counting import TOP, check_choice, check_level, coding_turns
 from helpers.hierarchy import level_rank
 from helpers.study import participant_labels
 from helpers.textutil import study_analyzer
@@ -236,8 +236,7 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
     InputError
         Unknown level.
     """
-    if form not in ("wide", "long"):
-        raise ValueError(f"form must be 'wide' or 'long', not {form!r}")
+    check_choice(form, ("wide", "long"), "form")
     level = check_level(study, level)
     rolled = _rolled(study, level)
     codes = _code_order(study, level, rolled)
@@ -259,9 +258,11 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
             chosen, on=["participant_id", "code"], how="left")
     long = long.astype({f"quote_{r}": "string" for r in range(1, quotes_per_cell + 1)}
                        | {f"ref_{r}": "string" for r in range(1, quotes_per_cell + 1)})
-    if form == "long":
-        return long
-    return _wide(long, pids, labels, codes, quotes_per_cell)
+    out = long if form == "long" else _wide(long, pids, labels, codes, quotes_per_cell)
+    out.attrs["rule"] = (rolled.attrs.get("rule", "") + " Cells count the participant's passages of the code (or of "
+                         "a code below it) and the distinct turns they touch; the quotes are the most typical of "
+                         "those turns (TF-IDF), the participant's own turns first.")
+    return out
 
 
 def _cell_texts(long: pd.DataFrame, quotes_per_cell: int) -> pd.Series:

@@ -146,6 +146,10 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         "spread": _order_spread(pairs, docs, base_size, run_length, threshold, n_orders, seed),
         "runs": runs.to_dict("records"),
     }
+    rule = (found.attrs.get("rule", "") + f" A code is new at the first interview (in the order used) whose passages "
+            f"carry it; the stopping rule is Guest, Namey & Chen (2020): base of {base_size} interviews, runs of "
+            f"{run_length}, new information at most {threshold:g} of the base's codes.")
+    table.attrs["rule"] = runs.attrs["rule"] = rule
     return SaturationResult(table=table, runs=runs, summary=summary, sentence=_saturation_sentence(summary))
 
 

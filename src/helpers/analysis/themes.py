@@ -112,10 +112,16 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
         members = groups.index[groups == group]
         parts.append(_recurrence_rows(presence.loc[members], labels, threshold).assign(**{by: group}))
     out = pd.concat(parts, ignore_index=True)
-    return out[[by] + [c for c in out.columns if c != by]]
+    out = out[[by] + [c for c in out.columns if c != by]]
+    out.attrs["rule"] = (presence.attrs.get("rule", "") + f" Shares are of each group's participants (a missing "
+                         f"value is the group {GROUP_MISSING}); recurrence is not computed for a group of fewer "
+                         f"than {MIN_RECURRENCE_GROUP}.")
+    return out
 
 
 MIN_RECURRENCE_GROUP = 3   # DESIGN §4: recurrence is not computed for groups under 3
+WITHOUT_RULE = ("A participant is without a code when they hold no passage of it or of a code below it "
+                "(participants with no coding at all included).")
 
 
 def _recurrence_rows(presence: pd.DataFrame, labels: pd.Series, threshold: float) -> pd.DataFrame:
@@ -165,13 +171,15 @@ def negative_cases(study: Study, level: str | None = TOP) -> pd.DataFrame:
     presence = theme_matrix(study, level, "presence")
     labels = participant_labels(study, presence.index)
     without = [list(presence.index[presence[code] == 0]) for code in presence.columns]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "code": list(presence.columns),
         "n_without": [len(ids) for ids in without],
         "N": len(presence),
         "participant_ids": without,
         "names": [", ".join(sorted(labels.loc[ids])) for ids in without],
     })
+    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + WITHOUT_RULE
+    return out
 
 
 def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
@@ -200,13 +208,15 @@ def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
     presence = theme_matrix(study, level, "presence")
     labels = participant_labels(study, presence.index)
     missing = [list(presence.columns[presence.loc[pid] == 0]) for pid in presence.index]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "participant_id": list(presence.index),
         "participant": labels.to_numpy(),
         "n_missing": [len(codes) for codes in missing],
         "N_codes": presence.shape[1],
         "missing": missing,
     })
+    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + WITHOUT_RULE
+    return out
 
 
 # -- 5. code line -----------------------------------------------------------------
@@ -260,6 +270,9 @@ def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | l
     order = {code: i for i, code in enumerate(_code_order(study, level, rolled))}
     out = out.assign(code_order=out["code"].map(order)).sort_values(["code_order", "seg_no"], kind="mergesort")
     out["doc_id"] = out["doc_id"].astype("string")
-    return out.drop(columns="code_order").reset_index(drop=True)
+    out = out.drop(columns="code_order").reset_index(drop=True)
+    out.attrs["rule"] = (found.attrs.get("rule", "") + " A passage marks every turn from its first to its last, "
+                         "whoever speaks there.")
+    return out
 
 

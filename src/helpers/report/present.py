@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from helpers.counting import attribute_groups
 from helpers.report.present_format import (  # re-exported: split out of this module (issue 15)
     HEADERS,
     P_COLUMNS,
@@ -275,8 +276,9 @@ def breakdown(study, frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def group_sizes(study, by: str) -> dict:
-    """Participants per value of attribute ``by`` (missing values as "(missing)")."""
-    values = study.participants[by].astype("string").fillna("(missing)")
+    """Participants per value of attribute ``by``, a missing value as the group the analyses name it
+    (``counting.attribute_groups``: ``counting.MISSING_GROUP``, "(not given)")."""
+    values = attribute_groups(study, by)
     return {str(k): int(v) for k, v in values.value_counts().items()}
 
 
