@@ -55,23 +55,30 @@ from helpers.counting_levels import (
     resolve_level,
     study_levels,
 )
+from helpers.counting_turns import coding_spans, coding_turns, expand_turns, turn_range, turns_touched
 
 from .errors import InputError, ProblemList
-from .hierarchy import Hierarchy, rollup
+from .hierarchy import Hierarchy, codes_at, rollup
 
 PASSAGE_RULE = ("One passage, one application: codings of one document and one code whose coded text "
                 "overlaps (after roll-up to the level) count once, as one passage covering their union; "
                 "a code entered twice on the same text counts once.")
 AT_OR_BELOW_RULE = ("A code's passages include those of the codes below it in the hierarchy, merged: a "
                      "quote coded with a code and with its own sub-code counts once for the code.")
+# The group of participants with no value for an attribute, in every table and figure.
+MISSING_GROUP = "(not given)"
+
 HOLDER_RULE = ("A passage counts for every participant whose turn it touches; a passage only on "
                "interviewer turns gives no participant the code (it still counts in turn units).")
 
 # The public names, defined here (passages, holders, rule texts, parameter checks) or in counting_levels
-# (level parameters) and counting_coders (coder parameters); importable from here as before the split.
-__all__ = ["agreement_only_coders", "AGREEMENT_USE", "ALL_CODERS", "AT_OR_BELOW_RULE", "check_choice", "check_coder",
+# (level parameters), counting_coders (coder parameters) and counting_turns (the turns and span of a
+# coding); importable from here.
+__all__ = ["agreement_only_coders", "AGREEMENT_USE", "ALL_CODERS", "AT_OR_BELOW_RULE", "attribute_groups",
+           "check_attribute", "check_choice", "check_coder",
            "check_level", "check_parameters", "CODE_LEVEL", "coder_documents", "coder_lines",
            "coder_ranking", "coder_sentence", "coding_counts", "coding_counts_sentence", "coding_spans",
+           "coding_turns", "expand_turns", "MISSING_GROUP", "ordered_codes", "turn_range", "turns_touched",
            "default_level", "HOLDER_RULE", "holders", "level_label", "levels_of", "merge_passages",
            "PASSAGE_RULE", "passages", "primary_coder", "primary_coder_setting", "resolve_level",
            "rule_text", "select_coders", "study_levels", "TOP", "uncounted_coder_warnings",
@@ -79,27 +86,6 @@ __all__ = ["agreement_only_coders", "AGREEMENT_USE", "ALL_CODERS", "AT_OR_BELOW_
 
 
 # -- passages ------------------------------------------------------------------------
-
-def coding_spans(study, codings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """[start, end) of each coding; a coding without offsets covers its turns
-    (start of ``seg_first`` .. end of ``seg_last``); NaN when neither is known."""
-    start = codings["start"].to_numpy(dtype="float64", na_value=np.nan).copy()
-    end = codings["end"].to_numpy(dtype="float64", na_value=np.nan).copy()
-    missing = np.isnan(start) | np.isnan(end)
-    if missing.any() and len(study.segments):
-        seg = study.segments
-        index = pd.MultiIndex.from_arrays([seg["doc_id"].astype(str), seg["seg_no"].astype("float64")])
-        sub = codings.loc[missing]
-        first = sub["seg_first"].astype("float64")
-        last = sub["seg_last"].astype("float64").fillna(first)
-        at_first = index.get_indexer(pd.MultiIndex.from_arrays([sub["doc_id"].astype(str), first]))
-        at_last = index.get_indexer(pd.MultiIndex.from_arrays([sub["doc_id"].astype(str), last]))
-        seg_start = seg["start"].to_numpy(dtype="float64", na_value=np.nan)
-        seg_end = seg["end"].to_numpy(dtype="float64", na_value=np.nan)
-        start[missing] = np.where(at_first >= 0, seg_start[np.maximum(at_first, 0)], np.nan)
-        end[missing] = np.where(at_last >= 0, seg_end[np.maximum(at_last, 0)], np.nan)
-    return start, end
-
 
 def merge_passages(study, codings: pd.DataFrame) -> pd.DataFrame:
     """Codings of one document and one code whose spans share a character,
@@ -295,16 +281,8 @@ def holders(study, passages_: pd.DataFrame) -> pd.DataFrame:
     if passages_.empty:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "participant_id": pd.Series(dtype="string")})
     frame = passages_.reset_index(drop=True)
-    first = frame["seg_first"].to_numpy(dtype="float64", na_value=np.nan)
-    last = frame["seg_last"].to_numpy(dtype="float64", na_value=np.nan)
-    last = np.where(np.isnan(last), first, last)
-    located = ~np.isnan(first)
-    rows = np.flatnonzero(located)
-    lengths = np.maximum(last[located] - first[located] + 1, 1).astype(np.int64)
-    expanded = np.repeat(rows, lengths)
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    turns = pd.DataFrame({"row": expanded, "doc_id": frame["doc_id"].astype(str).to_numpy()[expanded],
-                          "seg_no": (np.repeat(first[located], lengths) + offsets).astype(np.int64)})
+    turns = turns_touched(frame)
+    turns["doc_id"] = turns["doc_id"].astype(str)
     seg = study.segments[["doc_id", "seg_no", "participant_id", "speaker_role"]].copy()
     seg["doc_id"] = seg["doc_id"].astype(str)
     seg["seg_no"] = seg["seg_no"].astype("int64")
@@ -434,3 +412,89 @@ def check_choice(value, choices, parameter: str) -> None:
     """
     if value not in tuple(choices):
         raise ValueError(f"{parameter} must be one of {', '.join(map(str, choices))}; got {value!r}")
+
+
+def check_attribute(study, name, parameter: str = "by") -> str:
+    """A participant attribute parameter (``by``, ``where``, ``colour_by`` …), or an error in the
+    one message style of the analyses: ``by: participants have no attribute 'x'; they have: a, b``.
+
+    Parameters
+    ----------
+    study : Study
+        For ``study.participants``.
+    name : str
+        The attribute asked for.
+    parameter : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    str
+        ``name``, a column of ``study.participants``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not such a column; the message lists the attributes there are.
+    """
+    columns = [str(c) for c in study.participants.columns if c != "participant_id"]
+    if name not in study.participants.columns:
+        raise ValueError(f"{parameter}: participants have no attribute {name!r}; they have: "
+                         f"{', '.join(columns) or '(none)'}")
+    return name
+
+
+def attribute_groups(study, by: str, parameter: str = "by") -> pd.Series:
+    """Each participant's group for attribute ``by``: its value as text, ``MISSING_GROUP`` where
+    none is given.
+
+    Parameters
+    ----------
+    study : Study
+    by : str
+        A participant attribute (``check_attribute``).
+    parameter : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    Series of str
+        Indexed by participant_id (as text, each once), in participants order.
+
+    Raises
+    ------
+    ValueError
+        ``by`` is not a participant attribute.
+    """
+    check_attribute(study, by, parameter)
+    table = study.participants
+    values = table[by].astype("string").fillna(MISSING_GROUP)
+    out = pd.Series(values.to_numpy(dtype=object), index=table["participant_id"].astype(str).to_numpy())
+    return out[~out.index.duplicated()]
+
+
+def ordered_codes(codebook: pd.DataFrame, level: str | None, applied=(), keep_unapplied: bool = True) -> list[str]:
+    """The order codes are listed in: codebook order at ``level``, then the applied codes the
+    codebook lacks, by name.
+
+    Parameters
+    ----------
+    codebook : DataFrame
+        The codebook (``code``, ``level``).
+    level : str or None
+        The level as the codings spell it ('' the unnamed one); None: every codebook code.
+    applied : iterable of str
+        The codes found in the codings counted.
+    keep_unapplied : bool
+        True: every codebook code at ``level``; False: only those in ``applied``.
+
+    Returns
+    -------
+    list of str
+        Each code once.
+    """
+    applied = {str(c) for c in applied if c is not None and not pd.isna(c)}
+    book = codes_at(codebook, level)
+    if not keep_unapplied:
+        book = [c for c in book if c in applied]
+    return book + sorted(applied - set(book))

@@ -64,10 +64,11 @@ def primary_coder(study) -> str | None:
     return ranked[0] if ranked else None
 
 
-def check_coder(study, coder) -> list[str] | None:
+def check_coder(study, coder, parameter: str = "coder") -> list[str] | None:
     """A coder parameter: None (the primary coder per document), ``"all"``, a
     name or a list of names. Returns None for per-document primary, else the
-    coders to merge.
+    coders to merge. ``parameter`` names the parameter in the message; for any
+    other than ``coder`` (agreement's ``coders``) only names are offered.
 
     Raises
     ------
@@ -82,9 +83,9 @@ def check_coder(study, coder) -> list[str] | None:
     names = [str(c) for c in _as_list(coder)]
     unknown = [c for c in names if c not in known]
     if unknown:
-        raise InputError.one("parameter coder", f"coder(s) {', '.join(unknown)} have no codings",
-                             f"use None (the primary coder), \"all\", or among the study's coders: "
-                             f"{', '.join(known) or '(none)'}")
+        offer = "use None (the primary coder), \"all\", or among" if parameter == "coder" else "choose among"
+        raise InputError.one(f"parameter {parameter}", f"coder(s) {', '.join(unknown)} have no codings",
+                             f"{offer} the study's coders: {', '.join(known) or '(none)'}")
     return list(dict.fromkeys(names))
 
 

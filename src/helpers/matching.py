@@ -31,7 +31,8 @@ from functools import cached_property, lru_cache
 
 from .textmap import MappedText
 
-__all__ = ["fold", "fold_text", "fold_key", "Folded", "folded", "mixed_script_words", "ABBREVIATIONS"]
+__all__ = ["fold", "fold_text", "fold_key", "Folded", "folded", "mixed_script_words", "ABBREVIATIONS",
+           "find_term", "term_pattern", "term_pieces"]
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u2032\u0060\u00b4\u02b9\u201b\uff07"
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u00ad"
@@ -211,6 +212,90 @@ def fold_key(value: str) -> str:
     str
     """
     return _KEY_DROP.sub("", fold_text(str(value)))
+
+
+# -- terms in text (keyword in context) -----------------------------------------------
+
+def term_pieces(term: str) -> list[str]:
+    """The words of a search term, folded (:func:`fold_text`): what a KWIC search looks for.
+
+    Parameters
+    ----------
+    term : str
+        One or more words separated by spaces; ``*`` in a word stands for any letters
+        (``stigma*``).
+
+    Returns
+    -------
+    list of str
+        The folded words, ``*`` kept.
+
+    Raises
+    ------
+    ValueError
+        The term has no word.
+    """
+    words = fold_text(str(term)).split()
+    if not words or not any(w.strip("*") for w in words):
+        raise ValueError("kwic needs a word or phrase to look for")
+    return words
+
+
+@lru_cache(maxsize=256)
+def term_pattern(term: str) -> re.Pattern:
+    """The one definition of a keyword-in-context hit, as a pattern over folded text
+    (:func:`folded`): the term's words (:func:`term_pieces`) as whole words, separated by
+    any white space, ``*`` matching any letters.
+
+    A whole word is not preceded by a letter or digit, nor by one joined to it with an
+    apostrophe or a dash, and likewise after it: ``care`` is not found in ``careful``,
+    ``self-care`` or ``care's``, as the word counts (``textutil.tokens``) read those as
+    other words. Folding makes case, accents, apostrophe and dash variants alike (``Zoë``
+    finds ``zoe``, ``don't`` finds ``don’t``).
+
+    Parameters
+    ----------
+    term : str
+        As :func:`term_pieces`.
+
+    Returns
+    -------
+    re.Pattern
+        To search :func:`folded` text with (``find_term``).
+
+    Raises
+    ------
+    ValueError
+        The term has no word.
+    """
+    body = r"\s+".join(re.escape(w).replace(r"\*", r"\w*") for w in term_pieces(term))
+    return re.compile(rf"(?<![\w])(?<![\w]['-]){body}(?![\w]|['-][\w])")
+
+
+def find_term(text: str | Folded, term: str) -> list[tuple[int, int]]:
+    """Where ``term`` occurs in ``text`` (:func:`term_pattern`, on the folded text).
+
+    Parameters
+    ----------
+    text : str or Folded
+        Any text (a turn, a corpus of turns joined by a non-word separator), or its
+        :func:`folded` form when it is searched again and again.
+    term : str
+        As :func:`term_pieces`.
+
+    Returns
+    -------
+    list of (start, end)
+        Offsets into ``text`` (end exclusive), leftmost first, not overlapping.
+
+    Raises
+    ------
+    ValueError
+        The term has no word.
+    """
+    pattern = term_pattern(term)
+    found = text if isinstance(text, Folded) else folded(text)
+    return [found.to_source(m.start(), m.end()) for m in pattern.finditer(found.text) if m.end() > m.start()]
 
 
 # -- mixed scripts ---------------------------------------------------------------------

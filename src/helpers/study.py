@@ -158,15 +158,62 @@ class Study:
         return Hierarchy(self.codebook, self.levels)
 
     def participant_label(self) -> pd.Series:
-        """participant_id -> pseudonym where participants.csv gives one."""
-        p = self.participants
-        if "pseudonym" in p.columns:
-            labels = p["pseudonym"].fillna(p["participant_id"])
-            return pd.Series(labels.values, index=p["participant_id"].values)
-        return pd.Series(p["participant_id"].values, index=p["participant_id"].values)
+        """participant_id -> pseudonym where participants.csv gives one (``participant_labels``)."""
+        return participant_labels(self)
 
     def coders(self) -> list[str]:
         return sorted(self.codings["coder"].dropna().astype(str).unique())
+
+
+def participant_labels(study, ids=None) -> pd.Series:
+    """How participants are named in every table, figure and page: the pseudonym participants.csv
+    gives, else the participant id itself (the one definition; issue 15, item 3).
+
+    Parameters
+    ----------
+    study : Study
+        For ``study.participants`` (``participant_id``, optional ``pseudonym``).
+    ids : iterable, optional
+        The participant ids wanted; default every participant, in participants order.
+
+    Returns
+    -------
+    Series of str
+        Indexed by participant id (as text), the label of each; an id participants.csv lacks is
+        its own label.
+    """
+    p = study.participants
+    known_ids = p["participant_id"].astype(str).to_numpy(dtype=object)
+    if "pseudonym" in p.columns:
+        given = p["pseudonym"].astype("string")
+        given = given.where(given.notna(), p["participant_id"].astype(str)).to_numpy(dtype=object)
+    else:
+        given = known_ids
+    labels = pd.Series(given, index=known_ids, dtype=object)
+    labels = labels[~labels.index.duplicated()]
+    if ids is None:
+        return labels.astype(str)
+    wanted = pd.Index([str(i) for i in ids], dtype=object)
+    return pd.Series(labels.reindex(wanted).fillna(pd.Series(wanted, index=wanted)).to_numpy(), index=wanted,
+                     dtype=object).astype(str)
+
+
+def labels_of(study, ids) -> list[str]:
+    """The label (``participant_labels``) of each id, '' where the id is missing (a turn of nobody).
+
+    Parameters
+    ----------
+    study : Study
+    ids : iterable
+        Participant ids, None or NA allowed.
+
+    Returns
+    -------
+    list of str
+        One label per id, in order.
+    """
+    labels = participant_labels(study).to_dict()
+    return ["" if i is None or pd.isna(i) else labels.get(str(i), str(i)) for i in ids]
 
 
 def read_processed(paths: StudyPaths, config=None) -> Study:

@@ -5,7 +5,6 @@ after them, never renamed or dropped (other tools read these files).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 CONTRACT: dict[str, list[str]] = {
@@ -74,21 +73,3 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         if frame[col].dtype == object or str(frame[col].dtype).startswith("str"):
             frame[col] = frame[col].astype("string")
     return frame.reset_index(drop=True)
-
-
-def coding_turns(codings: pd.DataFrame) -> pd.DataFrame:
-    """One row per (coding, turn it touches): the codings' columns plus ``seg_no``.
-
-    Codings with no ``seg_first`` touch no turn; a missing ``seg_last`` means
-    the coding ends in its first turn. The codings' own index is kept in
-    ``coding_row`` (position in ``codings``).
-    """
-    located = codings.loc[codings["seg_first"].notna()]
-    first = located["seg_first"].to_numpy(dtype="int64")
-    last = located["seg_last"].fillna(located["seg_first"]).to_numpy(dtype="int64")
-    n_turns = np.maximum(last, first) - first + 1
-    rows = np.repeat(np.arange(len(located)), n_turns)
-    offsets = np.arange(n_turns.sum()) - np.repeat(np.cumsum(n_turns) - n_turns, n_turns)
-    out = located.iloc[rows].reset_index(drop=True)
-    out["seg_no"] = (np.repeat(first, n_turns) + offsets).astype("int64")
-    return out

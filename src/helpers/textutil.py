@@ -57,6 +57,21 @@ class _LazyTokenizer:
 _TOKENIZER = _LazyTokenizer()
 
 
+def mask_annotations(text: str) -> str:
+    """``text`` with annotations ("[laughs]") blanked out by spaces, keeping every character offset.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Of the same length as ``text``.
+    """
+    return ANNOTATION_RE.sub(lambda m: " " * len(m.group()), text)
+
+
 def strip_annotations(text: str) -> str:
     return ANNOTATION_RE.sub(" ", text)
 

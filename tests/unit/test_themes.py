@@ -481,7 +481,7 @@ def test_framework_codeline_and_saturation_state_their_counting_rule(study):
     assert line.endswith(themes.CODELINE_RULE)
     result = themes.saturation(study, "initial", base_size=2, run_length=1, threshold=0.25, n_orders=2)
     assert PASSAGE_RULE in result.table.attrs["rule"]
-    assert ("Guest, Namey & Chen (2020): base of 2 interview(s), runs of 1, saturation when a run's new codes "
+    assert ("Guest, Namey & Chen (2020): base of 2 interviews, runs of 1, saturation when a run's new codes "
             "are at most 25% of the base's codes.") in result.table.attrs["rule"]
 
 

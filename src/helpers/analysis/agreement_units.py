@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.counting import check_choice, check_level, coding_spans
+from helpers.counting import check_choice, check_coder, check_level, coding_spans, turn_range, turns_touched
 from helpers.errors import InputError
 from helpers.hierarchy import rollup
 
@@ -95,10 +95,7 @@ def _chosen_coders(study, coders: list[str] | None) -> list[str]:
     if isinstance(coders, str):
         coders = [coders]
     coders = list(dict.fromkeys(str(c) for c in coders))
-    unknown = [c for c in coders if c not in known]
-    if unknown:
-        raise InputError.one("codings", f"coder(s) {', '.join(unknown)} have no codings",
-                             f"choose among the study's coders: {', '.join(known) or '(none)'}")
+    check_coder(study, coders, "coders")   # counting: one message style, the study's coders listed
     if len(coders) < 2:
         raise InputError.one("codings", f"agreement needs at least two coders; found {len(coders)}"
                              f" ({', '.join(coders) or 'none'})",
@@ -132,10 +129,9 @@ def _segment_units(study, codings: pd.DataFrame, documents: list[str], turns: st
     stride = (0 if pd.isna(highest) else int(highest)) + 2
     keys = segments["doc_id"].map(doc_number).to_numpy(dtype=np.int64) * stride \
         + segments["seg_no"].to_numpy(dtype=np.int64)
-    first_seg = codings["seg_first"].astype("Float64")
-    last_seg = codings["seg_last"].astype("Float64").fillna(first_seg)
-    low = np.fmin(first_seg.to_numpy(dtype=float, na_value=np.nan), last_seg.to_numpy(dtype=float, na_value=np.nan))
-    high = np.fmax(first_seg.to_numpy(dtype=float, na_value=np.nan), last_seg.to_numpy(dtype=float, na_value=np.nan))
+    first, last, usable = turn_range(codings)   # counting: the turns a coding touches, once
+    low = np.where(usable, first, np.nan)
+    high = np.where(usable, last, np.nan)
     base = codings["doc_id"].map(doc_number).to_numpy(dtype=float) * stride
     placed = codings[["code", "coder"]].copy()
     placed["first"] = _search(keys, base + low, "left")
@@ -147,12 +143,8 @@ def _participant_or_coded(segments: pd.DataFrame, codings: pd.DataFrame) -> np.n
     """Turns that are units: every non-interviewer turn, and an interviewer
     turn only where a compared coder's coding touches it."""
     role = segments["speaker_role"].astype("string").fillna("")
-    first = codings["seg_first"].astype("Float64")
-    last = codings["seg_last"].astype("Float64").fillna(first)
-    coded = set()
-    for doc, lo, hi in zip(codings["doc_id"].astype(str), first, last):
-        if pd.notna(lo):
-            coded.update((doc, n) for n in range(int(lo), int(hi if pd.notna(hi) else lo) + 1))
+    touched = turns_touched(codings)
+    coded = set(zip(touched["doc_id"].astype(str), touched["seg_no"].tolist()))
     keys = list(zip(segments["doc_id"].astype(str), segments["seg_no"].astype("int64")))
     touched = np.fromiter((k in coded for k in keys), dtype=bool, count=len(keys))
     return (role != "interviewer").to_numpy(dtype=bool) | touched

@@ -15,7 +15,7 @@ from helpers.analysis.cooccurrence_rules import (
     _check_unit,
 )
 from helpers.analysis.frequency import code_order, kept_participants, select_codings, select_segments
-from helpers.counting import check_level, coding_spans, holders
+from helpers.counting import check_level, coding_spans, expand_turns, holders, turn_range
 
 _PAIR_CHUNK = 20_000_000   # overlap pairs materialised at once (bounds memory)
 
@@ -198,23 +198,6 @@ def _gram(x: sp.csr_matrix, y: sp.csr_matrix | None = None) -> np.ndarray:
     return np.asarray(product.toarray(), dtype=np.int64)
 
 
-def _turn_numbers(codings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per coding: first turn, last turn (last = first when missing), usable mask."""
-    first = codings["seg_first"].to_numpy(dtype="float64", na_value=np.nan)
-    last = codings["seg_last"].to_numpy(dtype="float64", na_value=np.nan)
-    last = np.where(np.isnan(last), first, last)
-    usable = ~np.isnan(first)
-    return (np.where(usable, first, 0).astype(np.int64), np.where(usable, last, 0).astype(np.int64), usable)
-
-
-def _expand_turns(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of coding, turn number) for every turn each coding touches."""
-    lengths = np.maximum(last - first + 1, 1)
-    rows = np.repeat(np.arange(len(first)), lengths)
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return rows, first[rows] + offsets
-
-
 @dataclass
 class _TurnGrid:
     """Row numbers for turns: document d's turn s is row offset[d] + k + s, each
@@ -247,10 +230,10 @@ class _TurnGrid:
 def _turn_counts(study, codings, code_idx, n_codes, unit, window, participants, where, with_expected):
     segments = select_segments(study, participants, where)
     doc_idx, doc_names = pd.factorize(codings["doc_id"])
-    first, last, usable = _turn_numbers(codings)
+    first, last, usable = turn_range(codings)
     usable &= doc_idx >= 0
     dropped = int((~usable).sum())
-    rows, seg = _expand_turns(first[usable], last[usable])
+    rows, seg = expand_turns(first[usable], last[usable])
     docs = doc_idx[usable][rows]
     codes = code_idx[usable][rows]
     k = window if unit == "window" else 0
@@ -481,10 +464,10 @@ def pair_members(study, passages_: pd.DataFrame, a: str, b: str, unit: str = "se
     if unit in ("segment", "window"):
         k = int(window) if unit == "window" else 0
         doc_idx, doc_names = pd.factorize(codings["doc_id"])
-        first, last, usable = _turn_numbers(codings)
+        first, last, usable = turn_range(codings)
         usable &= doc_idx >= 0
         kept = np.flatnonzero(usable)
-        rows, seg = _expand_turns(first[usable], last[usable])
+        rows, seg = expand_turns(first[usable], last[usable])
         docs, codes = doc_idx[usable][rows], code_idx[usable][rows]
         grid = _TurnGrid.for_turns(docs, seg, len(doc_names), k)
         at = grid.rows(docs, seg)

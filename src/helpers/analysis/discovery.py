@@ -37,10 +37,10 @@ from helpers.analysis.discovery_suggestions import (
     write_suggestions,
 )
 from helpers.analysis.discovery_topics import TopicModel, topic_number_curve, topics
-from helpers.analysis.discovery_turns import MIN_PREDICTED, THEME, UNCOVERED_BELOW, _labels, analyzer
-from helpers.counting import default_level, levels_of
+from helpers.analysis.discovery_turns import MAP_RULE, MIN_PREDICTED, THEME, UNCOVERED_BELOW, analyzer, state_rule
+from helpers.counting import check_choice, default_level, levels_of
 from helpers.errors import TooFew
-from helpers.study import Study
+from helpers.study import Study, labels_of
 
 # The public names, defined here (the participant map) or in discovery_turns (shared building
 # blocks), discovery_topics (1. topic suggestions) and discovery_suggestions (2. code suggestions);
@@ -171,19 +171,18 @@ def participant_map(study: Study, level: str | None = THEME, method: str = "mds"
     ValueError
         ``method`` other than "mds".
     """
-    if method != "mds":
-        raise ValueError(f"method must be 'mds', not {method!r}")
+    check_choice(method, ("mds",), "method")
     presence, used = code_profiles(study, level)
     distances = jaccard_distances(presence)
     xy, stress = _mds(distances.to_numpy(), seed, n_init)
     ids = [str(i) for i in presence.index]
-    labels = _labels(study)
-    coords = pd.DataFrame({"participant_id": ids, "pseudonym": [labels.get(i, i) for i in ids],
+    coords = pd.DataFrame({"participant_id": ids, "pseudonym": labels_of(study, ids),
                            "x": xy[:, 0], "y": xy[:, 1], "n_codes": presence.sum(axis=1).to_numpy()})
     attributes = study.participants.drop(columns=[c for c in ("pseudonym",) if c in study.participants])
     attributes = attributes.assign(participant_id=attributes["participant_id"].astype(str)).drop_duplicates(
         "participant_id")
     coords = coords.merge(attributes, on="participant_id", how="left")
+    state_rule(MAP_RULE, coords, distances)
     return ParticipantMap(coords, distances, used, stress, method)
 
 
@@ -238,9 +237,8 @@ def participant_clusters(study: Study, level: str | None = THEME) -> Participant
     presence, used = code_profiles(study, level)
     distances = jaccard_distances(presence)
     ids = [str(i) for i in presence.index]
-    labels = _labels(study)
     if len(ids) < 2:
-        return ParticipantClusters(np.zeros((0, 4)), ids, [labels.get(i, i) for i in ids], distances, used)
+        return ParticipantClusters(np.zeros((0, 4)), ids, labels_of(study, ids), distances, used)
     tree = linkage(squareform(distances.to_numpy(), checks=False), method="average", optimal_ordering=True)
     order = [ids[i] for i in leaves_list(tree)]
-    return ParticipantClusters(tree, order, [labels.get(i, i) for i in order], distances, used)
+    return ParticipantClusters(tree, order, labels_of(study, order), distances, used)

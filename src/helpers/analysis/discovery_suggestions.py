@@ -17,13 +17,14 @@ from scipy import sparse
 from helpers import atomic
 from helpers.analysis.discovery_turns import (
     MIN_PREDICTED,
+    SUGGESTION_RULE,
     _carried,
-    _labels,
     _participant_turns,
     analyzer,
+    state_rule,
 )
 from helpers.counting import check_level
-from helpers.study import Study
+from helpers.study import Study, labels_of
 
 
 @dataclass
@@ -138,7 +139,6 @@ def code_suggestions(study: Study, level: str | None = None, min_examples: int =
     groups = turns["group"].astype(str).to_numpy()
 
     score_rows, fold_parts, suggestion_parts = [], [], []
-    labels = _labels(study)
     labelled_counts = counts[labelled]
     with _one_blas_thread():
         for j, code in enumerate(codes):
@@ -163,10 +163,11 @@ def code_suggestions(study: Study, level: str | None = None, min_examples: int =
                     "participant_id": picked["participant_id"].to_numpy(), "code": code,
                     "probability": probability[keep], "text": picked["text"].to_numpy()}))
     scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
-    suggestions = _suggestion_table(suggestion_parts, codes, labels)
+    suggestions = _suggestion_table(suggestion_parts, codes, study)
     folds = (pd.concat(fold_parts, ignore_index=True) if fold_parts
              else pd.DataFrame(columns=["code", "fold", "split", "participant_id"]))
     parameters["n_splits_used"] = int(scores["n_splits"].max()) if scores["n_splits"].notna().any() else 0
+    state_rule(SUGGESTION_RULE, scores, suggestions, folds)
     return CodeSuggestions(scores, suggestions, folds, parameters)
 
 
@@ -263,12 +264,12 @@ def _score_code(code: str, counts, y: np.ndarray, groups: np.ndarray, min_exampl
     return row, pd.DataFrame(fold_rows, columns=["code", "fold", "split", "participant_id"])
 
 
-def _suggestion_table(parts: list[pd.DataFrame], codes: list[str], labels: dict) -> pd.DataFrame:
+def _suggestion_table(parts: list[pd.DataFrame], codes: list[str], study) -> pd.DataFrame:
     columns = ["doc_id", "seg_no", "participant_id", "code", "probability", "text", "pseudonym"]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "probability" else "string") for c in columns})
     out = pd.concat(parts, ignore_index=True)
-    out["pseudonym"] = [labels.get(str(p), str(p)) if pd.notna(p) else "" for p in out["participant_id"]]
+    out["pseudonym"] = labels_of(study, out["participant_id"])
     out["code_order"] = pd.Index(codes).get_indexer(out["code"])
     out = out.sort_values(["code_order", "probability", "doc_id", "seg_no"], ascending=[True, False, True, True],
                           kind="stable")

@@ -12,14 +12,15 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis.discovery_turns import (
+    TOPIC_RULE,
     UNCOVERED_BELOW,
     _carried,
-    _labels,
     _participant_turns,
     analyzer,
+    state_rule,
 )
 from helpers.errors import TooFew
-from helpers.study import Study
+from helpers.study import Study, labels_of
 
 
 @dataclass
@@ -169,15 +170,15 @@ def topics(study: Study, n_topics: int = 6, seed: int = 0, min_df: int = 2, top_
     carried, codes = _carried(study, turns, level)
     alignment = _alignment(dominant, carried, codes, order)
     summary = _topic_summary(terms, alignment, n_turns[order], uncovered_below)
-    labels = _labels(study)
     topic_of_turn = pd.array(number[np.maximum(dominant, 0)], dtype="Int64")
     topic_of_turn[dominant < 0] = pd.NA
     turn_topics = turns[["doc_id", "seg_no", "participant_id"]].assign(
         topic=topic_of_turn, weight=np.where(dominant >= 0, weights.max(axis=1), 0.0))
-    typical = _typical(turns, weights, order, typical_turns, labels)
+    typical = _typical(turns, weights, order, typical_turns, study)
     parameters = {"n_topics": n_topics, "seed": seed, "min_df": min_df, "top_terms": top_terms,
                   "typical_turns": typical_turns, "level": level, "uncovered_below": uncovered_below,
                   "n_turns": int(len(turns)), "n_terms": int(len(vocabulary))}
+    state_rule(TOPIC_RULE, summary, terms, typical, alignment, turn_topics)
     return TopicModel(summary, terms, typical, alignment, turn_topics,
                       _reconstruction_error(matrix, weights, components), parameters)
 
@@ -224,7 +225,7 @@ def _topic_summary(terms: pd.DataFrame, alignment: pd.DataFrame, n_turns: np.nda
     return pd.DataFrame(rows)
 
 
-def _typical(turns: pd.DataFrame, weights: np.ndarray, order: np.ndarray, k: int, labels: dict) -> pd.DataFrame:
+def _typical(turns: pd.DataFrame, weights: np.ndarray, order: np.ndarray, k: int, study) -> pd.DataFrame:
     doc = turns["doc_id"].astype(str).to_numpy()
     seg = turns["seg_no"].to_numpy()
     parts = []
@@ -236,7 +237,7 @@ def _typical(turns: pd.DataFrame, weights: np.ndarray, order: np.ndarray, k: int
         parts.append(pd.DataFrame({
             "topic": topic, "rank": np.arange(1, len(ranked) + 1), "doc_id": picked["doc_id"].to_numpy(),
             "seg_no": picked["seg_no"].to_numpy(), "participant_id": picked["participant_id"].to_numpy(),
-            "pseudonym": [labels.get(str(p), str(p)) if pd.notna(p) else "" for p in picked["participant_id"]],
+            "pseudonym": labels_of(study, picked["participant_id"]),
             "weight": w[ranked], "text": picked["text"].to_numpy()}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

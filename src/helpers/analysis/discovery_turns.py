@@ -1,21 +1,50 @@
 """The building blocks every discovery analysis shares (issue 15 split of
 :mod:`helpers.analysis.discovery`, whose docstring states the counting rules): the participant
-turns, the words (``analyzer``), which turns carry which code, participant labels.
+turns, the words (``analyzer``), which turns carry which code.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from helpers.counting import passages
-from helpers.hierarchy import codes_at, rollup
+from helpers.counting import coding_turns, ordered_codes, passages
+from helpers.hierarchy import rollup
 from helpers.study import Study
-from helpers.tables import coding_turns
 from helpers.textutil import study_analyzer
 
 UNCOVERED_BELOW = 0.3
 THEME = "theme"
 MIN_PREDICTED = 5   # predicted turns needed before any precision claim (issue 12, point 9)
+
+
+MAP_RULE = ("A participant's profile is the set of codes at the level they hold a passage of (or of a code below "
+            "it); distance: Jaccard, 1 − shared codes ÷ codes of either; placement: metric MDS, where only "
+            "distances mean something.")
+TOPIC_RULE = ("Topics: NMF on the TF-IDF of participant turns (stop words and fillers removed); a turn belongs to "
+              "its highest-weight topic; alignment: the share of a topic's turns carrying each code (a passage "
+              "marks every turn from its first to its last).")
+SUGGESTION_RULE = ("A code is suggested for uncoded participant turns by a classifier trained on the turns carrying "
+                   "it, cross-validated by participant; only codes with enough predicted turns and a precision "
+                   "at or above the threshold are suggested.")
+
+
+def state_rule(rule: str, *frames) -> None:
+    """Put ``rule`` in ``attrs["rule"]`` of each table of a result (the reports read it there).
+
+    Parameters
+    ----------
+    rule : str
+        The counting rule in words.
+    *frames : DataFrame
+        The result's tables (anything else is passed over).
+
+    Returns
+    -------
+    None
+    """
+    for frame in frames:
+        if isinstance(frame, pd.DataFrame):
+            frame.attrs["rule"] = rule
 
 
 def analyzer(study: Study):
@@ -55,9 +84,7 @@ def _carried(study, turns: pd.DataFrame, level: str | None, every_coder: bool = 
     rolled = (rollup(study.codings, study.codebook, level, study.levels) if every_coder
               else passages(study, level))
     touched = coding_turns(rolled)[["code", "doc_id", "seg_no"]].drop_duplicates()
-    applied = set(touched["code"].dropna().astype(str))
-    book = [c for c in codes_at(study.codebook, level) if c in applied]
-    codes = book + sorted(applied - set(book))
+    codes = ordered_codes(study.codebook, level, touched["code"], keep_unapplied=False)
     row_of = pd.Series(np.arange(len(turns)),
                        index=pd.MultiIndex.from_arrays([turns["doc_id"].astype(str), turns["seg_no"]]))
     rows = row_of.reindex(pd.MultiIndex.from_arrays([touched["doc_id"].astype(str),
@@ -69,6 +96,3 @@ def _carried(study, turns: pd.DataFrame, level: str | None, every_coder: bool = 
     return matrix, codes
 
 
-def _labels(study) -> dict[str, str]:
-    labels = study.participant_label()
-    return {str(k): str(v) for k, v in zip(labels.index, labels.values)}

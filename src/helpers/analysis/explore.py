@@ -50,21 +50,16 @@ from helpers.analysis.explore_turns import (
     highlight,
     highlight_two,
     kwic_in_segments,
-    term_pattern,
 )
-from helpers.hierarchy import codes_at, level_rank, rollup
-from helpers.tables import coding_turns
-
-try:  # the shared KWIC (helpers.analysis.frequency) when present: one definition of a hit
-    from helpers.analysis.frequency import kwic as _shared_kwic
-except ImportError:
-    _shared_kwic = None
+from helpers.analysis.words import kwic as _shared_kwic
+from helpers.counting import check_attribute, coding_turns, ordered_codes
+from helpers.hierarchy import level_rank, rollup
+from helpers.study import labels_of
 
 # The public names, defined here or in explore_turns (turn table, spans, highlighting, KWIC);
 # importable from this module as before the split.
 __all__ = ["ALL", "AS_APPLIED", "KWIC_COLUMNS", "MARK_A", "MARK_B", "MARK_BOTH", "TURN_COLUMNS", "Explorer",
-           "ExplorerWidgets", "SideBySide", "explorer_widgets", "highlight", "highlight_two", "kwic_in_segments",
-           "term_pattern"]
+           "ExplorerWidgets", "SideBySide", "explorer_widgets", "highlight", "highlight_two", "kwic_in_segments"]
 
 
 @dataclass
@@ -123,7 +118,6 @@ class Explorer:
             [self.turns["doc_id"].astype(str), self.turns["seg_no"]]))
         people = study.participants.assign(participant_id=study.participants["participant_id"].astype(str))
         self.participants = people.drop_duplicates("participant_id").set_index("participant_id")
-        self._labels = {str(k): str(v) for k, v in study.participant_label().items()}
         self._coded: dict[str | None, _Coded] = {}
         for level in self.levels():
             self._coded[level] = self._prepare(level)
@@ -203,24 +197,21 @@ class Explorer:
         """Keyword in context: doc_id, participant_id, seg_no, left, match,
         right (then any columns the shared KWIC adds), pseudonym.
 
-        A hit is as ``helpers.analysis.frequency.kwic`` defines it (one definition
-        everywhere); it is asked only about the turns that contain every word
-        of ``term`` ignoring case (a quick superset test), so a search stays
-        fast on a large study. A term with ``*`` (any letters: ``stigma*``),
-        or a package without ``frequency.kwic``, uses the local search: the
-        term as whole words, ignoring case, in every turn's text. Both read every
-        turn, interviewer turns included (``roles="all"`` of the shared KWIC).
+        The rows of ``helpers.analysis.frequency.kwic`` over every turn,
+        interviewer turns included (``roles="all"``): a hit is
+        ``matching.find_term``'s, the one definition (whole words; case,
+        accents, apostrophe and dash variants alike; ``*`` for any letters:
+        ``stigma*``). It is asked only about the turns whose folded text holds
+        every piece of ``term`` (a quick superset test), so a search stays fast
+        on a large study. An empty term (or ``*`` alone) has no hits.
         """
-        if not term or not term.strip():
+        if not term or not term.replace("*", "").strip():
             found = self._corpus.kwic("", width)
-        elif _shared_kwic is not None and "*" not in term:
+        else:
             candidates = self._corpus.candidates(term)
             found = _shared_kwic(replace(self.study, segments=self.study.segments.iloc[candidates]), term,
-                                 width=width, roles="all")   # the explorer reads every turn, as its local search
-        else:
-            found = self._corpus.kwic(term, width)
-        pseudonyms = [self._labels.get(str(p), str(p)) if pd.notna(p) else "" for p in found["participant_id"]]
-        return found.assign(pseudonym=pseudonyms)
+                                 width=width, roles="all")
+        return found.assign(pseudonym=labels_of(self.study, found["participant_id"]))
 
     def kwic_html(self, term: str, width: int = 60, limit: int | None = None) -> str:
         found = self.kwic(term, width)
@@ -238,9 +229,7 @@ class Explorer:
         list of values, compared as text; all attributes must match)."""
         keep = np.ones(len(self.participants), dtype=bool)
         for attr, wanted in where.items():
-            if attr not in self.participants.columns:
-                raise ValueError(f"participants have no attribute {attr!r}; they have: "
-                                 + ", ".join(map(str, self.participants.columns)))
+            check_attribute(self.study, attr, "where")
             values = [wanted] if isinstance(wanted, (str, int, float, bool)) else list(wanted)
             column = self.participants[attr]
             keep &= (column.notna() & column.astype(str).isin([str(v) for v in values])).to_numpy()
@@ -272,8 +261,7 @@ class Explorer:
         firsts = np.flatnonzero(np.r_[True, codes_sorted[1:] != codes_sorted[:-1]]) if len(sort) else np.zeros(0, int)
         bounds = np.r_[firsts, len(sort)]
         positions = {str(codes_sorted[a]): np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])}
-        book = [c for c in codes_at(study.codebook, level) if c in positions]
-        codes = book + sorted(set(positions) - set(book))
+        codes = ordered_codes(study.codebook, level, positions, keep_unapplied=False)
         return _Coded(touched["coder"].fillna("").astype(str).to_numpy(dtype=object)[sort], participant[sort],
                       order[sort], span_from[sort], span_to[sort], positions, codes)
 
@@ -312,7 +300,7 @@ class Explorer:
         return pd.DataFrame({
             "doc_id": chosen["doc_id"].to_numpy(), "seg_no": chosen["seg_no"].to_numpy(),
             "participant_id": participants,
-            "pseudonym": [self._labels.get(str(p), str(p)) if p is not None else "" for p in participants],
+            "pseudonym": labels_of(self.study, participants),
             "speaker_role": chosen["speaker_role"].to_numpy(), "code": code,
             "coders": coder_text, "n_codings": (ends - starts).astype("int64"), "text": texts, "spans": spans,
             "coded_text": [" … ".join(t[f:e] for f, e in sp) for t, sp in zip(texts, spans)],

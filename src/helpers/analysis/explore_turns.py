@@ -5,10 +5,12 @@ counting rules are in that module's docstring).
 from __future__ import annotations
 
 import html
-import re
 
 import numpy as np
 import pandas as pd
+
+from helpers.matching import Folded, find_term, fold_text, folded, term_pieces
+from helpers.textutil import mask_annotations
 
 TURN_COLUMNS = ["doc_id", "seg_no", "participant_id", "pseudonym", "speaker_role", "code", "coders", "n_codings",
                 "text", "spans", "coded_text"]
@@ -161,22 +163,11 @@ def _turn_list(found: pd.DataFrame, limit: int | None, two: bool = False, colour
     return "".join(blocks)
 
 
-# -- keyword in context (Explorer.kwic with wildcards; helpers.analysis.frequency.kwic otherwise) --
-
-def term_pattern(term: str) -> re.Pattern:
-    """``term`` as a whole word or phrase, any case; ``*`` matches any letters."""
-    body = re.escape(term.strip()).replace(r"\*", r"\w*")
-    return re.compile(r"(?<!\w)" + body + r"(?!\w)", re.IGNORECASE)
-_WORD_CHAR = re.compile(r"\w")
-
-
-def _wordy(text: str, i: int) -> bool:
-    """Whether position ``i`` holds a word character (outside the text: no)."""
-    return 0 <= i < len(text) and _WORD_CHAR.match(text[i]) is not None
-
+# -- keyword in context (the hits: helpers.matching.find_term, the one definition) ----------------
 
 class _Corpus:
-    """Every turn's text joined once, so a search is one regex pass."""
+    """Every turn's text joined once (annotations masked, offsets kept) and folded once
+    (``matching.folded``), so a search is one pass."""
 
     SEPARATOR = "\x00"
 
@@ -187,45 +178,30 @@ class _Corpus:
         self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype("int64")
         self.ends = self.starts + lengths
         self.text = self.SEPARATOR.join(texts)
-        self.folded = pd.Series([t.casefold() for t in texts], dtype="object")
-        lowered = self.text.lower()
-        # Lower-casing keeps offsets unless some character lower-cases to two.
-        self.lower = lowered if len(lowered) == len(self.text) else None
+        self._folded = None
+        self._folded_turns = None
+
+    @property
+    def folded(self) -> Folded:
+        if self._folded is None:
+            self._folded = folded(self.SEPARATOR.join(mask_annotations(t) for t in self.turns["text"].tolist()))
+        return self._folded
 
     def candidates(self, term: str) -> np.ndarray:
-        """Positions of turns whose case-folded text contains every word of
-        ``term`` (case-folded): every turn a case-insensitive whole-word
-        search could match, and usually few more."""
-        keep = np.ones(len(self.folded), dtype=bool)
-        for word in term.casefold().split():
-            keep &= self.folded.str.contains(word, regex=False).to_numpy(dtype=bool)
+        """Positions of turns whose folded text contains every literal piece of ``term``
+        (``matching.term_pieces``, split at ``*``): every turn ``find_term`` could match in,
+        and usually few more."""
+        if self._folded_turns is None:
+            self._folded_turns = pd.Series([fold_text(t) for t in self.turns["text"].tolist()], dtype="object")
+        keep = np.ones(len(self._folded_turns), dtype=bool)
+        for piece in (p for word in term_pieces(term) for p in word.split("*") if p):
+            keep &= self._folded_turns.str.contains(piece, regex=False).to_numpy(dtype=bool)
         return np.flatnonzero(keep)
-
-    def hits(self, term: str) -> list[tuple[int, int]]:
-        """(start, end) of every whole-word match, leftmost first, as ``term_pattern`` finds them.
-
-        Fast path: the term without look-arounds on the lower-cased corpus (a
-        literal prefix the regex engine can skip to), word edges checked per
-        candidate; a rejected candidate resumes one character later, so no
-        match hides another.
-        """
-        if self.lower is None:
-            return [(m.start(), m.end()) for m in term_pattern(term).finditer(self.text)]
-        core = re.compile(re.escape(term.strip().lower()).replace(r"\*", r"\w*"))
-        text, found, position = self.lower, [], 0
-        while (m := core.search(text, position)) is not None:
-            start, end = m.span()
-            if end > start and not _wordy(text, start - 1) and not _wordy(text, end):
-                found.append((start, end))
-                position = end
-            else:
-                position = start + 1
-        return found
 
     def kwic(self, term: str, width: int = 60) -> pd.DataFrame:
         if not term or not term.strip():
             return pd.DataFrame({c: pd.Series(dtype="object") for c in KWIC_COLUMNS})
-        hits = self.hits(term)
+        hits = find_term(self.folded, term)
         if not hits:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in KWIC_COLUMNS})
         where = np.array(hits, dtype="int64")
@@ -241,6 +217,30 @@ class _Corpus:
 
 
 def kwic_in_segments(study, term: str, width: int = 60) -> pd.DataFrame:
-    """Keyword in context over every turn of ``study`` (see ``Explorer.kwic``
-    for the rule): doc_id, participant_id, seg_no, left, match, right."""
+    """Keyword in context over every turn of ``study``, interviewer turns included, with
+    ``width`` characters of context as they fall (``frequency.kwic`` cuts at whole words).
+
+    A hit is ``matching.find_term``'s, the one definition: whole words; case, accents,
+    apostrophe and dash variants alike; ``*`` for any letters; annotations not searched.
+
+    Parameters
+    ----------
+    study : Study
+        Its ``segments`` (``doc_id``, ``seg_no``, ``participant_id``, ``text`` …).
+    term : str
+        One or more words (``stigma*``, ``peer support``); empty: no hits.
+    width : int, default 60
+        Characters of context either side, within the turn.
+
+    Returns
+    -------
+    DataFrame
+        Columns doc_id, participant_id, seg_no, left, match, right; one row per hit, in
+        segments order; default RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        A term of ``*`` only.
+    """
     return _Corpus(_turn_table(study)).kwic(term, width)

@@ -19,15 +19,14 @@ from helpers import atomic
 from helpers.analysis.theme_matrix import (
     THEME_VALUE_RULES,
     _code_order,
-    _coding_turns,
     _codings,
-    _labels,
     _participant_order,
     _rolled,
     theme_matrix,
 )
-from helpers.counting import TOP, check_level
+from helpers.counting import TOP, check_choice, check_level, coding_turns
 from helpers.hierarchy import level_rank
+from helpers.study import participant_labels
 from helpers.textutil import study_analyzer
 
 
@@ -139,7 +138,7 @@ def _typicality(study, theme_turns: pd.DataFrame) -> pd.DataFrame:
 
 def _exemplars(study, rolled: pd.DataFrame, k: int, min_words: int, max_words: int) -> pd.DataFrame:
     """Up to ``k`` quotes per (participant, code): see ``framework_matrix``."""
-    turns = _coding_turns(rolled)[["participant_id", "code", "doc_id", "seg_no"]].drop_duplicates()
+    turns = coding_turns(rolled)[["participant_id", "code", "doc_id", "seg_no"]].drop_duplicates()
     columns = ["participant_id", "code", "rank", "doc_id", "seg_no", "text", "typicality"]
     if turns.empty or k <= 0:
         return pd.DataFrame(columns=columns)
@@ -176,7 +175,7 @@ def _keep_tier(cand: pd.DataFrame, flag: str) -> pd.DataFrame:
 def _turn_refs(study, picked: pd.DataFrame) -> pd.Series:
     """'P03 t12' (pseudonym, turn number); 'P03 <doc_id> t12' for a
     participant coded in more than one document."""
-    labels = _labels(study, picked["participant_id"].astype(str))
+    labels = participant_labels(study, picked["participant_id"].astype(str))
     n_docs = _codings(study).groupby("participant_id")["doc_id"].nunique()
     many = picked["participant_id"].map(n_docs).fillna(1).to_numpy() > 1
     base = labels.to_numpy().astype(object)
@@ -265,13 +264,12 @@ def framework_matrix(study: Study, level: str | None = TOP, quotes_per_cell: int
     InputError
         Unknown level.
     """
-    if form not in ("wide", "long"):
-        raise ValueError(f"form must be 'wide' or 'long', not {form!r}")
+    check_choice(form, ("wide", "long"), "form")
     level = check_level(study, level)
     rolled = _rolled(study, level)
     codes = _code_order(study, level, rolled)
     pids = _participant_order(study, _codings(study))
-    labels = _labels(study, pids)
+    labels = participant_labels(study, pids)
     n_codings = theme_matrix(study, level, "count").stack().rename("n_codings")
     n_turns = theme_matrix(study, level, "segments").stack().rename("n_turns")
     long = pd.concat([n_codings, n_turns], axis=1).reset_index()

@@ -29,7 +29,6 @@ from helpers.analysis.selection import (
     kept_participants,
     select_codings,
     select_segments,
-    turns_touched,
 )
 from helpers.analysis.words import (
     MIN_EXPECTED,
@@ -49,7 +48,7 @@ from helpers.analysis.words import (
     word_frequencies,
     word_rule,
 )
-from helpers.counting import check_level, holders
+from helpers.counting import check_level, coding_spans, holders, turns_touched
 
 FREQUENCY_RULE = (
     "applications = passages of the code; segments = distinct turns the code touches (a passage "
@@ -64,7 +63,7 @@ FREQUENCY_RULE = (
 __all__ = ["FREQUENCY_RULE", "MIN_EXPECTED", "MISSING_GROUP", "code_frequencies", "code_order", "context_left",
            "context_right", "default_term",
            "fillers", "keyness", "kept_participants", "kwic", "log_likelihood", "log_ratio", "select_codings",
-           "select_segments", "stopwords", "turns_touched", "word_frequencies", "word_rule", "words_coded",
+           "select_segments", "stopwords", "word_frequencies", "word_rule", "words_coded",
            "counted_turns", "turns_rule", "TURN_RULE"]
 
 
@@ -89,7 +88,7 @@ def code_frequencies(study: Study, level: str | None = None, by: str | None = No
         A participants attribute: the result is LONG, one row per (group,
         code), every combination (zeros included). A passage counts in the
         group of each participant holding it; passages held by no participant
-        (interviewer turns only) form the group "(missing)" with participants without a value.
+        (interviewer turns only) form the group "(not given)" (``counting.MISSING_GROUP``) with participants without a value.
     coder : None, "all", str or list of str
         See ``counting.select_coders``.
 
@@ -211,9 +210,7 @@ def words_coded(study, codings: pd.DataFrame, keys: list[str]) -> pd.Series:
         keys), summed over documents; groups with no usable span are absent.
     """
     spans = codings[keys + ["doc_id"]].copy()
-    spans["start"] = codings["start"].to_numpy(dtype="float64", na_value=np.nan)
-    spans["end"] = codings["end"].to_numpy(dtype="float64", na_value=np.nan)
-    spans = _fill_spans_from_turns(study, codings, spans)
+    spans["start"], spans["end"] = coding_spans(study, codings)   # counting: a coding's span, once
     spans = spans.dropna(subset=["start", "end"])
     spans = spans[spans["end"] > spans["start"]]
     if spans.empty:
@@ -233,28 +230,6 @@ def words_coded(study, codings: pd.DataFrame, keys: list[str]) -> pd.Series:
                   - np.searchsorted(ends, block["start"].to_numpy(), side="right"))
         merged.loc[rows, "words"] = np.maximum(inside, 0)
     return merged.groupby(keys, sort=False)["words"].sum()
-
-
-def _fill_spans_from_turns(study, codings: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFrame:
-    """A coding without offsets covers its turns: start of seg_first .. end of seg_last."""
-    missing = spans["start"].isna() | spans["end"].isna()
-    if not missing.any():
-        return spans
-    seg = study.segments
-    seg_index = pd.MultiIndex.from_arrays([seg["doc_id"].astype(str), seg["seg_no"].astype("float64")])
-    lookup_first = pd.MultiIndex.from_arrays([codings["doc_id"].astype(str),
-                                              codings["seg_first"].astype("float64")])
-    lookup_last = pd.MultiIndex.from_arrays([codings["doc_id"].astype(str),
-                                             codings["seg_last"].fillna(codings["seg_first"]).astype("float64")])
-    seg_start = seg["start"].to_numpy(dtype="float64", na_value=np.nan)
-    seg_end = seg["end"].to_numpy(dtype="float64", na_value=np.nan)
-    at_first, at_last = seg_index.get_indexer(lookup_first), seg_index.get_indexer(lookup_last)
-    fill_start = np.where(at_first >= 0, seg_start[np.maximum(at_first, 0)], np.nan)
-    fill_end = np.where(at_last >= 0, seg_end[np.maximum(at_last, 0)], np.nan)
-    spans = spans.copy()
-    spans["start"] = np.where(missing, fill_start, spans["start"])
-    spans["end"] = np.where(missing, fill_end, spans["end"])
-    return spans
 
 
 def _merge_spans(spans: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

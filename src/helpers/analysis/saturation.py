@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.analysis.theme_matrix import (
-    _code_order,
-    _labels,
-)
+from helpers.analysis.theme_matrix import _code_order
 from helpers.counting import check_level, coder_sentence, default_level, level_label, passages
+from helpers.study import participant_labels
+from helpers.textutil import plural
 
 
 @dataclass
@@ -156,11 +155,6 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         "n_new": n_new,
         "cumulative": np.cumsum(n_new),
     })
-    table.attrs["rule"] = (found.attrs.get("rule", "") + " Saturation: n_new = codes at the level first carried by "
-                           "a passage of that interview (interviews in interview order); cumulative = distinct "
-                           "codes so far. Stopping rule of Guest, Namey & Chen (2020): base of "
-                           f"{base_size} interview(s), runs of {run_length}, saturation when a run's new codes are "
-                           f"at most {threshold:.0%} of the base's codes.")
     at, base_count, runs = _stopping_point(n_new, base_size, run_length, threshold)
     reached = at is not None
     summary = {
@@ -172,6 +166,11 @@ def saturation(study: Study, level: str | None = None, order: list[str] | str | 
         "spread": _order_spread(pairs, docs, base_size, run_length, threshold, n_orders, seed),
         "runs": runs.to_dict("records"),
     }
+    rule = (found.attrs.get("rule", "") + " Saturation: n_new = codes at the level first carried by a passage "
+            "of that interview (interviews in the order used); cumulative = distinct codes so far. Stopping rule "
+            f"of Guest, Namey & Chen (2020): base of {plural(base_size, 'interview')}, runs of {run_length}, "
+            f"saturation when a run's new codes are at most {threshold:.0%} of the base's codes.")
+    table.attrs["rule"] = runs.attrs["rule"] = rule
     return SaturationResult(table=table, runs=runs, summary=summary, sentence=_saturation_sentence(summary))
 
 
@@ -237,7 +236,7 @@ def _document_participants(study, docs: list[str]) -> list[str]:
     who = pd.concat([study.documents[["doc_id", "participant_id"]],
                      study.segments[["doc_id", "participant_id"]],
                      study.codings[["doc_id", "participant_id"]]]).dropna().astype(str).drop_duplicates()
-    labels = _labels(study, who["participant_id"].unique())
+    labels = participant_labels(study, who["participant_id"].unique())
     who = who.assign(label=who["participant_id"].map(labels))
     joined = who.groupby("doc_id")["label"].agg(lambda s: ", ".join(sorted(set(s))))
     return [joined.get(d, "") for d in docs]

@@ -1,6 +1,6 @@
 """Which codings and turns an analysis counts (issue 15 split of :mod:`helpers.analysis.frequency`;
 shared with co-occurrence): the participants kept by ``participants``/``where``, the codings
-selected (coder, level, filters), the turns, code order, the turns a coding touches, and the
+selected (coder, level, filters), the turns, code order, and the
 attribute groups (a missing value is the group ``MISSING_GROUP``).
 """
 from __future__ import annotations
@@ -8,11 +8,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.counting import check_level, holders, passages
+from helpers.counting import (
+    MISSING_GROUP,
+    attribute_groups,
+    check_attribute,
+    check_level,
+    holders,
+    ordered_codes,
+    passages,
+)
 from helpers.counting_coders import _as_list
-from helpers.hierarchy import codes_at, rollup
+from helpers.hierarchy import rollup
 
-MISSING_GROUP = "(missing)"
+__all__ = ["MISSING_GROUP", "code_order", "kept_participants", "select_codings", "select_segments"]
 
 
 def kept_participants(study, participants=None, where: dict | None = None) -> list[str] | None:
@@ -48,9 +56,7 @@ def kept_participants(study, participants=None, where: dict | None = None) -> li
     if participants is not None:
         keep &= table["participant_id"].isin([str(p) for p in _as_list(participants)])
     for attribute, wanted in (where or {}).items():
-        if attribute not in table.columns:
-            raise ValueError(f"where: no participant attribute {attribute!r}; "
-                             f"attributes are {[c for c in table.columns if c != 'participant_id']}")
+        check_attribute(study, attribute, "where")
         values = _as_list(wanted)
         column = table[attribute]
         keep &= column.isin(values) | column.astype("string").isin([str(v) for v in values])
@@ -185,35 +191,9 @@ def code_order(study, level: str | None, codings: pd.DataFrame | None = None) ->
     applied = sorted(str(c) for c in codings["code"].dropna().unique())
     if level is None:
         return applied
-    book = codes_at(study.codebook, level)
-    known = set(book)
-    return book + [c for c in applied if c not in known]
-
-
-def turns_touched(codings: pd.DataFrame) -> pd.DataFrame:
-    """One row per (coding, turn it touches): columns ``row`` (position in
-    ``codings``), ``doc_id``, ``seg_no``. Codings without turn numbers are left out."""
-    first = codings["seg_first"].to_numpy(dtype="float64", na_value=np.nan)
-    last = codings["seg_last"].to_numpy(dtype="float64", na_value=np.nan)
-    last = np.where(np.isnan(last), first, last)
-    usable = ~np.isnan(first)
-    rows = np.flatnonzero(usable)
-    first_i = first[usable].astype(np.int64)
-    lengths = np.maximum(last[usable].astype(np.int64) - first_i + 1, 1)
-    expanded = np.repeat(rows, lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return pd.DataFrame({
-        "row": expanded,
-        "doc_id": codings["doc_id"].to_numpy()[expanded],
-        "seg_no": np.repeat(first_i, lengths) + offsets,
-    })
+    return ordered_codes(study.codebook, level, applied)
 
 
 def _participant_groups(study, by: str) -> pd.Series:
-    """participant_id -> value of attribute ``by`` (as text; missing -> "(missing)")."""
-    table = study.participants
-    if by not in table.columns:
-        raise ValueError(f"by: no participant attribute {by!r}; "
-                         f"attributes are {[c for c in table.columns if c != 'participant_id']}")
-    values = table[by].astype("string").fillna(MISSING_GROUP)
-    return pd.Series(values.to_numpy(), index=table["participant_id"].astype(str).to_numpy())
+    """participant_id -> value of attribute ``by`` (``counting.attribute_groups``)."""
+    return attribute_groups(study, by)

@@ -1,6 +1,6 @@
 """Participants × codes (issue 15 split of :mod:`helpers.analysis.themes`, whose docstring states the
 counting rules): ``theme_matrix`` and the building blocks every theme analysis shares (who holds
-a code, code and participant order, participant labels, the turns a coding touches).
+a code, code and participant order).
 """
 from __future__ import annotations
 
@@ -12,12 +12,19 @@ if TYPE_CHECKING:  # annotations only (never run)
 import numpy as np
 import pandas as pd
 
-from helpers.counting import TOP, check_level, holders, passages
-from helpers.hierarchy import codes_at
-from helpers.tables import coding_turns
+from helpers.counting import (
+    MISSING_GROUP,
+    TOP,
+    check_choice,
+    check_level,
+    coding_turns,
+    holders,
+    ordered_codes,
+    passages,
+)
 
 VALUES = ("presence", "count", "segments", "share")
-GROUP_MISSING = "(not given)"
+GROUP_MISSING = MISSING_GROUP   # the name themes exported before counting.MISSING_GROUP
 
 
 def _held(study, level, coder=None, at_or_below: bool = False) -> pd.DataFrame:
@@ -47,29 +54,14 @@ def _rolled(study, level, coder=None) -> pd.DataFrame:
 
 def _code_order(study, level, rolled: pd.DataFrame) -> list[str]:
     """Codebook codes at ``level`` in codebook order, then applied codes the
-    codebook lacks, by name."""
-    codes = codes_at(study.codebook, level)
-    known = set(codes)
-    extra = sorted(set(rolled["code"].dropna().astype(str).unique()) - known)
-    return codes + extra
+    codebook lacks, by name (``counting.ordered_codes``)."""
+    return ordered_codes(study.codebook, level, rolled["code"])
 
 
 def _participant_order(study, codings: pd.DataFrame) -> list[str]:
     ids = list(dict.fromkeys(study.participants["participant_id"].dropna().astype(str)))
     extra = sorted(set(codings["participant_id"].dropna().astype(str).unique()) - set(ids))
     return ids + extra
-
-
-def _labels(study, ids) -> pd.Series:
-    """participant_id -> pseudonym (the id itself where none is given)."""
-    known = study.participant_label()
-    known = pd.Series(known.astype(str).values, index=known.index.astype(str))
-    ids = pd.Index([str(i) for i in ids])
-    return pd.Series(known.reindex(ids).fillna(pd.Series(ids, index=ids)).values, index=ids)
-
-
-def _coding_turns(codings: pd.DataFrame) -> pd.DataFrame:
-    return coding_turns(codings)
 
 
 def _turn_words(study) -> pd.DataFrame:
@@ -140,8 +132,7 @@ def theme_matrix(study: Study, level: str | None = TOP, value: str = "presence",
     ValueError
         Unknown ``value``.
     """
-    if value not in VALUES:
-        raise ValueError(f"value must be one of {', '.join(VALUES)}, not {value!r}")
+    check_choice(value, VALUES, "value")
     level = check_level(study, level)
     rolled = _rolled(study, level, coder)
     matrix = _theme_values(study, rolled, level, value, coder)
@@ -163,14 +154,14 @@ def _theme_values(study, rolled: pd.DataFrame, level, value: str, coder) -> pd.D
         counts = rolled.groupby(["participant_id", "code"])["passage"].nunique()
         matrix = _to_matrix(counts, pids, codes).astype("int64")
         return matrix.clip(upper=1) if value == "presence" else matrix
-    turns = _coding_turns(rolled)[["participant_id", "code", "doc_id", "seg_no"]].drop_duplicates()
+    turns = coding_turns(rolled)[["participant_id", "code", "doc_id", "seg_no"]].drop_duplicates()
     if value == "segments":
         counts = turns.groupby(["participant_id", "code"]).size()
         return _to_matrix(counts, pids, codes).astype("int64")
     words = _turn_words(study)
     carried = turns.merge(words, on=["doc_id", "seg_no"], how="left")
     numerator = carried.groupby(["participant_id", "code"])["n_words"].sum()
-    coded = (_coding_turns(_codings(study, coder))[["participant_id", "doc_id", "seg_no"]]
+    coded = (coding_turns(_codings(study, coder))[["participant_id", "doc_id", "seg_no"]]
              .drop_duplicates().merge(words, on=["doc_id", "seg_no"], how="left"))
     denominator = coded.groupby("participant_id")["n_words"].sum().reindex(pids).fillna(0).astype("float64")
     matrix = _to_matrix(numerator, pids, codes).astype("float64")

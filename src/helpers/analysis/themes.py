@@ -47,11 +47,10 @@ from helpers.analysis.theme_matrix import (
     THEME_VALUE_RULES,
     VALUES,
     _code_order,
-    _coding_turns,
-    _labels,
     theme_matrix,
 )
-from helpers.counting import TOP, check_level, passages
+from helpers.counting import TOP, attribute_groups, check_level, coding_turns, passages
+from helpers.study import participant_labels
 
 # The public names, defined here (recurrence, negative cases, codeline) or in theme_matrix
 # (participants × codes), framework (the Framework matrix) and saturation; importable from this
@@ -135,17 +134,13 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
         Unknown level.
     """
     presence = theme_matrix(study, level, "presence")
-    labels = _labels(study, presence.index)
+    labels = participant_labels(study, presence.index)
     if by is None:
         out = _recurrence_rows(presence, labels, threshold)
         out.attrs["rule"] = presence.attrs.get("rule", "") + " " + _recurrence_rule(threshold)
         return out
-    if by not in study.participants.columns:
-        raise ValueError(f"participants have no attribute {by!r}; they have: "
-                         + ", ".join(map(str, study.participants.columns)))
-    attribute = (study.participants.assign(participant_id=study.participants["participant_id"].astype(str))
-                 .drop_duplicates("participant_id").set_index("participant_id")[by])
-    groups = attribute.reindex(presence.index).astype("string").fillna(GROUP_MISSING)
+    groups = attribute_groups(study, by).reindex(presence.index.astype(str)).fillna(GROUP_MISSING)
+    groups.index = presence.index
     parts = []
     for group in sorted(groups.unique()):
         members = groups.index[groups == group]
@@ -205,7 +200,7 @@ def negative_cases(study: Study, level: str | None = TOP) -> pd.DataFrame:
         Unknown level.
     """
     presence = theme_matrix(study, level, "presence")
-    labels = _labels(study, presence.index)
+    labels = participant_labels(study, presence.index)
     without = [list(presence.index[presence[code] == 0]) for code in presence.columns]
     out = pd.DataFrame({
         "code": list(presence.columns),
@@ -243,7 +238,7 @@ def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
         Unknown level.
     """
     presence = theme_matrix(study, level, "presence")
-    labels = _labels(study, presence.index)
+    labels = participant_labels(study, presence.index)
     missing = [list(presence.columns[presence.loc[pid] == 0]) for pid in presence.index]
     out = pd.DataFrame({
         "participant_id": list(presence.index),
@@ -300,7 +295,7 @@ def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | l
         raise ValueError(f"no document {doc_id!r}; documents are: " + ", ".join(sorted(known)[:20]))
     found = passages(study, level, coder)
     rolled = found.loc[found["doc_id"].astype(str) == doc_id]
-    turns = _coding_turns(rolled)[["doc_id", "seg_no", "code"]].drop_duplicates()
+    turns = coding_turns(rolled)[["doc_id", "seg_no", "code"]].drop_duplicates()
     speakers = study.segments.loc[study.segments["doc_id"].astype(str) == doc_id,
                                   ["seg_no", "speaker_role", "speaker"]]
     speakers = speakers.assign(seg_no=speakers["seg_no"].astype("int64")).drop_duplicates("seg_no")

@@ -23,11 +23,9 @@ from helpers.analysis.selection import (
     _participant_groups,
 )
 from helpers.errors import TooFew
+from helpers.matching import find_term, term_pattern
 
-
-def _masked(text: str) -> str:
-    """``text`` with annotations blanked out, keeping every character offset."""
-    return textutil.ANNOTATION_RE.sub(lambda m: " " * len(m.group()), text)
+_masked = textutil.mask_annotations   # the name frequency imports
 
 
 def fillers(study) -> frozenset[str]:
@@ -490,18 +488,10 @@ def context_right(text: str, end: int, width: int) -> str:
 
 
 
-def _phrase_pattern(phrase: str) -> re.Pattern:
-    """Case-insensitive, whole words, any run of spaces between the words of a phrase."""
-    words = phrase.split()
-    if not words:
-        raise ValueError("kwic needs a word or phrase to look for")
-    body = r"\s+".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<![\w'’-]){body}(?![\w]|['’-]\w)", re.IGNORECASE)
-
-
 def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | str | None = None) -> pd.DataFrame:
-    """Keyword in context: every occurrence of ``phrase`` (case-insensitive,
-    whole words; a phrase matches its words separated by any spaces), with
+    """Keyword in context: every occurrence of ``phrase`` (``matching.term_pattern``, the one
+    definition of a hit: whole words, any case, accents, apostrophe and dash variants alike,
+    ``*`` for any letters; a phrase matches its words separated by any spaces), with
     about ``width`` characters of the turn either side, in whole words: a word
     the width would cut is left out, except the word next to the keyword,
     which is always kept whole (``context_left``, ``context_right``). Text inside annotations
@@ -532,23 +522,24 @@ def kwic(study: Study, phrase: str, width: int = 60, roles: Iterable[str] | str 
         One row per occurrence, columns as above (``start``/``end``: character offsets);
         default RangeIndex.
     """
-    pattern = _phrase_pattern(phrase)
+    term_pattern(phrase)   # a term with no word: ValueError before any turn is read
     turns = counted_turns(study, roles)
     rows = []
     for doc_id, seg_no, pid, role, offset, text in zip(
             turns["doc_id"], turns["seg_no"], turns["participant_id"], turns["speaker_role"],
             turns["start"], turns["text"].fillna("")):
         text = str(text)
-        for m in pattern.finditer(_masked(text)):
-            left, right = context_left(text, m.start(), width), context_right(text, m.end(), width)
+        for start, end in find_term(_masked(text), phrase):
+            left, right = context_left(text, start, width), context_right(text, end, width)
             base = int(offset) if pd.notna(offset) else 0
-            rows.append((doc_id, pid, seg_no, _one_line(left), text[m.start():m.end()], _one_line(right),
-                         role, base + m.start(), base + m.end()))
+            rows.append((doc_id, pid, seg_no, _one_line(left), text[start:end], _one_line(right),
+                         role, base + start, base + end))
     columns = ["doc_id", "participant_id", "seg_no", "left", "match", "right", "speaker_role", "start", "end"]
     out = pd.DataFrame(rows, columns=columns)
     out = out.astype({"seg_no": "Int64", "start": "int64", "end": "int64"}) if len(out) else out
-    out.attrs["rule"] = (turns_rule(roles) + " Each row is one occurrence of the phrase (whole words, any case; "
-                         "annotations not searched) with its context in the same turn.")
+    out.attrs["rule"] = (turns_rule(roles) + " Each row is one occurrence of the phrase (whole words; case, accents, "
+                         "apostrophe and dash variants alike; annotations not searched) with its context "
+                         "in the same turn.")
     return out
 
 

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from helpers.counting import MISSING_GROUP
+
 from . import PALETTE, SEQUENTIAL, explain, figure_height
 
-MISSING = "(not given)"
+MISSING = MISSING_GROUP
 NEUTRAL = "#999999"
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from helpers.counting import attribute_groups
 from helpers.report.present_format import (  # re-exported: split out of this module (issue 15)
     HEADERS,
     P_COLUMNS,
@@ -287,7 +288,8 @@ def group_sizes(study, by: str) -> dict:
     Returns
     -------
     dict
-        Value (as text; missing values as "(missing)") -> number of participants, largest
+        Value (as text; a missing value as ``counting.MISSING_GROUP``, "(not given)", the
+        group the analyses name it) -> number of participants, largest
         first.
 
     Raises
@@ -295,7 +297,7 @@ def group_sizes(study, by: str) -> dict:
     KeyError
         ``by`` is not a column of the participants table.
     """
-    values = study.participants[by].astype("string").fillna("(missing)")
+    values = attribute_groups(study, by)
     return {str(k): int(v) for k, v in values.value_counts().items()}
 
 
