@@ -82,7 +82,7 @@ def check_coder(study, coder) -> list[str] | None:
     names = [str(c) for c in _as_list(coder)]
     unknown = [c for c in names if c not in known]
     if unknown:
-        raise InputError.one("parameter coder", f"coder(s) {', '.join(unknown)} have no codings",
+        raise InputError.one("parameter coder", f"{'coder' if len(unknown) == 1 else 'coders'} {', '.join(unknown)} {'has' if len(unknown) == 1 else 'have'} no codings",
                              f"use None (the primary coder), \"all\", or among the study's coders: "
                              f"{', '.join(known) or '(none)'}")
     return list(dict.fromkeys(names))

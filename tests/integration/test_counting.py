@@ -191,7 +191,7 @@ def test_check_lists_coders_and_documents(project_home):
 
 
 def test_unknown_coder_is_one_line_error(study_a):
-    with pytest.raises(InputError, match=r"coder\(s\) ZZ have no codings .*AK, RB"):
+    with pytest.raises(InputError, match=r"coder ZZ has no codings .*AK, RB"):
         helpers.code_frequencies(study_a, coder="ZZ")
 
 

@@ -22,7 +22,7 @@ def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(InputError) as caught:
         reports.check_parameters(nb, {"study": "x", "colour": "blue"})
     line = caught.value.problems[0].line()
-    assert "parameter(s) colour not declared in the parameters cell" in line
+    assert "parameter colour not declared in the parameters cell" in line
     assert line.startswith("error: ") and " — declare them" in line
     reports.check_parameters(nb, {"study": "y"})  # declared: accepted
 

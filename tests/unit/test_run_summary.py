@@ -91,3 +91,21 @@ def test_summary_says_which_attribute_groups_the_breakdowns_suppress():
     assert line.endswith("— gender: man, non-binary") and "P4" not in line
     assert batch.suppressed_groups(Study.from_tables(segments=segments, codings=study.codings,
                                                      participants=participants.assign(gender="woman"))) == ""
+
+
+def test_no_terminal_or_warning_text_says_s_in_brackets():
+    """Warnings and errors read "1 coding(s) repeat …", "1 term(s) were found": counts
+    are in words (textutil.plural) in the command line, ingest and the batch."""
+    import ast
+
+    src = Path(batch.__file__).parents[1]
+    files = [src / "__main__.py", src / "counting_coders.py", src / "report" / "registry.py",
+             *sorted((src / "ingest").rglob("*.py")), *sorted((src / "report").glob("batch*.py"))]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "(s)" in node.value:
+                docstring = node.value.lstrip().startswith(("``", "The ", "A ")) or "\n" in node.value
+                if not docstring:
+                    found.append(f"{path.relative_to(src)}:{node.lineno}: {node.value[:60]}")
+    assert found == []

@@ -158,7 +158,7 @@ WARNING_KINDS: list[tuple[str, str, str, str]] = [
      "check the turn each was placed in"),
     (r"no coder given", "sheet with rows naming no coder", "sheets with rows naming no coder",
      "give those rows a coder, or the entry a 'coder:' in study.yml"),
-    (r"repeat an earlier one exactly", "warning about duplicate codings", "warnings about duplicate codings",
+    (r"repeats? an earlier one exactly", "warning about duplicate codings", "warnings about duplicate codings",
      "kept and flagged duplicate=True"),
     (r"added from the codings", "warning about codes added from the codings",
      "warnings about codes added from the codings", "listed in tables/codebook_added.csv"),

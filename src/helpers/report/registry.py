@@ -151,7 +151,7 @@ def check_parameters(notebook: Path, params: dict) -> None:
     declared = declared_parameters(notebook)
     unknown = sorted(set(params) - set(declared))
     if unknown:
-        raise InputError.one(notebook, f"parameter(s) {', '.join(unknown)} not declared in the parameters cell",
+        raise InputError.one(notebook, f"{'parameter' if len(unknown) == 1 else 'parameters'} {', '.join(unknown)} not declared in the parameters cell",
                              f"declare them in the cell tagged 'parameters' or pass only: {', '.join(sorted(declared))}")
 
 
@@ -221,7 +221,7 @@ def plan(study, force_params: dict, only: list[str] | None = None) -> list[Noteb
             declared[name] = declared_parameters(notebook) if notebook.is_file() else {}
         unknown = sorted(set(force_params) - {k for d in declared.values() for k in d})
         if unknown:
-            raise InputError.one("command line", f"parameter(s) {', '.join(unknown)} declared by no notebook of the batch",
+            raise InputError.one("command line", f"{'parameter' if len(unknown) == 1 else 'parameters'} {', '.join(unknown)} declared by no notebook of the batch",
                                  "check the spelling; the README lists every notebook parameter")
     settings = study_settings(study)  # study.yml report: (issue 16 point 7); the command line wins
     for run in runs:
