@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import nbformat
 import pytest
@@ -191,3 +192,61 @@ def test_reports_still_exports_every_name_from_the_module_of_its_concern():
             assert getattr(reports, name) is getattr(home, name), f"{module}.{name}"
     # the functions and classes are defined in their own modules now, none in reports
     assert not [n for n in before_split if getattr(getattr(reports, n), "__module__", None) == reports.__name__]
+
+
+def test_appendix_states_the_value_chosen_and_where_each_came_from(tmp_path):
+    """The appendix said "(not set)" without the value the page chose, and never said whether a
+    value came from the notebook, study.yml report: or the command line (issue 16 item 2)."""
+    from helpers.report import pages
+
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        new_code_cell("chosen(level=level)", outputs=[nbformat.v4.new_output(
+            "display_data", data={pages.CHOSEN_MIME: {"level": "theme", "attribute": "gender"}, "text/plain": ""})]),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"study": "mystudy", "unit": "overlap", "min_count": 3}}
+    src, out = tmp_path / "in.ipynb", tmp_path / "03-code-cooccurrence.html"
+    nbformat.write(nb, str(src))
+    defaults = {"study": {"default": "'demo'", "help": ""},
+                "level": {"default": "None", "help": "None: the study's top level; or one of its levels"},
+                "unit": {"default": "'segment'", "help": "the main unit"},
+                "min_count": {"default": "2", "help": "pairs seen fewer times are hidden"},
+                "coder": {"default": "None", "help": "None: the primary coder of each document"},
+                "window": {"default": "1", "help": "k turns"}}
+    reports.render_html(src, out, "Co-occurrence", defaults,
+                        {"study": "batch", "unit": "study.yml", "min_count": "command line"})
+    import html as _html
+
+    page = _html.unescape(out.read_text(encoding="utf-8"))
+    found = re.findall(r"<tr><th>(\w+)</th><td>([^<]*)</td><td>([^<]*)</td>", page)
+    values, rows = {k: v for k, v, _ in found}, {k: o for k, _, o in found}
+    assert values["level"] == "theme (the study's top level)"          # chosen by the page, not "(not set)"
+    assert rows["level"] == "notebook default: not set, so the page chose it"
+    assert (values["unit"], rows["unit"]) == ("overlap", "study.yml report:")
+    assert (values["min_count"], rows["min_count"]) == ("3", "command line (-p)")
+    assert (values["study"], rows["study"]) == ("mystudy", "the report run")
+    assert (values["window"], rows["window"]) == ("1", "notebook default")
+    assert values["coder"] == "the primary coder of each document (not set)"   # nothing chosen: the meaning
+    assert "attribute</th>" not in page          # a value chosen for a parameter the page lacks is not a row
+    assert pages.CHOSEN_MIME not in page
+
+
+def test_plan_records_where_each_parameter_came_from(monkeypatch):
+    """study.yml report: settings, -p values and the batch's own parameters are told apart."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from helpers.report import registry
+
+    study = SimpleNamespace(coders=lambda: ["AK"], participant_label=lambda: {"P1": "P1"},
+                            participants=pd.DataFrame({"participant_id": ["P1"]}),
+                            paths=SimpleNamespace(raw="/elsewhere/s", name="s"),
+                            config=SimpleNamespace(report={"03-code-cooccurrence": {"unit": "overlap"}},
+                                                   drafts=None, yml="study.yml"))
+    runs = {r.stem: r for r in registry.plan(study, {"min_count": 5})}
+    co = runs["03-code-cooccurrence"]
+    assert co.params["unit"] == "overlap" and co.params["min_count"] == 5
+    assert co.origins == {"study": "batch", "unit": "study.yml", "min_count": "command line"}
+    assert runs["05-participant-profile-P1"].origins["participant"] == "batch"
+    assert "unit" not in runs["02-code-frequencies"].origins

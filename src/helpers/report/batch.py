@@ -162,7 +162,8 @@ class Runner:
                 start_time=_iso(timing.start), end_time=_iso(timing.end), duration=round(timing.seconds, 3),
                 exception=None)
             nbformat.write(nb, str(tmp))
-            render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook))
+            render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook),
+                        run.origins)
         atomic.write_text(self.bundle / "executed" / f".{run.stem}.key", self.keys[run.stem])
         if run.stem in self.study_keys:
             atomic.write_text(self.bundle / study_file(run.stem), self.study_keys[run.stem])

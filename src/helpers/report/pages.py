@@ -162,17 +162,66 @@ def guided(table_html: str, how: str, caption: str = "") -> str:
 
 
 RULES_GUIDE = "Each row names a kind of number the pages show and the rule by which it is counted."
-PARAMS_GUIDE = ("Each row is a setting of this page: the value it had in this run (\"not set\" means the "
-                "page chose, as the meaning says) and what it means.")
+PARAMS_GUIDE = ("Each row is a setting of this page: the value it had in this run (when the setting was left "
+                "unset, the value the page chose), where that value came from (the notebook's default, study.yml "
+                "report:, the command line, or the report run itself) and what the setting means.")
+
+# Where a parameter's value came from, as the appendix says it (``plan`` records the first three).
+ORIGIN_WORDS = {"study.yml": "study.yml report:", "command line": "command line (-p)", "batch": "the report run",
+                "default": "notebook default"}
+# A notebook says the values it chose for parameters left unset by displaying them under this type
+# (``chosen``); ``render_notebook`` takes them out of the page and into its appendix.
+CHOSEN_MIME = "application/vnd.transcript-themes.chosen+json"
 
 
-def appendix(params: dict, helps: dict | None = None) -> str:
-    """The appendix: counting rules, then the parameters in force with what
-    each means (the comment beside it in the notebook's parameters cell).
+def chosen(**values) -> None:
+    """Record, in a notebook, the value chosen for each parameter left unset (``level=None``
+    -> the study's top level), so that the page's appendix states it (issue 16 item 2).
 
-    A parameter left at None reads as its meaning (``level``: "the study's
-    most specific level (not set)"), taken from the comment's ``None: …``;
-    no row shows "None".
+    Displayed as an output of type ``CHOSEN_MIME`` (an empty text in JupyterLab), which
+    ``render_notebook`` removes from the page. Values of None (nothing chosen) are left out.
+
+    Parameters
+    ----------
+    **values
+        Parameter -> the value in force after the notebook resolved it (JSON-able: str,
+        number, bool, list).
+
+    Returns
+    -------
+    None
+    """
+    from IPython.display import display
+
+    kept = {k: v for k, v in values.items() if v is not None}
+    display({CHOSEN_MIME: json.loads(json.dumps(kept, default=str)), "text/plain": ""}, raw=True)
+
+
+def _chosen_values(nb) -> dict:
+    """The values recorded by ``chosen`` in an executed notebook (later ones win), and
+    those outputs removed."""
+    found: dict = {}
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        for output in outputs:
+            value = output.get("data", {}).get(CHOSEN_MIME)
+            if isinstance(value, dict):
+                found.update(value)
+        if outputs:
+            cell["outputs"] = [o for o in outputs if CHOSEN_MIME not in o.get("data", {})]
+    return found
+
+
+def appendix(params: dict, helps: dict | None = None, picked: dict | None = None,
+             origins: dict | None = None) -> str:
+    """The appendix: counting rules, then the parameters in force: the value each had,
+    where it came from, and what it means (the comment beside it in the notebook's
+    parameters cell).
+
+    A parameter left unset (None) shows the value the page chose for it (``picked``, from
+    ``chosen``) with what None means ("theme (the study's top level)"), or, when the page
+    chose no single value, the meaning alone ("the primary coder of each document (not
+    set)"); no row shows "None".
 
     Parameters
     ----------
@@ -180,21 +229,38 @@ def appendix(params: dict, helps: dict | None = None) -> str:
         Parameter -> value in force (``Source`` for defaults as written).
     helps : dict, optional
         Parameter -> its comment in the parameters cell.
+    picked : dict, optional
+        Parameter -> the value the notebook chose for it (``chosen``).
+    origins : dict, optional
+        Parameter -> where its value came from: "study.yml", "command line" or "batch"
+        (``registry.plan``); a parameter not in it, or a ``Source``, is the notebook default.
 
     Returns
     -------
     str
         The appendix section (HTML).
     """
-    helps = helps or {}
+    helps, picked, origins = helps or {}, picked or {}, origins or {}
     rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v, helps.get(k, '')))}</td>"
-                   f"<td>{html.escape(_meaning(helps.get(k, '')))}</td></tr>"
-                   for k, v in params.items())
+    rows = []
+    for k, v in params.items():
+        help_text = helps.get(k, "")
+        unset = v is None or (isinstance(v, Source) and str(v) == "None")
+        origin = ORIGIN_WORDS["default"] if isinstance(v, Source) else ORIGIN_WORDS.get(
+            origins.get(k, "default"), str(origins.get(k, "default")))
+        if unset and k in picked:
+            means = _NONE_MEANS.search(str(help_text))
+            value = _param_text(k, picked[k]) + (f" ({means.group(1).strip().rstrip('.')})" if means else "")
+            origin = f"{origin}: not set, so the page chose it"
+        else:
+            value = _param_text(k, v, help_text)
+        rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(value)}</td>"
+                    f"<td>{html.escape(origin)}</td><td>{html.escape(_meaning(help_text))}</td></tr>")
+    rows = "".join(rows)
     params_html = ("<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
                    "(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
-                   + guided(f"<table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>{rows}</table>",
-                            PARAMS_GUIDE)) if rows else ""
+                   + guided(f"<table><tr><th>parameter</th><th>value</th><th>set by</th><th>meaning</th></tr>"
+                            f"{rows}</table>", PARAMS_GUIDE)) if rows else ""
     return (f"<section class=\"appendix\" id=\"appendix\"><h2>Appendix</h2>"
             f"<h3 id=\"counting-rules\">Counting rules</h3>{guided(f'<table>{rules}</table>', RULES_GUIDE)}"
             f"{params_html}</section>")
@@ -293,7 +359,8 @@ def _exporter():
     return _EXPORTERS.html
 
 
-def render_notebook(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
+def render_notebook(executed: Path, target: Path, title: str, defaults: dict | None = None,
+                    origins: dict | None = None) -> None:
     """Executed notebook -> one self-contained report page without JavaScript.
 
     The parameters shown in the appendix are the declared defaults overridden by those
@@ -311,6 +378,10 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
     defaults : dict, optional
         The notebook's declared parameters (papermill.inspect_notebook), shown
         in the appendix with those passed overriding them.
+    origins : dict, optional
+        Parameter -> where the value passed came from ("study.yml", "command line",
+        "batch"; ``NotebookRun.origins``), said in the appendix with the values the
+        notebook chose for parameters left unset (``chosen``).
 
     Returns
     -------
@@ -335,6 +406,7 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
             data = output.get("data", {})
             data.pop("application/javascript", None)
             data.pop("application/vnd.jupyter.widget-view+json", None)
+    picked = _chosen_values(nb)
     _figures(nb, target)
     exporter = _exporter()
     # No sanitizer pass (it escapes our own headings and tables): transcript text
@@ -349,7 +421,8 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
     atomic.write_text(target, page(title, body, nav, study_title=_study_title(params),
                                    question=question,
                                    toc=table_of_contents(body),
-                                   appendix=appendix(params, {k: v.get("help", "") for k, v in (defaults or {}).items()})))
+                                   appendix=appendix(params, {k: v.get("help", "") for k, v in (defaults or {}).items()},
+                                                     picked, origins)))
 
 
 HEADLINE_GUIDE = ("Each row is one count over the whole study: documents (transcripts and stand-ins), participants, "

@@ -27,6 +27,9 @@ class NotebookRun:
     description: str
     params: dict = field(default_factory=dict)
     output: str | None = None         # executed stem; defaults to notebook
+    # parameter -> where its value came from: "study.yml" (report:), "command line" (-p) or
+    # "batch" (study, participant, drafts_sha256); said in the page's appendix. Not in run keys.
+    origins: dict = field(default_factory=dict, compare=False)
 
     @property
     def stem(self) -> str:
@@ -226,8 +229,10 @@ def plan(study, force_params: dict, only: list[str] | None = None) -> list[Noteb
     settings = study_settings(study)  # study.yml report: (issue 16 point 7); the command line wins
     for run in runs:
         wanted = declared.get(run.notebook, {})
-        run.params = {"study": study_parameter(study.paths), **settings.get(run.notebook, {}),
-                      **{k: v for k, v in force_params.items() if k in wanted}, **run.params}
+        given = {k: v for k, v in force_params.items() if k in wanted}
+        run.origins = {"study": "batch", **dict.fromkeys(settings.get(run.notebook, {}), "study.yml"),
+                       **dict.fromkeys(given, "command line"), **dict.fromkeys(run.params, "batch")}
+        run.params = {"study": study_parameter(study.paths), **settings.get(run.notebook, {}), **given, **run.params}
     return runs
 
 

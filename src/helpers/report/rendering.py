@@ -13,7 +13,8 @@ from helpers.study import StudyPaths
 __all__ = ["render_html", "write_index"]
 
 
-def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
+def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None,
+                origins: dict | None = None) -> None:
     """Executed notebook -> one self-contained HTML page without JavaScript (``pages.render_notebook``).
 
     Parameters
@@ -26,6 +27,8 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
         The page's title.
     defaults : dict, optional
         The parameters cell's values as written, for the appendix.
+    origins : dict, optional
+        Parameter -> where the value passed came from (``NotebookRun.origins``).
 
     Returns
     -------
@@ -34,7 +37,7 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
     """
     from helpers.report.pages import render_notebook
 
-    render_notebook(executed, target, title, defaults)
+    render_notebook(executed, target, title, defaults, origins)
 
 
 def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
