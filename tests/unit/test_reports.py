@@ -250,3 +250,47 @@ def test_plan_records_where_each_parameter_came_from(monkeypatch):
     assert co.origins == {"study": "batch", "unit": "study.yml", "min_count": "command line"}
     assert runs["05-participant-profile-P1"].origins["participant"] == "batch"
     assert "unit" not in runs["02-code-frequencies"].origins
+
+
+def test_index_lists_every_page_with_its_state_after_only(tmp_path):
+    """After `report --only 05`, the index's Reports list was empty and did not say pages were
+    left out: every page is listed, linked where it exists, with whether it was updated in this
+    run, carried over, or left out (and how to rebuild it)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from helpers.report import pages
+    from helpers.report.registry import NotebookRun
+    from helpers.study import Study
+
+    segments = pd.DataFrame({"doc_id": ["d"], "seg_no": [1], "participant_id": ["P1"],
+                             "speaker_role": ["participant"], "start": [0], "end": [2], "text": ["hi"]})
+    study = Study.from_tables(segments=segments, codings=pd.DataFrame(
+        {"doc_id": ["d"], "participant_id": ["P1"], "code": ["x"], "seg_first": [1]}),
+        participants=pd.DataFrame({"participant_id": ["P1", "P2"]}))
+    study = dataclasses.replace(study, manifest={})
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for stem in ("02-code-frequencies", "05-participant-profile-P1"):
+        (folder / f"{stem}.html").write_text("<html></html>", encoding="utf-8")
+    runs = [NotebookRun("01-clean-transcripts", "Cleaning and import", "d1"),
+            NotebookRun("02-code-frequencies", "Code frequencies", "d2"),
+            NotebookRun("08-discovery", "Discovery", "d8"),
+            NotebookRun("05-participant-profile", "Profile: P1", "p", output="05-participant-profile-P1"),
+            NotebookRun("05-participant-profile", "Profile: P2", "p", output="05-participant-profile-P2")]
+    states = {"05-participant-profile-P1": "run", "01-clean-transcripts": "outdated"}
+    page = pages.write_index(study, runs, SimpleNamespace(reports=folder, name="s"),
+                             states=states).read_text(encoding="utf-8")
+    reports_list = page[page.index('id="reports"'):page.index('id="files"')]
+    assert '<a href="02-code-frequencies.html">Code frequencies</a>' in reports_list   # not re-run: still linked
+    assert "(unchanged: carried over from an earlier run" in reports_list
+    assert "<li>Cleaning and import — " in reports_list and 'href="01-clean-transcripts.html"' not in page
+    assert "its last version was built from an earlier version of the study; run the report without --only" \
+        in reports_list
+    assert "<li>Discovery — " in reports_list and "(not built yet: run the report without --only" in reports_list
+    profiles = page[page.index('id="profiles"'):]
+    assert '<a href="05-participant-profile-P1.html">Profile: P1</a> <span class="state">(updated in this run)' \
+        in profiles
+    assert "<li>Profile: P2 <span class=\"state\">(not built yet" in profiles

@@ -432,7 +432,28 @@ INPUTS_GUIDE = ("Each row is a file read: its path in the study folder, the star
                 "(the same file gives the same fingerprint) and its size.")
 
 
-def write_index(study, runs, paths, profile_stem: str = "05-participant-profile") -> Path:
+# What the index says of each page's state in this run (``write_index``'s ``states``).
+PAGE_STATES = {
+    "run": "updated in this run",
+    "unchanged": "unchanged: carried over from an earlier run, built from this study as it is now",
+    "outdated": "not in this report: its last version was built from an earlier version of the study; "
+                "run the report without --only to rebuild it",
+    "absent": "not built yet: run the report without --only to build it",
+}
+
+
+def _page_item(run, folder: Path, states: dict | None, text: str = "") -> str:
+    """One page in the index: linked when its file is in ``folder``, with its state when known."""
+    title = html.escape(run.title)
+    exists = (folder / f"{run.stem}.html").is_file()
+    head = f"<a href=\"{html.escape(run.stem)}.html\">{title}</a>" if exists else title
+    state = "" if states is None else PAGE_STATES[states.get(run.stem, "unchanged" if exists else "absent")]
+    text = f" — {html.escape(text)}" if text else ""
+    state = f' <span class="state">({html.escape(state)})</span>' if state else ""
+    return f"<li>{head}{text}{state}</li>"
+
+
+def write_index(study, runs, paths, profile_stem: str = "05-participant-profile", states: dict | None = None) -> Path:
     """reports/<study>/index.html: headline numbers, the reports, the files to
     send (Word, Excel, figures, evidence), the profiles, then the counting rules,
     parameters and inputs in an appendix.
@@ -441,10 +462,16 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
     ----------
     study : Study
     runs : list of NotebookRun
-        The batch's pages (``stem``, ``title``, ``description``, ``notebook``).
+        The batch's pages (``stem``, ``title``, ``description``, ``notebook``): each is linked
+        when its page is in ``paths.reports``, else listed unlinked.
     paths : StudyPaths
     profile_stem : str
         The notebook whose runs are participant profiles.
+    states : dict, optional
+        Page stem -> "run", "unchanged" or "outdated" (``PAGE_STATES``), said beside each page
+        (a page not named is "unchanged" when its file exists, else "absent"): after
+        ``report --only``, every page is still listed with whether it was updated, carried
+        over or left out (issue 16, the fresh user's read). None: no states said.
 
     Returns
     -------
@@ -465,11 +492,9 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
     counting_note = f"<p class=\"note\">{html.escape(coding_counts_sentence(counted))}</p>"
     main = [r for r in runs if not r.notebook.startswith(profile_stem)]
     profiles = [r for r in runs if r.notebook.startswith(profile_stem)]
-    report_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a> — "
-                          f"{html.escape(QUESTIONS.get(r.notebook, r.description))}</li>" for r in main)
-    profile_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a></li>"
-                           for r in profiles) or "<li>No participants.</li>"
     folder = paths.reports
+    report_list = "".join(_page_item(r, folder, states, QUESTIONS.get(r.notebook, r.description)) for r in main)
+    profile_list = "".join(_page_item(r, folder, states) for r in profiles) or "<li>No participants.</li>"
     files = [(name, text) for name, text in LISTED if (folder / name).is_file()]
     evidence_pages = sorted((folder / "evidence").glob("*.html")) if (folder / "evidence").is_dir() else []
     figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []

@@ -40,7 +40,7 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
     render_notebook(executed, target, title, defaults, origins)
 
 
-def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
+def write_index(study, runs: list[NotebookRun], paths: StudyPaths, states: dict | None = None) -> Path:
     """Write reports/<study>/index.html (``pages.write_index``, with the profile notebook's stem).
 
     Parameters
@@ -51,6 +51,8 @@ def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
         The runs of the batch, linked from the index.
     paths : StudyPaths
         The study's folders; the index is written under ``paths.reports``.
+    states : dict, optional
+        Page stem -> its state in this run ("run", "unchanged", "outdated"; ``pages.PAGE_STATES``).
 
     Returns
     -------
@@ -59,4 +61,4 @@ def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
     """
     from helpers.report.pages import write_index as write
 
-    return write(study, runs, paths, PROFILE[0])
+    return write(study, runs, paths, PROFILE[0], states)
