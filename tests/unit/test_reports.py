@@ -261,7 +261,7 @@ def test_index_lists_every_page_with_its_state_after_only(tmp_path):
 
     import pandas as pd
 
-    from helpers.report import pages
+    from helpers.report import index_page
     from helpers.report.registry import NotebookRun
     from helpers.study import Study
 
@@ -281,7 +281,7 @@ def test_index_lists_every_page_with_its_state_after_only(tmp_path):
             NotebookRun("05-participant-profile", "Profile: P1", "p", output="05-participant-profile-P1"),
             NotebookRun("05-participant-profile", "Profile: P2", "p", output="05-participant-profile-P2")]
     states = {"05-participant-profile-P1": "run", "01-clean-transcripts": "outdated"}
-    page = pages.write_index(study, runs, SimpleNamespace(reports=folder, name="s"),
+    page = index_page.write_index(study, runs, SimpleNamespace(reports=folder, name="s"),
                              states=states).read_text(encoding="utf-8")
     reports_list = page[page.index('id="reports"'):page.index('id="files"')]
     assert '<a href="02-code-frequencies.html">Code frequencies</a>' in reports_list   # not re-run: still linked

@@ -41,7 +41,7 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
 
 
 def write_index(study, runs: list[NotebookRun], paths: StudyPaths, states: dict | None = None) -> Path:
-    """Write reports/<study>/index.html (``pages.write_index``, with the profile notebook's stem).
+    """Write reports/<study>/index.html (``index_page.write_index``, with the profile notebook's stem).
 
     Parameters
     ----------
@@ -52,13 +52,13 @@ def write_index(study, runs: list[NotebookRun], paths: StudyPaths, states: dict 
     paths : StudyPaths
         The study's folders; the index is written under ``paths.reports``.
     states : dict, optional
-        Page stem -> its state in this run ("run", "unchanged", "outdated"; ``pages.PAGE_STATES``).
+        Page stem -> its state in this run ("run", "unchanged", "outdated"; ``index_page.PAGE_STATES``).
 
     Returns
     -------
     Path
         The index file written.
     """
-    from helpers.report.pages import write_index as write
+    from helpers.report.index_page import write_index as write
 
     return write(study, runs, paths, PROFILE[0], states)
