@@ -50,6 +50,9 @@ from helpers.report import evidence
 attribute = attribute or overview.default_attribute(study)
 level = counting.check_level(study, level)   # an unknown level stops here, listing the study's levels
 term = term or frequency.default_term(study)
+from helpers.report.pages import chosen  # the values chosen, stated in the page's appendix
+
+chosen(attribute=attribute, level=level, term=term)
 tables = study.paths.tables if study.paths is not None else None
 
 # %% [markdown]

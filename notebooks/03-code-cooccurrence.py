@@ -51,6 +51,9 @@ from helpers.report import evidence
 tables = study.paths.tables if study.paths is not None else None
 # None means the study's own choice: its most specific level; "as applied": codes as applied
 level = None if level == "as applied" else counting.resolve_level(study, level, "specific")
+from helpers.report.pages import chosen  # the values chosen, stated in the page's appendix
+
+chosen(level=level)
 display(Markdown(f"Level: **{md_text(counting.level_label(level))}** (the study's levels: "
                  f"{md_text(', '.join(study.levels))})."))
 counts = helpers.cooccurrence(study, unit=unit, level=level, window=window, measure="count", coder=coder)

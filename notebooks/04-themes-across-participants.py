@@ -64,6 +64,9 @@ attribute = attribute or overview.default_attribute(study)
 # None means the study's own choice; an unknown level stops here, listing the study's levels
 level = counting.resolve_level(study, level, "top")
 codeline_level = counting.resolve_level(study, codeline_level, "specific", "codeline_level")
+from helpers.report.pages import chosen  # the values chosen, stated in the page's appendix
+
+chosen(attribute=attribute, level=level, codeline_level=codeline_level)
 matrix = helpers.theme_matrix(study, level=level, value=value, coder=coder)
 print(f"{matrix.shape[0]} participants × {matrix.shape[1]} codes at level "
       f"{counting.level_label(level)!r} (the study's levels: {', '.join(study.levels)}); cells: {value}")

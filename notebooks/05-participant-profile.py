@@ -46,6 +46,9 @@ from helpers.analysis import profile
 level = counting.resolve_level(study, level, "top")
 code_level = counting.resolve_level(study, code_level, "specific", "code_level")
 participant = participant or str(study.participants["participant_id"].iloc[0])
+from helpers.report.pages import chosen  # the values chosen, stated in the page's appendix
+
+chosen(level=level, code_level=code_level, participant=participant)
 name = labels.get(participant, participant)
 docs = profile.participant_documents(study, participant)
 display(Markdown(f"## {md_text(name)} ({md_text(participant)})\n\nDocuments: {md_list(docs)}. "

@@ -55,6 +55,9 @@ from helpers import counting
 
 level = counting.check_level(study, level)   # an unknown level stops here, listing the study's levels
 map_level = counting.resolve_level(study, map_level, "specific", "map_level")
+from helpers.report.pages import chosen  # the values chosen, stated in the page's appendix
+
+chosen(colour_by=colour_by, level=level, map_level=map_level)
 
 # %% [markdown]
 # ## How many topics?

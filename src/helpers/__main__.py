@@ -106,8 +106,9 @@ def run(argv: list[str] | None = None) -> int:
                 raise InputError.one(target, "exists and is not a .qdpx project",
                                      "give a new file name ending in .qdpx, or add --force to overwrite it")
             counts = export_qdpx(study, args.file)
+            from .textutil import plural
             if counts["codings_skipped"]:
-                print(f"warning: {counts['codings_skipped']} coding(s) without a position in the text (quotes that "
+                print(f"warning: {plural(counts['codings_skipped'], 'coding')} without a position in the text (quotes that "
                       "were not found) left out of the export", file=sys.stderr)
             print(f"exported {study.name} -> {args.file}: {export_summary(counts)}")
         elif args.command == "audit-draft":

@@ -84,7 +84,9 @@ def check_coder(study, coder, parameter: str = "coder") -> list[str] | None:
     unknown = [c for c in names if c not in known]
     if unknown:
         offer = "use None (the primary coder), \"all\", or among" if parameter == "coder" else "choose among"
-        raise InputError.one(f"parameter {parameter}", f"coder(s) {', '.join(unknown)} have no codings",
+        have = "coder" if len(unknown) == 1 else "coders"
+        raise InputError.one(f"parameter {parameter}",
+                             f"{have} {', '.join(unknown)} {'has' if len(unknown) == 1 else 'have'} no codings",
                              f"{offer} the study's coders: {', '.join(known) or '(none)'}")
     return list(dict.fromkeys(names))
 

@@ -198,7 +198,7 @@ def test_duplicate_coding_is_not_an_error_and_is_named_in_a_warning(overlaps_stu
     assert done.stdout == ("ok: overlaps: 2 documents, 6 turns, 5 codings, 3 codes, 2 participants\n"
                            "coder AK (primary): P01, P02\n")
     assert done.stderr.splitlines() == [
-        "warning: 1 coding(s) repeat an earlier one exactly (same document, code, level, coder and span): "
+        "warning: 1 coding repeats an earlier one exactly (same document, code, level, coder and span): "
         "kept and flagged duplicate=True — codings/AK.csv row 3 ('word of mouth', P01)"]
     assert not (project_home / "data" / "processed" / "overlaps").exists()
 

@@ -64,7 +64,7 @@ def test_withdrawn_participant_leaves_no_page_notebook_or_key(tmp_path):
             for needle in ("P04", "Ash", "The meeting was friendly", "I go out more and I sleep better"):
                 assert not re.search(rf"\b{needle}\b", text), f"{needle!r} in {path}"
     # said in the terminal summary
-    assert "removed 1 page(s) no longer in the study: 05-participant-profile-P04" in second.stdout
+    assert "removed 1 page no longer in the study: 05-participant-profile-P04" in second.stdout
     # nothing but this run's outputs: no hidden staging or set-aside folder beside the bundle
     assert sorted(p.name for p in (root / "reports").iterdir()) == ["peer"]
 
@@ -131,7 +131,7 @@ def test_a_partial_run_after_a_withdrawal_removes_every_page_built_with_the_with
     assert second.stdout.startswith("report peer: 3 pages (3 run, 0 unchanged)")
     assert (f"  removed {len(stale)} pages built from an earlier version of the study: {', '.join(stale)}; "
             "run without --only to rebuild them") in second.stdout.splitlines()
-    assert "removed 1 page(s) no longer in the study: 05-participant-profile-P04" in second.stdout
+    assert "removed 1 page no longer in the study: 05-participant-profile-P04" in second.stdout
     # nothing changed since: everything kept, nothing removed
     third = run_in(root, "report", "peer", "--only", "05", "--jobs", "1")
     assert third.returncode == 0, third.stderr[-2000:]

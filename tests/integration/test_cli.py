@@ -182,7 +182,7 @@ def test_check_and_ingest_say_quotes_not_found_and_rows_without_a_coder(runs, na
         assert out.startswith("ok: unmatched: 2 documents, 4 turns, 2 codings, ")
     lines = err.splitlines()
     assert [ln for ln in lines if "not found" in ln][0].startswith(
-        "warning: 1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: "
+        "warning: 1 quote not found (listed in tables/quotes_unmatched.csv), not counted; the first: "
         "codings/segments.csv row 4: \"The bus never came.\" in A01 — ")
     assert ("warning: row 3 of codings/segments.csv: no coder given; counted as coder 'segments' (the file name) "
             "— set 'coder:' for this source in study.yml") in lines

@@ -313,7 +313,7 @@ def test_error_and_warning_lines_are_redacted(tmp_path):
     (raw / "transcripts" / "Interview Marlowe.txt").write_text("I: Hello?\nP: Hello, Marlowe here.\n")
     result = run_in(root, "check", "s")
     assert result.returncode == 0, result.stderr
-    assert "1 term(s) were found nowhere in the study (replaced by (Q))" in result.stderr
+    assert "1 term was found nowhere in the study (replaced by (Q))" in result.stderr
     assert "Marlowe" not in result.stderr + result.stdout and "Quennell" not in result.stderr
 
 

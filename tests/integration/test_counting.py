@@ -191,7 +191,7 @@ def test_check_lists_coders_and_documents(project_home):
 
 
 def test_unknown_coder_is_one_line_error(study_a):
-    with pytest.raises(InputError, match=r"coder\(s\) ZZ have no codings .*AK, RB"):
+    with pytest.raises(InputError, match=r"coder ZZ has no codings .*AK, RB"):
         helpers.code_frequencies(study_a, coder="ZZ")
 
 
@@ -372,7 +372,7 @@ def test_index_counts_passages_and_labels_coding_rows(project_home):
     # agreement only. Rows imported 4 = 1 agreement + 1 merged (the duplicate) + 2 passages counted.
     from support import make_study
 
-    from helpers.report import pages
+    from helpers.report import index_page
 
     root = make_study(project_home / "data" / "raw", {
         "study.yml": "title: Index\ncodings:\n  - {path: codings/main.csv}\n"
@@ -386,7 +386,7 @@ def test_index_counts_passages_and_labels_coding_rows(project_home):
     assert counting.coding_counts(study) == {"rows": 4, "agreement": 1, "other_coder": 0, "merged": 1,
                                              "passages": 2}
     study.paths.reports.mkdir(parents=True, exist_ok=True)
-    text = pages.write_index(study, [], study.paths).read_text(encoding="utf-8")
+    text = index_page.write_index(study, [], study.paths).read_text(encoding="utf-8")
     assert "<th>Coding rows imported</th><td class=\"num\">4</td>" in text
     assert "<th>Passages counted</th><td class=\"num\">2</td>" in text
     assert "<th>Codings</th>" not in text

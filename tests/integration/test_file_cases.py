@@ -72,7 +72,7 @@ def test_docx_tracked_changes_accepted_and_said(project_home):
     code, err = check(root, project_home)
     # <w:del> "Mary"; <w:ins> "[PSW]", " even when I told her to go away" and the last paragraph
     assert code == 0 and ("warning: transcripts/P02.docx: tracked changes accepted, as Word shows the final text: "
-                          "3 insertion(s) kept, 1 deletion(s) left out") in err
+                          "3 insertions kept, 1 deletion left out") in err
 
 
 # -- captions -------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_codes_in_one_cell_without_the_setting_are_warned(project_home):
     root = case_study("codes_in_one_cell", project_home)
     code, err = check(root, project_home)
     assert code == 0
-    assert ("warning: codings/sheet.csv row(s) 3, 4: cells look like comma-separated lists of codes ('persistence, "
+    assert ("warning: codings/sheet.csv rows 3, 4: cells look like comma-separated lists of codes ('persistence, "
             "turning point', 'disclosure, mistrust'), imported as one code each — if they are lists, add "
             "code_separator: \",\" to this codings entry in study.yml") in err
 
@@ -208,7 +208,7 @@ def test_word_coding_table_heading_rows_are_skipped(project_home):
     assert codings(s) == [("P03", 2, "access", "focused"), ("P03", 2, "referred by nurse", "initial"),
                           ("P03", 4, "emotional shift", "focused"), ("P03", 4, "fear then relief", "initial")]
     code, err = check(root, project_home)
-    assert ("warning: codings/P03_coding_table.docx#table1: 2 section-heading row(s) merged across the table "
+    assert ("warning: codings/P03_coding_table.docx#table1: 2 section-heading rows merged across the table "
             "skipped (row 2, row 5): not turns, speakers or codes") in err
 
 

@@ -92,7 +92,7 @@ def test_excel_merged_cells_are_filled_from_their_range(tmp_path):
                                             ["P02", 2, "leaflet"]], merge=["A2:A3"])
     built = build(root)
     assert codings(built) == [("P01", 2, "access", ""), ("P01", 4, "fear", ""), ("P02", 2, "leaflet", "")]
-    assert read_as(built) == ["read as 1 merged cell range(s) filled from their first cell"]
+    assert read_as(built) == ["read as 1 merged cell range filled from their first cell"]
 
 
 @pytest.mark.parametrize("cell, shown", [("14-Dec", "14-Dec"), ("12/14/2026", "12/14/2026")])

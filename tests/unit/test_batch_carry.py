@@ -90,7 +90,7 @@ def test_the_summary_names_the_pages_removed_for_an_earlier_version_of_the_study
     summary = Summary("peer", Path("reports/peer/index.html"), executed=["05-participant-profile-P01"],
                       removed=["05-participant-profile-P04"], outdated=["01-clean-transcripts", "08-discovery"])
     assert summary.lines()[1:3] == [
-        "  removed 1 page(s) no longer in the study: 05-participant-profile-P04",
+        "  removed 1 page no longer in the study: 05-participant-profile-P04",
         "  removed 2 pages built from an earlier version of the study: 01-clean-transcripts, 08-discovery; "
         "run without --only to rebuild them"]
     one = Summary("peer", Path("index.html"), outdated=["08-discovery"])

@@ -9,6 +9,7 @@ from support import REPO, TRANSCRIPTS
 
 from helpers import textutil
 from helpers.errors import InputError
+from helpers.ingest import identifiers as idents
 from helpers.ingest.cleaning import Redactor, clean_document, load_redactions, normalise
 from helpers.ingest.config import DEFAULT_FILLERS, DEFAULT_SPEAKERS
 from helpers.ingest.identifiers import scan_identifiers
@@ -234,3 +235,34 @@ def test_masked_context_is_cut_with_ellipses():
     assert re.search(r"⟨phone number⟩", context)
     # 40 characters either side of the marker, plus the two ellipses
     assert len(context) == 1 + 40 + len("⟨phone number⟩") + 40 + 1
+
+
+def test_masked_context_is_cut_between_words_never_inside_one():
+    """The context was cut at 40 characters whatever fell there ("…ntleborough and"): a part
+    word (a part name, a part street) reached the review table. Cuts fall between words."""
+    # 40 characters before the number start inside "wintleborough" (characters 16–28 of the
+    # 58 before it): the context starts after it; 40 after it end inside
+    # "fenchurchgateshirewards" (characters 19–41 after it): the context ends before it.
+    left = "we talked about wintleborough and the long walk home call "
+    right = " tomorrow with the fenchurchgateshirewards people"
+    _, review = scan(f"{left}07700 900123{right}", terms=[])
+    context = review.loc[review["kind"] == "phone number", "masked_context"].iloc[0]
+    assert context == "… and the long walk home call ⟨phone number⟩ tomorrow with the …"
+    # a word that starts at the edge of the window is kept whole; one cut leaves nothing of it
+    assert idents.context("ab cd ⟨x⟩ ef gh", 6, 9, width=3) == "…cd ⟨x⟩ ef…"
+    assert idents.context("abcdef⟨x⟩ghijk", 6, 9, width=3) == "…⟨x⟩…"
+
+
+def test_identifier_hash_cannot_be_undone_by_trying_every_number():
+    """The hash was sha256(identifier)[:8]: trying every phone number gave the number back
+    from the table alone. Keyed by the study's texts, it groups repeats and is not that."""
+    import hashlib
+
+    phone = "07700 900123"
+    _, review = scan(f"ring {phone} now", f"or {phone} later", "or 07700 900999 then", terms=[])
+    phones = review.loc[review["kind"] == "phone number", "hash"].tolist()
+    assert len(phones) == 3 and phones[0] == phones[1] != phones[2]        # repeats grouped
+    assert hashlib.sha256(phone.lower().encode()).hexdigest()[:8] not in phones
+    assert all(re.fullmatch(r"[0-9a-f]{8}", h) for h in phones)
+    _, again = scan(f"ring {phone} now", f"or {phone} later", "or 07700 900999 then", terms=[])
+    assert again["hash"].tolist() == review["hash"].tolist()              # the same texts, the same hashes

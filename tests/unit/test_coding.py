@@ -259,7 +259,7 @@ def test_exact_duplicates_kept_and_flagged(tmp_path):
     sheet = "Participant,Turn,Code\nP01,2,x\nP01,2,x\nP01,4,x\n"
     b = build(make_study(tmp_path, {**BASE, "codings/s.csv": sheet}))
     assert list(b.codings["duplicate"]) == [False, True, False]
-    assert any(w.startswith("1 coding(s) repeat an earlier one exactly") for w in b.warnings)
+    assert any(w.startswith("1 coding repeats an earlier one exactly") for w in b.warnings)
 
 
 # -- refusals ----------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_bad_rows_refused_one_line_each(tmp_path):
         "as 12-14",
         f"error: {a}:row 4: turn 40 is beyond the last turn (8) of document 'P01' — check the turn number against "
         "the transcript",
-        f"error: {a}:row 5: no code in any code column — fill in the code(s) or delete the row",
+        f"error: {a}:row 5: no code in any code column — fill in its codes or delete the row",
         f"error: {q}:row 2: quote not found in P01: \"this sentence is nowhere in that interview\"; no similar "
         "passage (similarity under 0.5) — correct the "
         "quote to match the transcript, or set 'strict: false' on this codings entry in study.yml to list it instead",
@@ -333,7 +333,7 @@ def test_strict_false_lists_unmatched_quotes(tmp_path):
     # never silent: check and ingest print it, with the first quote (issue fix14c, point 1)
     said = [w for w in b.warnings if "not found" in w]
     assert len(said) == 1 and said[0].startswith(
-        "1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: codings/q.csv row 2: "
+        "1 quote not found (listed in tables/quotes_unmatched.csv), not counted; the first: codings/q.csv row 2: "
         "\"this sentence is nowhere in that interview\" in P01 — ")
 
 

@@ -122,7 +122,7 @@ def test_unknown_key_and_wrong_type_reported_together(tmp_path):
     ("title:\n", "no 'title'"),
     ("title: T\nquote_match_threshold: yes\n", "'quote_match_threshold' should be a number between 0 and 1, not bool"),
     ("title: T\nquote_match_threshold: 1.5\n", "quote_match_threshold 1.5 is outside (0, 1]"),
-    ("title: T\nspeakers: {moderator: [M]}\n", "speakers: unknown role(s) moderator"),
+    ("title: T\nspeakers: {moderator: [M]}\n", "speakers: unknown role moderator"),
     ("title: T\nspeakers: {interviewer: {a: b}}\n", "speakers: 'interviewer' should be a list of labels"),
     ("title: T\ncodings: [{path: [a, b]}]\n", "codings entry 1 is neither a path nor a mapping with 'path:'"),
     ("title: T\ncodings: [{coder: AB}]\n", "codings entry 1 is neither a path nor a mapping with 'path:'"),

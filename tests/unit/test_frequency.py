@@ -99,7 +99,7 @@ def test_words_coded_counts_a_cut_word_once():
 def test_code_frequencies_coder_filter(study):
     # an unknown coder was an empty table before issue 12; now a one-line error listing the coders
     from helpers.errors import InputError
-    with pytest.raises(InputError, match="coder\\(s\\) nobody have no codings.*coders: A"):
+    with pytest.raises(InputError, match="coder nobody has no codings.*coders: A"):
         code_frequencies(study, coder="nobody")
     # 12 codings, no two of one code overlapping at level None (D1's two a codings do not touch)
     assert code_frequencies(study, coder="A")["applications"].sum() == 12

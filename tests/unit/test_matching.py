@@ -103,9 +103,9 @@ def test_warnings_for_unused_terms_lower_case_words_and_code_names():
     clean_document(RawDocument(doc_id="D", source_file=None, format="txt", kind="interview", turns=[
         Turn(speaker="P", text="I had hope then, in Ashcombe.")]), LABELS, redact, "D")
     warnings = redaction_warnings(redact, ["(T) support", "trust"])
-    assert any("1 term(s) were found nowhere" in w and "(Q)" in w for w in warnings)
+    assert any("1 term was found nowhere" in w and "(Q)" in w for w in warnings)
     assert any("replaced by (H) is also an ordinary lower-case word (1 replacement" in w for w in warnings)
-    assert any("1 code name(s) hold a redaction placeholder ((T) support)" in w for w in warnings)
+    assert any("1 code name holds a redaction placeholder ((T) support)" in w for w in warnings)
     assert not any("Quennell" in w or "Ashcombe" in w or "Hope" in w for w in warnings)
 
 

@@ -229,7 +229,7 @@ def test_maxqda_strict_false_says_the_quote_not_found_and_the_rows_without_a_cod
     assert sorted(b.codings["coder"]) == ["CK", "CK", "Coded Segments", "Coded Segments", "Coded Segments"]
     said = [w for w in b.warnings if "not found" in w]
     assert len(said) == 1 and said[0].startswith(
-        "1 quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; the first: "
+        "1 quote not found (listed in tables/quotes_unmatched.csv), not counted; the first: "
         "codings/Coded Segments.xlsx Coded Segments row 7: \"The bus never came on Sundays.\" in P03 — ")
     assert ("Coded Segments rows 3–5 of codings/Coded Segments.xlsx: no coder given; counted as coder "
             "'Coded Segments' (the file name) — set 'coder:' for this source in study.yml") in b.warnings
@@ -250,7 +250,7 @@ def test_declared_levels_missing_from_a_maxqda_code_tree_are_warned_about(tmp_pa
                                   "  - {path: codings/Coded Segments.xlsx, strict: false}\n")
     said = [w for w in built(root).warnings if "declares level" in w]
     assert len(said) == 1
-    assert said[0].startswith("study.yml declares level(s) 'theme' but no code in the codebook or codings is at it "
+    assert said[0].startswith("study.yml declares level 'theme' but no code in the codebook or codings is at it "
                               "(levels found: 'code';")
     assert "give codebook.csv a 'level' column" in said[0] and "remove 'theme' from 'levels:'" in said[0]
     # the default levels (none declared) are not warned about

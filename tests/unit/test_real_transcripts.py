@@ -83,7 +83,7 @@ def test_docx_soft_line_breaks_start_turns_and_moves_are_read_where_they_land(tm
     doc = read_transcript(path, LABELS)
     assert turns_of(doc) == [("I", "How was it?"), ("P", "Hard at first."), ("I", "And now?"),
                              ("P", "Better. Then easier.")]
-    assert any("tracked changes accepted" in n and "1 insertion(s) kept, 1 deletion(s) left out" in n for n in doc.notes)
+    assert any("tracked changes accepted" in n and "1 insertion kept, 1 deletion left out" in n for n in doc.notes)
     assert conserved(doc)
 
 
@@ -259,7 +259,7 @@ def test_utf8_with_a_few_stray_bytes_is_utf8_with_the_bytes_named(tmp_path):
     doc = read_transcript(path, LABELS)
     assert doc.encoding == "utf-8"
     assert turns_of(doc) == [("I", "café"), ("P", "caf\ufffd au lait.")]
-    assert doc.notes == [f"{path}: 1 byte(s) that are not UTF-8 in a UTF-8 file (line 2 byte 15): read as UTF-8 "
+    assert doc.notes == [f"{path}: 1 byte that is not UTF-8 in a UTF-8 file (line 2 byte 15): read as UTF-8 "
                          "with each replaced by '\ufffd' — re-save the file as UTF-8 to check those places"]
 
 
@@ -294,5 +294,5 @@ def test_docx_headers_footers_and_comments_are_not_turns_but_are_scanned(tmp_pat
     # the warning counts 6 + 5 words (split on spaces)
     assert sorted(side["kind"]) == ["phone number", "possible name", "possible name"]
     assert "Quarrington" not in " ".join(side["masked_context"])
-    assert ("transcripts/P01.docx: headers, footers, comments or notes hold 11 word(s): not read as transcript "
+    assert ("transcripts/P01.docx: headers, footers, comments or notes hold 11 words: not read as transcript "
             "text, but scanned for identifiers (tables/identifier_review.csv, seg_no 0)") in built.warnings

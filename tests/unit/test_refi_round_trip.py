@@ -277,5 +277,5 @@ def test_study_yml_use_wins_over_the_use_the_project_records(tmp_path):
                                       encoding="utf-8")
     again = built(folder)
     assert set(again.codings["use"]) == {"analysis"}
-    assert any("study.yml says 'use: analysis', which wins over the use the file records for coder(s) RB" in w
+    assert any("study.yml says 'use: analysis', which wins over the use the file records for coder RB" in w
                for w in again.warnings), again.warnings

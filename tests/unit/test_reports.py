@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import nbformat
 import pytest
@@ -22,7 +23,7 @@ def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(InputError) as caught:
         reports.check_parameters(nb, {"study": "x", "colour": "blue"})
     line = caught.value.problems[0].line()
-    assert "parameter(s) colour not declared in the parameters cell" in line
+    assert "parameter colour not declared in the parameters cell" in line
     assert line.startswith("error: ") and " — declare them" in line
     reports.check_parameters(nb, {"study": "y"})  # declared: accepted
 
@@ -191,3 +192,105 @@ def test_reports_still_exports_every_name_from_the_module_of_its_concern():
             assert getattr(reports, name) is getattr(home, name), f"{module}.{name}"
     # the functions and classes are defined in their own modules now, none in reports
     assert not [n for n in before_split if getattr(getattr(reports, n), "__module__", None) == reports.__name__]
+
+
+def test_appendix_states_the_value_chosen_and_where_each_came_from(tmp_path):
+    """The appendix said "(not set)" without the value the page chose, and never said whether a
+    value came from the notebook, study.yml report: or the command line (issue 16 item 2)."""
+    from helpers.report import pages
+
+    nb = new_notebook(cells=[
+        new_code_cell("study = 'x'", metadata={"tags": ["parameters"]}),
+        new_code_cell("chosen(level=level)", outputs=[nbformat.v4.new_output(
+            "display_data", data={pages.CHOSEN_MIME: {"level": "theme", "attribute": "gender"}, "text/plain": ""})]),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"study": "mystudy", "unit": "overlap", "min_count": 3}}
+    src, out = tmp_path / "in.ipynb", tmp_path / "03-code-cooccurrence.html"
+    nbformat.write(nb, str(src))
+    defaults = {"study": {"default": "'demo'", "help": ""},
+                "level": {"default": "None", "help": "None: the study's top level; or one of its levels"},
+                "unit": {"default": "'segment'", "help": "the main unit"},
+                "min_count": {"default": "2", "help": "pairs seen fewer times are hidden"},
+                "coder": {"default": "None", "help": "None: the primary coder of each document"},
+                "window": {"default": "1", "help": "k turns"}}
+    reports.render_html(src, out, "Co-occurrence", defaults,
+                        {"study": "batch", "unit": "study.yml", "min_count": "command line"})
+    import html as _html
+
+    page = _html.unescape(out.read_text(encoding="utf-8"))
+    found = re.findall(r"<tr><th>(\w+)</th><td>([^<]*)</td><td>([^<]*)</td>", page)
+    values, rows = {k: v for k, v, _ in found}, {k: o for k, _, o in found}
+    assert values["level"] == "theme (the study's top level)"          # chosen by the page, not "(not set)"
+    assert rows["level"] == "notebook default: not set, so the page chose it"
+    assert (values["unit"], rows["unit"]) == ("overlap", "study.yml report:")
+    assert (values["min_count"], rows["min_count"]) == ("3", "command line (-p)")
+    assert (values["study"], rows["study"]) == ("mystudy", "the report run")
+    assert (values["window"], rows["window"]) == ("1", "notebook default")
+    assert values["coder"] == "the primary coder of each document (not set)"   # nothing chosen: the meaning
+    assert "attribute</th>" not in page          # a value chosen for a parameter the page lacks is not a row
+    assert pages.CHOSEN_MIME not in page
+
+
+def test_plan_records_where_each_parameter_came_from(monkeypatch):
+    """study.yml report: settings, -p values and the batch's own parameters are told apart."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from helpers.report import registry
+
+    study = SimpleNamespace(coders=lambda: ["AK"], participant_label=lambda: {"P1": "P1"},
+                            participants=pd.DataFrame({"participant_id": ["P1"]}),
+                            paths=SimpleNamespace(raw="/elsewhere/s", name="s"),
+                            config=SimpleNamespace(report={"03-code-cooccurrence": {"unit": "overlap"}},
+                                                   drafts=None, yml="study.yml"))
+    runs = {r.stem: r for r in registry.plan(study, {"min_count": 5})}
+    co = runs["03-code-cooccurrence"]
+    assert co.params["unit"] == "overlap" and co.params["min_count"] == 5
+    assert co.origins == {"study": "batch", "unit": "study.yml", "min_count": "command line"}
+    assert runs["05-participant-profile-P1"].origins["participant"] == "batch"
+    assert "unit" not in runs["02-code-frequencies"].origins
+
+
+def test_index_lists_every_page_with_its_state_after_only(tmp_path):
+    """After `report --only 05`, the index's Reports list was empty and did not say pages were
+    left out: every page is listed, linked where it exists, with whether it was updated in this
+    run, carried over, or left out (and how to rebuild it)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from helpers.report import index_page
+    from helpers.report.registry import NotebookRun
+    from helpers.study import Study
+
+    segments = pd.DataFrame({"doc_id": ["d"], "seg_no": [1], "participant_id": ["P1"],
+                             "speaker_role": ["participant"], "start": [0], "end": [2], "text": ["hi"]})
+    study = Study.from_tables(segments=segments, codings=pd.DataFrame(
+        {"doc_id": ["d"], "participant_id": ["P1"], "code": ["x"], "seg_first": [1]}),
+        participants=pd.DataFrame({"participant_id": ["P1", "P2"]}))
+    study = dataclasses.replace(study, manifest={})
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for stem in ("02-code-frequencies", "05-participant-profile-P1"):
+        (folder / f"{stem}.html").write_text("<html></html>", encoding="utf-8")
+    runs = [NotebookRun("01-clean-transcripts", "Cleaning and import", "d1"),
+            NotebookRun("02-code-frequencies", "Code frequencies", "d2"),
+            NotebookRun("08-discovery", "Discovery", "d8"),
+            NotebookRun("05-participant-profile", "Profile: P1", "p", output="05-participant-profile-P1"),
+            NotebookRun("05-participant-profile", "Profile: P2", "p", output="05-participant-profile-P2")]
+    states = {"05-participant-profile-P1": "run", "01-clean-transcripts": "outdated"}
+    page = index_page.write_index(study, runs, SimpleNamespace(reports=folder, name="s"),
+                             states=states).read_text(encoding="utf-8")
+    reports_list = page[page.index('id="reports"'):page.index('id="files"')]
+    assert '<a href="02-code-frequencies.html">Code frequencies</a>' in reports_list   # not re-run: still linked
+    assert "(unchanged: carried over from an earlier run" in reports_list
+    assert "<li>Cleaning and import — " in reports_list and 'href="01-clean-transcripts.html"' not in page
+    assert "its last version was built from an earlier version of the study; run the report without --only" \
+        in reports_list
+    assert "<li>Discovery — " in reports_list and "(not built yet: run the report without --only" in reports_list
+    profiles = page[page.index('id="profiles"'):]
+    assert '<a href="05-participant-profile-P1.html">Profile: P1</a> <span class="state">(updated in this run)' \
+        in profiles
+    assert "<li>Profile: P2 <span class=\"state\">(not built yet" in profiles

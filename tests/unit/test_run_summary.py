@@ -1,47 +1,77 @@
 """The end-of-run terminal summary (issue 16 point 8): the warnings that matter,
-grouped, each whole, or counted with where to read them all."""
+one line per kind, with where to read them all; plurals in words."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from helpers.report import batch
 
-FIX = "give their codings entries one 'coder:' in study.yml"
-
 
 def _coders(doc: str) -> str:
     return f"{doc} is coded by AK, RB: analyses count only the primary coder AK there; codes not counted there: " \
-           f"a rather long code name that went past the old cut — {FIX}"
+           f"a rather long code name — give their codings entries one 'coder:' in study.yml"
 
 
-def test_every_warning_is_shown_whole_and_grouped_by_its_fix():
-    """The summary showed only the first warning, cut mid-word at 120 characters."""
-    warnings = [_coders("P01"), "participants.csv lacks P09: added with no attributes", _coders("P02")]
+def _label(doc: str, label: str = "Client") -> str:
+    return (f"transcripts/{doc}.txt: '{label}:' starts 3 lines but is not a speaker label, so those lines were "
+            f"joined to the turn before — if it is a speaker, add it in study.yml: speakers: {{participant: [{label}]}}")
+
+
+def _header(doc: str) -> str:
+    return (f"transcripts/{doc}.txt: lines 1–2 before the first speaker label kept out of the turns as a header "
+            f"(a title or transcriber's note); turn 1 is line 3")
+
+
+def test_warnings_are_one_line_per_kind_most_consequential_first():
+    """Eight header notes hid ten unknown speaker labels (the summary showed the first
+    8 warnings whole): now a heading counts them by kind and each kind has one line."""
+    warnings = ([_header(f"P{i:02d}") for i in range(1, 9)] + [_label(f"P{i:02d}") for i in range(1, 11)]
+                + [_coders("P01"), _coders("P02")])
     lines = batch.warning_lines(warnings)
-    assert lines[0].startswith("ingest: 3 warning(s), all listed in 01-clean-transcripts.html")
-    # the group of two first, each warning whole, its fix said once
-    assert lines[1:4] == [f"  - {_coders('P01').rsplit(' — ', 1)[0]}", f"  - {_coders('P02').rsplit(' — ', 1)[0]}",
-                          f"    fix for these 2: {FIX}"]
-    assert lines[4:] == ["  - participants.csv lacks P09: added with no attributes"]
-    assert all("past the old cut" in line for line in lines[1:3])
+    assert lines == [
+        "ingest: 20 warnings — 10 unknown speaker labels, 2 documents coded by more than one coder, "
+        "8 headers kept out of the turns; all in 01-clean-transcripts.html ('Cleaning and import') and manifest.json",
+        "  - 10 unknown speaker labels (transcripts/P01.txt, transcripts/P02.txt, transcripts/P03.txt, "
+        "transcripts/P04.txt and 6 more): their lines were joined to the turn before; add each real speaker "
+        "to study.yml speakers:",
+        "  - 2 documents coded by more than one coder (P01, P02): only the primary coder is counted there; "
+        "one researcher's files take one 'coder:' in study.yml",
+        "  - 8 headers kept out of the turns (transcripts/P01.txt, transcripts/P02.txt, transcripts/P03.txt, "
+        "transcripts/P04.txt and 4 more): a title or transcriber's note, not a turn",
+    ]
 
 
-def test_many_warnings_are_counted_with_where_to_read_them():
-    warnings = [_coders(f"P{i:02d}") for i in range(1, 13)] + ["x.txt: no interviewer turns — check the labels"]
-    lines = batch.warning_lines(warnings, shown=4)
-    assert [line for line in lines if line.startswith("  - P")] == [
-        f"  - {_coders(f'P{i:02d}').rsplit(' — ', 1)[0]}" for i in range(1, 5)]
-    assert "  - … and 8 more like these" in lines
-    assert lines[-1] == ("  … and 1 other warning(s): read them in 01-clean-transcripts.html "
-                         "('Cleaning and import') and manifest.json")
+def test_one_warning_of_a_kind_reads_in_the_singular():
+    lines = batch.warning_lines([_label("P07", "Mum")])
+    assert lines[0].startswith("ingest: 1 warning — 1 unknown speaker label; all in 01-clean-transcripts.html")
+    assert lines[1].startswith("  - 1 unknown speaker label (transcripts/P07.txt): ")
+    assert not any("(s)" in line for line in lines)
+
+
+def test_a_warning_of_no_known_kind_is_shown_whole_with_its_fix():
+    odd = "x.txt: something new the summary has no name for — do the new thing"
+    lines = batch.warning_lines([odd, odd.replace("x.txt", "y.txt"), "z.txt: no fix given"])
+    assert lines[0] == ("ingest: 3 warnings — 3 other warnings; all in 01-clean-transcripts.html "
+                        "('Cleaning and import') and manifest.json")
+    assert lines[1:] == ["  - x.txt: something new the summary has no name for (and 1 more like it) — do the new thing",
+                         "  - z.txt: no fix given"]
     assert batch.warning_lines([]) == []
 
 
 def test_summary_lines_carry_the_grouped_warnings():
-    summary = batch.Summary("demo", Path("reports/demo/index.html"), executed=["a"],
+    summary = batch.Summary("demo", Path("reports/demo/index.html"), executed=["a"], removed=["05-x-P04"],
                             notes=batch.warning_lines([_coders("P01")]) + ["coders: AK, RB"])
-    text = "\n".join(summary.lines())
-    assert "past the old cut" in text and f"fix: {FIX}" in text and text.endswith("open: reports/demo/index.html")
+    lines = summary.lines()
+    # "(s)" was printed for every count ("removed 1 page(s)"): plurals are words now
+    assert lines[0] == "report demo: 1 page (1 run, 0 unchanged) in 0 s"
+    assert lines[1] == "  removed 1 page no longer in the study: 05-x-P04"
+    assert "    - 1 document coded by more than one coder (P01): only the primary coder is counted there; " \
+           "one researcher's files take one 'coder:' in study.yml" in lines
+    assert lines[-1] == "  open: reports/demo/index.html"     # the index last
+    assert not any("(s)" in line for line in lines)
+    two = batch.Summary("demo", Path("i.html"), executed=["a"], unchanged=["b"], outdated=["c", "d"]).lines()
+    assert two[0].startswith("report demo: 2 pages (1 run, 1 unchanged)")
+    assert two[1].startswith("  removed 2 pages built from an earlier version of the study: c, d;")
 
 
 def test_summary_says_which_attribute_groups_the_breakdowns_suppress():
@@ -61,3 +91,21 @@ def test_summary_says_which_attribute_groups_the_breakdowns_suppress():
     assert line.endswith("— gender: man, non-binary") and "P4" not in line
     assert batch.suppressed_groups(Study.from_tables(segments=segments, codings=study.codings,
                                                      participants=participants.assign(gender="woman"))) == ""
+
+
+def test_no_terminal_or_warning_text_says_s_in_brackets():
+    """Warnings and errors read "1 coding(s) repeat …", "1 term(s) were found": counts
+    are in words (textutil.plural) in the command line, ingest and the batch."""
+    import ast
+
+    src = Path(batch.__file__).parents[1]
+    files = [src / "__main__.py", src / "counting_coders.py", src / "report" / "registry.py",
+             *sorted((src / "ingest").rglob("*.py")), *sorted((src / "report").glob("batch*.py"))]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "(s)" in node.value:
+                docstring = node.value.lstrip().startswith(("``", "The ", "A ")) or "\n" in node.value
+                if not docstring:
+                    found.append(f"{path.relative_to(src)}:{node.lineno}: {node.value[:60]}")
+    assert found == []

@@ -20,6 +20,7 @@ from helpers.errors import InputError, ProblemList, set_redactor
 from helpers.ingest import spanmap
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels
 from helpers.textmap import MappedText
+from helpers.textutil import plural
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"  # (also the identifier scan's dates)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -209,7 +210,7 @@ def redaction_warnings(redact: Redactor, codes=()) -> list[str]:
     placeholder_of = {t: r for t, r in redact.terms}
     unused = [placeholder_of[t] for t in redact.unused_terms()]
     if unused:
-        out.append(f"redactions.csv: {len(unused)} term(s) were found nowhere in the study "
+        out.append(f"redactions.csv: {plural(len(unused), 'term')} {'was' if len(unused) == 1 else 'were'} found nowhere in the study "
                    f"(replaced by {', '.join(sorted(set(unused)))}): check their spelling")
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -220,11 +221,11 @@ def redaction_warnings(redact: Redactor, codes=()) -> list[str]:
                        "every use of the word is replaced; check that is meant")
     for term, n in sorted(redact.lower_counts.items()):
         out.append(f"redactions.csv: the term replaced by {placeholder_of[term]} is also an ordinary lower-case word "
-                   f"({n} replacement(s) of the lower-case word): every use of it is replaced")
+                   f"({plural(n, 'replacement')} of the lower-case word): every use of it is replaced")
     placeholders = sorted(redact.placeholders, key=len, reverse=True)
     hit = sorted({c for c in codes if isinstance(c, str) and any(p in c for p in placeholders)})
     if hit:
-        out.append(f"redactions.csv: {len(hit)} code name(s) hold a redaction placeholder ({', '.join(hit[:5])}): "
+        out.append(f"redactions.csv: {plural(len(hit), 'code name')} {'holds' if len(hit) == 1 else 'hold'} a redaction placeholder ({', '.join(hit[:5])}): "
                    "a term matched a code name; rename the code or the term if that is not meant")
     return out
 

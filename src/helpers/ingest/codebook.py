@@ -206,7 +206,7 @@ def declared_level_warnings(book: pd.DataFrame, codings: pd.DataFrame, levels: l
         return []
     names = ", ".join(f"'{lv}'" for lv in missing)
     have = ", ".join(f"'{lv}'" for lv in sorted(used)) or "none"
-    return [f"study.yml declares level(s) {names} but no code in the codebook or codings is at "
+    return [f"study.yml declares {'level' if len(missing) == 1 else 'levels'} {names} but no code in the codebook or codings is at "
             f"{'it' if len(missing) == 1 else 'them'} (levels found: {have}; a code tree from MAXQDA paths or "
             "a REFI-QDA project without level sets has no named levels), so counts at "
             f"{'that level' if len(missing) == 1 else 'those levels'} fail — give codebook.csv a 'level' "

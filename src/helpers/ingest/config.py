@@ -253,7 +253,7 @@ def load_config(root: Path) -> StudyConfig:
             continue
         unknown = set(entry) - CODING_ENTRY_KEYS
         if unknown:
-            problems.add(yml, f"codings entry {i} has unknown key(s) {', '.join(sorted(unknown))}", f"use only {', '.join(sorted(CODING_ENTRY_KEYS))}")
+            problems.add(yml, f"codings entry {i} has unknown {'key' if len(unknown) == 1 else 'keys'} {', '.join(sorted(unknown))}", f"use only {', '.join(sorted(CODING_ENTRY_KEYS))}")
         path = inside(entry["path"], f"codings entry {i}", None)
         if path is None:
             continue
@@ -286,7 +286,7 @@ def load_config(root: Path) -> StudyConfig:
         speakers = raw["speakers"]
         bad_roles = set(speakers) - {"interviewer", "participant", "other"}
         if bad_roles:
-            problems.add(yml, f"speakers: unknown role(s) {', '.join(sorted(map(str, bad_roles)))}", "use interviewer, participant or other")
+            problems.add(yml, f"speakers: unknown {'role' if len(bad_roles) == 1 else 'roles'} {', '.join(sorted(map(str, bad_roles)))}", "use interviewer, participant or other")
         config.speakers = {}
         for role, labels in speakers.items():
             # "interviewer: Facilitator" is one label, not the letters F, a, c, …

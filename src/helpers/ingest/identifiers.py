@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import re
 import unicodedata
 from functools import lru_cache
@@ -68,17 +69,43 @@ def mask_all(text: str, hits: list[tuple[int, int, str]]) -> tuple[str, list[tup
 
 
 def context(masked: str, start: int, end: int, width: int = 40) -> str:
-    """Up to ``width`` characters either side of masked[start:end], with … where cut."""
-    left = masked[max(0, start - width):start]
-    right = masked[end:end + width]
-    return f"{'…' if start > width else ''}{left}{masked[start:end]}{right}{'…' if end + width < len(masked) else ''}"
+    """Up to ``width`` characters either side of masked[start:end], cut at word
+    boundaries (never inside a word: a part word can be a part name), with … where cut.
+
+    Parameters
+    ----------
+    masked : str
+        The turn's text with every hit masked (``mask_all``).
+    start, end : int
+        The hit's marker in ``masked``.
+    width : int
+        Most characters kept on each side.
+
+    Returns
+    -------
+    str
+        The context: "…" + whole words before, the marker, whole words after + "…",
+        each ellipsis only where text was left out.
+    """
+    left_from = max(0, start - width)
+    if left_from > 0 and masked[left_from - 1].isalnum() and masked[left_from].isalnum():
+        # the cut falls inside a word: start after it (none left when the word reaches the marker)
+        space = next((i for i in range(left_from, start) if masked[i].isspace()), start)
+        left_from = space
+    right_to = min(len(masked), end + width)
+    if right_to < len(masked) and masked[right_to - 1].isalnum() and masked[right_to].isalnum():
+        space = next((i for i in range(right_to - 1, end - 1, -1) if masked[i].isspace()), None)
+        right_to = end if space is None else space + 1
+    left, right = masked[left_from:start], masked[end:right_to]
+    return f"{'…' if left_from > 0 else ''}{left}{masked[start:end]}{right}{'…' if right_to < len(masked) else ''}"
 
 
 def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.DataFrame:
     """Possible identifiers left after redaction, for the researcher to review.
 
-    The table never holds an identifier: only its kind, a short hash (so that
-    repeats can be grouped), its length and the masked context.
+    The table never holds an identifier: only its kind, a short hash keyed by the
+    study's texts (``_hash_key``: repeats grouped, not undone by trying every number), its
+    length and the masked context, cut between words (``context``).
 
     Kinds: e-mail, NHS number, phone number (bracketed area codes too), postcode (any case),
     date (ISO, numeric and written), possible name, mixed script (a word mixing Latin with
@@ -105,6 +132,7 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
     DataFrame
         Columns doc_id, seg_no, kind, hash, length, masked_context; one row per hit.
     """
+    fingerprint = _hash_key(docs)
     lower_words: set[str] = set()
     for doc in docs:
         plain = _EMAIL_OR_URL.sub(" ", doc.text)
@@ -137,13 +165,14 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
         masked, spans = mask_all(text, taken)
         for (start, end, kind), (m_start, m_end) in zip(taken, spans):
             rows.append({"doc_id": doc.doc_id, "seg_no": seg.seg_no, "kind": kind,
-                         "hash": hashlib.sha256(text[start:end].lower().encode()).hexdigest()[:8],
+                         "hash": fingerprint(text[start:end]),
                          "length": end - start, "masked_context": context(masked, m_start, m_end)})
-    rows += _speaker_label_rows(docs, placeholders, lower_words)
+    rows += _speaker_label_rows(docs, placeholders, lower_words, fingerprint)
     return pd.DataFrame(rows, columns=["doc_id", "seg_no", "kind", "hash", "length", "masked_context"])
 
 
-def _speaker_label_rows(docs: list[CleanDocument], placeholders: set[str], lower_words: set[str]) -> list[dict]:
+def _speaker_label_rows(docs: list[CleanDocument], placeholders: set[str], lower_words: set[str],
+                        fingerprint) -> list[dict]:
     """Speaker labels and caption voice names that look like names (first turn of each)."""
     rows = []
     for doc in docs:
@@ -157,9 +186,36 @@ def _speaker_label_rows(docs: list[CleanDocument], placeholders: set[str], lower
                 continue
             if _name_candidates(speaker, placeholders, lower_words):
                 rows.append({"doc_id": doc.doc_id, "seg_no": seg.seg_no, "kind": "speaker label",
-                             "hash": hashlib.sha256(speaker.lower().encode()).hexdigest()[:8],
+                             "hash": fingerprint(speaker),
                              "length": len(speaker), "masked_context": "⟨speaker label⟩: …"})
     return rows
+
+
+def _hash_key(docs: list[CleanDocument]):
+    """The function giving each identifier its ``hash``: 8 hex digits of an HMAC-SHA256
+    keyed by the study's clean texts.
+
+    A plain sha256 of 8 hex digits of a phone number or postcode is undone by trying every
+    number (the identifier in clear, to whoever holds the table); keyed by the texts, only
+    someone who holds the transcripts (and so the identifiers) can. Repeats of an
+    identifier (folded to lower case) within the study still get one hash, and the same
+    texts the same hashes (deterministic).
+
+    Parameters
+    ----------
+    docs : list of CleanDocument
+        The study's redacted documents, in order.
+
+    Returns
+    -------
+    callable
+        str -> 8 hex digits.
+    """
+    key = hashlib.sha256()
+    for doc in docs:
+        key.update(doc.doc_id.encode() + b"\0" + doc.text.encode() + b"\0")
+    secret = key.digest()
+    return lambda value: hmac.new(secret, str(value).lower().encode(), hashlib.sha256).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)

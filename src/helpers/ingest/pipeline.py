@@ -316,7 +316,7 @@ def coding_use(config: StudyConfig, codings: pd.DataFrame, redact, recorded: lis
             out.append("agreement" if f in reliability else "analysis")
     for (f, use), coders in sorted(overridden.items()):
         if warnings is not None:
-            warnings.append(f"{f}: study.yml says 'use: {use}', which wins over the use the file records for coder(s) "
+            warnings.append(f"{f}: study.yml says 'use: {use}', which wins over the use the file records for {'coder' if len(coders) == 1 else 'coders'} "
                             f"{', '.join(sorted(coders))}")
     return out
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from helpers.errors import InputError
 from helpers.ingest.transcripts import decode_text
+from helpers.textutil import plural
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
@@ -140,7 +141,7 @@ def read_excel_sheets(path: Path) -> Sheets:
         ranges = merged.get(str(name), [])
         if ranges:
             frame = fill_merged(frame, ranges)
-            notes.append(f"{len(ranges)} merged cell range(s) filled from their first cell")
+            notes.append(f"{plural(len(ranges), 'merged cell range')} filled from their first cell")
         frame = frame.dropna(how="all")
         frame.columns = [str(c).strip() for c in frame.columns]
         frame = frame.astype(object).where(frame.notna(), None)

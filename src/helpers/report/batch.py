@@ -162,7 +162,8 @@ class Runner:
                 start_time=_iso(timing.start), end_time=_iso(timing.end), duration=round(timing.seconds, 3),
                 exception=None)
             nbformat.write(nb, str(tmp))
-            render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook))
+            render_html(tmp, self.bundle / f"{run.stem}.html", run.title, declared_parameters(notebook),
+                        run.origins)
         atomic.write_text(self.bundle / "executed" / f".{run.stem}.key", self.keys[run.stem])
         if run.stem in self.study_keys:
             atomic.write_text(self.bundle / study_file(run.stem), self.study_keys[run.stem])
@@ -356,7 +357,10 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
 
                 atomic.write_text(bundle / EVIDENCE_KEY, current_evidence)  # what its evidence pages show
                 deliverables.write_all(study, bundle)  # summary.docx, codebooks, tables.xlsx (issue 16 item 5)
-                write_index(study, [r for r in runs if (bundle / f"{r.stem}.html").is_file()], bundle_paths)
+                # every page of the study listed, linked where it is in the bundle, with its state
+                states = {**dict.fromkeys(summary.unchanged, "unchanged"), **dict.fromkeys(summary.executed, "run"),
+                          **dict.fromkeys(outdated, "outdated")}
+                write_index(study, runs, bundle_paths, states)
                 scan = scan_outputs(bundle_paths, load_redactions(config.redactions))
                 if scan.leaks or scan.unreadable:  # each leak with its place; unreadable outputs listed
                     raise scan.as_error(lambda p: paths.reports / p.relative_to(bundle) if bundle in p.parents else

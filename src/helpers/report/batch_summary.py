@@ -11,10 +11,13 @@ re-exported from ``helpers.report.batch``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["WARNINGS_PAGE", "WARNINGS_SHOWN", "Summary", "notes", "suppressed_groups", "warning_lines"]
+from helpers.textutil import plural
+
+__all__ = ["WARNINGS_PAGE", "WARNINGS_SHOWN", "WARNING_KINDS", "Summary", "notes", "suppressed_groups", "warning_lines"]
 
 
 @dataclass
@@ -32,13 +35,21 @@ class Summary:
     kernels: int = 0
 
     def lines(self) -> list[str]:
+        """The terminal summary: the pages, the warnings that matter (``notes``), the index last.
+
+        Returns
+        -------
+        list of str
+            The first line counts the pages; the others are indented two spaces; the last
+            is ``open: <index.html>``. Counts read "1 page", "2 pages" (never "page(s)").
+        """
         pages = len(self.executed) + len(self.unchanged)
-        out = [f"report {self.study}: {pages} pages ({len(self.executed)} run, {len(self.unchanged)} unchanged) "
-               f"in {self.seconds:.0f} s"]
+        out = [f"report {self.study}: {plural(pages, 'page')} ({len(self.executed)} run, "
+               f"{len(self.unchanged)} unchanged) in {self.seconds:.0f} s"]
         if self.removed:
-            out.append(f"  removed {len(self.removed)} page(s) no longer in the study: {', '.join(self.removed)}")
+            out.append(f"  removed {plural(len(self.removed), 'page')} no longer in the study: {', '.join(self.removed)}")
         if self.outdated:
-            out.append(f"  removed {len(self.outdated)} page{'s' if len(self.outdated) != 1 else ''} built from an "
+            out.append(f"  removed {plural(len(self.outdated), 'page')} built from an "
                        f"earlier version of the study: {', '.join(self.outdated)}; run without --only to rebuild them")
         out += [f"  {note}" for note in self.notes]
         out.append(f"  open: {self.index}")
@@ -122,49 +133,134 @@ def suppressed_groups(study) -> str:
             f"breakdowns (min_group_size in study.yml) — {'; '.join(parts)}")
 
 
-WARNINGS_SHOWN = 8   # whole warnings printed at the end of a run; the rest counted, with where to read them
+WARNINGS_SHOWN = 4   # places named per kind of warning at the end of a run; the rest counted
 WARNINGS_PAGE = "01-clean-transcripts.html ('Cleaning and import') and manifest.json"
+
+# The kinds of ingest warning the end-of-run summary names, most consequential first (a
+# speaker label not recognised changes who said what; a header kept out changes nothing):
+# (pattern searched in the warning, singular, plural, what it means and what to do).
+# Each warning is one item of its kind. The texts matched are those of ingest/ (readers.py,
+# counting_coders.py, coding/importer.py, coding/common.py, coding/sheet.py, codebook.py,
+# cleaning.py, pipeline.py, transcripts/word.py, transcripts/encoding.py).
+WARNING_KINDS: list[tuple[str, str, str, str]] = [
+    (r"is not a speaker label", "unknown speaker label", "unknown speaker labels",
+     "their lines were joined to the turn before; add each real speaker to study.yml speakers:"),
+    (r": no participant turns", "transcript with no participant turns", "transcripts with no participant turns",
+     "add the participant's label to study.yml speakers:"),
+    (r": no interviewer turns", "interview with no interviewer turns", "interviews with no interviewer turns",
+     "add the interviewer's label to study.yml speakers:"),
+    (r"^(?P<where>\S+) is coded by .*analyses count only", "document coded by more than one coder",
+     "documents coded by more than one coder",
+     "only the primary coder is counted there; one researcher's files take one 'coder:' in study.yml"),
+    (r"quotes? (?:\(s\) )?not found", "warning about quotes not found", "warnings about quotes not found",
+     "not counted; listed in tables/quotes_unmatched.csv"),
+    (r"quote found \d+ times", "quote found more than once", "quotes found more than once",
+     "check the turn each was placed in"),
+    (r"no coder given", "sheet with rows naming no coder", "sheets with rows naming no coder",
+     "give those rows a coder, or the entry a 'coder:' in study.yml"),
+    (r"repeats? an earlier one exactly", "warning about duplicate codings", "warnings about duplicate codings",
+     "kept and flagged duplicate=True"),
+    (r"added from the codings", "warning about codes added from the codings",
+     "warnings about codes added from the codings", "listed in tables/codebook_added.csv"),
+    (r"differing only in case, spacing or punctuation", "set of near-duplicate code names",
+     "sets of near-duplicate code names", "kept apart; spell a code the same everywhere"),
+    (r"comma-separated lists of codes", "sheet with comma-separated code lists",
+     "sheets with comma-separated code lists", "each cell imported as one code"),
+    (r"declares level", "warning about study.yml levels no code is at",
+     "warnings about study.yml levels no code is at", "counts at those levels fail"),
+    (r"participants\.csv lacks", "warning about participants missing from participants.csv",
+     "warnings about participants missing from participants.csv", "added with no attributes"),
+    (r"hidden sheet", "hidden sheet skipped", "hidden sheets skipped", "unhide a sheet to read it"),
+    (r"skipped: not a coding sheet", "file skipped in codings/", "files skipped in codings/",
+     "move files that are not codings out of codings/"),
+    (r"tracked changes accepted", "Word file with tracked changes", "Word files with tracked changes",
+     "read as Word shows the final text"),
+    (r"headers, footers, comments or notes hold", "Word file with headers, footers or comments",
+     "Word files with headers, footers or comments", "not read as transcript text"),
+    (r"not UTF-8 in a UTF-8 file", "file with bytes that are not UTF-8", "files with bytes that are not UTF-8",
+     "save it as UTF-8"),
+    (r"before the first speaker label kept out of the turns", "header kept out of the turns",
+     "headers kept out of the turns", "a title or transcriber's note, not a turn"),
+]
+
+
+def _warning_kind(warning: str) -> tuple[int, re.Match | None]:
+    """The index in ``WARNING_KINDS`` of a warning's kind (len(WARNING_KINDS) when none), and its match."""
+    for i, (pattern, *_rest) in enumerate(WARNING_KINDS):
+        found = re.search(pattern, warning)
+        if found:
+            return i, found
+    return len(WARNING_KINDS), None
+
+
+def _place(warning: str, found: re.Match | None) -> str:
+    """Where a warning is: the kind's ``where`` group, else a file or document name before
+    its first ": " ("transcripts/P03.txt"); "" when it names none."""
+    if found is not None and "where" in found.groupdict():
+        return found.group("where")
+    head, sep, _ = warning.partition(": ")
+    return head if sep and head and not re.search(r"\s", head) else ""
+
+
+def _places(places: list[str], shown: int) -> str:
+    """At most ``shown`` distinct places, then how many more: "P01, P02 and 3 more"."""
+    distinct = list(dict.fromkeys(p for p in places if p))
+    if not distinct:
+        return ""
+    if len(distinct) <= shown:
+        return ", ".join(distinct)
+    return f"{', '.join(distinct[:shown])} and {len(distinct) - shown} more"
 
 
 def warning_lines(warnings: list[str], shown: int = WARNINGS_SHOWN) -> list[str]:
-    """The ingest warnings for the end-of-run summary: grouped by what they
-    ask the researcher to do (the fix after " — "), each shown whole (never
-    cut), the fix said once per group; beyond ``shown`` warnings the rest are
-    counted, with the page and file that list them all.
+    """The ingest warnings for the end-of-run summary: a heading counting them by kind
+    ("ingest: 12 warnings — 7 unknown speaker labels, 5 documents coded by more than one
+    coder; all in …"), then one line per kind: how many, where (at most ``shown`` places,
+    the rest counted), and what it means or what to do.
+
+    Kinds are ``WARNING_KINDS``, most consequential first, so that many harmless notes
+    never hide a warning that changes who said what (issue 16, the fresh user's read:
+    eight header notes hid ten unknown speaker labels). A warning of no listed kind is
+    grouped with those asking the same fix (the text after " — ") and its group's first
+    warning is shown whole, never cut.
 
     Parameters
     ----------
     warnings : list of str
         The manifest's warnings, in ingest order.
     shown : int
-        Warnings printed whole.
+        Places (files, documents) named per kind.
 
     Returns
     -------
     list of str
-        Lines (the first a heading, the others indented two spaces more); empty
-        when there are no warnings.
+        The heading, then one line per kind indented two spaces; empty when there are no
+        warnings.
     """
     if not warnings:
         return []
-    groups: dict[str, list[str]] = {}
+    kinds: dict[tuple, list[tuple[str, str]]] = {}
     for warning in map(str, warnings):
+        index, found = _warning_kind(warning)
         what, sep, fix = warning.rpartition(" — ")
         what, fix = (what, fix) if sep else (warning, "")
-        groups.setdefault(fix, []).append(what)
-    out = [f"ingest: {len(warnings)} warning(s), all listed in {WARNINGS_PAGE}:"]
-    printed = unshown = 0
-    for fix, items in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
-        room = shown - printed
-        if room <= 0:
-            unshown += len(items)
-            continue
-        out += [f"  - {what}" for what in items[:room]]
-        printed += min(room, len(items))
-        if len(items) > room:
-            out.append(f"  - … and {len(items) - room} more like these")
-        if fix:
-            out.append(f"    fix{f' for these {len(items)}' if len(items) > 1 else ''}: {fix}")
-    if unshown:
-        out.append(f"  … and {unshown} other warning(s): read them in {WARNINGS_PAGE}")
+        key = (index, "") if index < len(WARNING_KINDS) else (index, fix)
+        kinds.setdefault(key, []).append((warning, _place(what, found)))
+    known = sorted((k for k in kinds if k[0] < len(WARNING_KINDS)), key=lambda k: k[0])
+    other = sorted((k for k in kinds if k[0] == len(WARNING_KINDS)), key=lambda k: (-len(kinds[k]), k[1]))
+    n_other = sum(len(kinds[k]) for k in other)
+    counted = [plural(len(kinds[k]), WARNING_KINDS[k[0]][1], WARNING_KINDS[k[0]][2]) for k in known]
+    if n_other:
+        counted.append(plural(n_other, "other warning"))
+    out = [f"ingest: {plural(len(warnings), 'warning')} — {', '.join(counted)}; all in {WARNINGS_PAGE}"]
+    for key in known:
+        items = kinds[key]
+        _pattern, one, many, means = WARNING_KINDS[key[0]]
+        where = _places([p for _w, p in items], shown)
+        out.append(f"  - {plural(len(items), one, many)}{f' ({where})' if where else ''}: {means}")
+    for key in other:
+        items = kinds[key]
+        first = items[0][0].rpartition(" — ")[0] or items[0][0]
+        more = f" (and {len(items) - 1} more like it)" if len(items) > 1 else ""
+        out.append(f"  - {first}{more}{f' — {key[1]}' if key[1] else ''}")
     return out

@@ -162,17 +162,66 @@ def guided(table_html: str, how: str, caption: str = "") -> str:
 
 
 RULES_GUIDE = "Each row names a kind of number the pages show and the rule by which it is counted."
-PARAMS_GUIDE = ("Each row is a setting of this page: the value it had in this run (\"not set\" means the "
-                "page chose, as the meaning says) and what it means.")
+PARAMS_GUIDE = ("Each row is a setting of this page: the value it had in this run (when the setting was left "
+                "unset, the value the page chose), where that value came from (the notebook's default, study.yml "
+                "report:, the command line, or the report run itself) and what the setting means.")
+
+# Where a parameter's value came from, as the appendix says it (``plan`` records the first three).
+ORIGIN_WORDS = {"study.yml": "study.yml report:", "command line": "command line (-p)", "batch": "the report run",
+                "default": "notebook default"}
+# A notebook says the values it chose for parameters left unset by displaying them under this type
+# (``chosen``); ``render_notebook`` takes them out of the page and into its appendix.
+CHOSEN_MIME = "application/vnd.transcript-themes.chosen+json"
 
 
-def appendix(params: dict, helps: dict | None = None) -> str:
-    """The appendix: counting rules, then the parameters in force with what
-    each means (the comment beside it in the notebook's parameters cell).
+def chosen(**values) -> None:
+    """Record, in a notebook, the value chosen for each parameter left unset (``level=None``
+    -> the study's top level), so that the page's appendix states it (issue 16 item 2).
 
-    A parameter left at None reads as its meaning (``level``: "the study's
-    most specific level (not set)"), taken from the comment's ``None: …``;
-    no row shows "None".
+    Displayed as an output of type ``CHOSEN_MIME`` (an empty text in JupyterLab), which
+    ``render_notebook`` removes from the page. Values of None (nothing chosen) are left out.
+
+    Parameters
+    ----------
+    **values
+        Parameter -> the value in force after the notebook resolved it (JSON-able: str,
+        number, bool, list).
+
+    Returns
+    -------
+    None
+    """
+    from IPython.display import display
+
+    kept = {k: v for k, v in values.items() if v is not None}
+    display({CHOSEN_MIME: json.loads(json.dumps(kept, default=str)), "text/plain": ""}, raw=True)
+
+
+def _chosen_values(nb) -> dict:
+    """The values recorded by ``chosen`` in an executed notebook (later ones win), and
+    those outputs removed."""
+    found: dict = {}
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        for output in outputs:
+            value = output.get("data", {}).get(CHOSEN_MIME)
+            if isinstance(value, dict):
+                found.update(value)
+        if outputs:
+            cell["outputs"] = [o for o in outputs if CHOSEN_MIME not in o.get("data", {})]
+    return found
+
+
+def appendix(params: dict, helps: dict | None = None, picked: dict | None = None,
+             origins: dict | None = None) -> str:
+    """The appendix: counting rules, then the parameters in force: the value each had,
+    where it came from, and what it means (the comment beside it in the notebook's
+    parameters cell).
+
+    A parameter left unset (None) shows the value the page chose for it (``picked``, from
+    ``chosen``) with what None means ("theme (the study's top level)"), or, when the page
+    chose no single value, the meaning alone ("the primary coder of each document (not
+    set)"); no row shows "None".
 
     Parameters
     ----------
@@ -180,21 +229,38 @@ def appendix(params: dict, helps: dict | None = None) -> str:
         Parameter -> value in force (``Source`` for defaults as written).
     helps : dict, optional
         Parameter -> its comment in the parameters cell.
+    picked : dict, optional
+        Parameter -> the value the notebook chose for it (``chosen``).
+    origins : dict, optional
+        Parameter -> where its value came from: "study.yml", "command line" or "batch"
+        (``registry.plan``); a parameter not in it, or a ``Source``, is the notebook default.
 
     Returns
     -------
     str
         The appendix section (HTML).
     """
-    helps = helps or {}
+    helps, picked, origins = helps or {}, picked or {}, origins or {}
     rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v, helps.get(k, '')))}</td>"
-                   f"<td>{html.escape(_meaning(helps.get(k, '')))}</td></tr>"
-                   for k, v in params.items())
+    rows = []
+    for k, v in params.items():
+        help_text = helps.get(k, "")
+        unset = v is None or (isinstance(v, Source) and str(v) == "None")
+        origin = ORIGIN_WORDS["default"] if isinstance(v, Source) else ORIGIN_WORDS.get(
+            origins.get(k, "default"), str(origins.get(k, "default")))
+        if unset and k in picked:
+            means = _NONE_MEANS.search(str(help_text))
+            value = _param_text(k, picked[k]) + (f" ({means.group(1).strip().rstrip('.')})" if means else "")
+            origin = f"{origin}: not set, so the page chose it"
+        else:
+            value = _param_text(k, v, help_text)
+        rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(value)}</td>"
+                    f"<td>{html.escape(origin)}</td><td>{html.escape(_meaning(help_text))}</td></tr>")
+    rows = "".join(rows)
     params_html = ("<h3 id=\"parameters\">Parameters</h3><p>The settings this page was run with "
                    "(change them with <code>-p NAME=VALUE</code> or study.yml <code>report:</code>).</p>"
-                   + guided(f"<table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>{rows}</table>",
-                            PARAMS_GUIDE)) if rows else ""
+                   + guided(f"<table><tr><th>parameter</th><th>value</th><th>set by</th><th>meaning</th></tr>"
+                            f"{rows}</table>", PARAMS_GUIDE)) if rows else ""
     return (f"<section class=\"appendix\" id=\"appendix\"><h2>Appendix</h2>"
             f"<h3 id=\"counting-rules\">Counting rules</h3>{guided(f'<table>{rules}</table>', RULES_GUIDE)}"
             f"{params_html}</section>")
@@ -293,7 +359,8 @@ def _exporter():
     return _EXPORTERS.html
 
 
-def render_notebook(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
+def render_notebook(executed: Path, target: Path, title: str, defaults: dict | None = None,
+                    origins: dict | None = None) -> None:
     """Executed notebook -> one self-contained report page without JavaScript.
 
     The parameters shown in the appendix are the declared defaults overridden by those
@@ -311,6 +378,10 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
     defaults : dict, optional
         The notebook's declared parameters (papermill.inspect_notebook), shown
         in the appendix with those passed overriding them.
+    origins : dict, optional
+        Parameter -> where the value passed came from ("study.yml", "command line",
+        "batch"; ``NotebookRun.origins``), said in the appendix with the values the
+        notebook chose for parameters left unset (``chosen``).
 
     Returns
     -------
@@ -335,6 +406,7 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
             data = output.get("data", {})
             data.pop("application/javascript", None)
             data.pop("application/vnd.jupyter.widget-view+json", None)
+    picked = _chosen_values(nb)
     _figures(nb, target)
     exporter = _exporter()
     # No sanitizer pass (it escapes our own headings and tables): transcript text
@@ -349,90 +421,5 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
     atomic.write_text(target, page(title, body, nav, study_title=_study_title(params),
                                    question=question,
                                    toc=table_of_contents(body),
-                                   appendix=appendix(params, {k: v.get("help", "") for k, v in (defaults or {}).items()})))
-
-
-HEADLINE_GUIDE = ("Each row is one count over the whole study: documents (transcripts and stand-ins), participants, "
-                  "turns, codes in the codebook, codings imported and coders.")
-INGEST_GUIDE = "Each row is a setting ingestion used (from study.yml, or its default): its name and value."
-INPUTS_GUIDE = ("Each row is a file read: its path in the study folder, the start of its SHA-256 fingerprint "
-                "(the same file gives the same fingerprint) and its size.")
-
-
-def write_index(study, runs, paths, profile_stem: str = "05-participant-profile") -> Path:
-    """reports/<study>/index.html: headline numbers, the reports, the files to
-    send (Word, Excel, figures, evidence), the profiles, then the counting rules,
-    parameters and inputs in an appendix.
-
-    Parameters
-    ----------
-    study : Study
-    runs : list of NotebookRun
-        The batch's pages (``stem``, ``title``, ``description``, ``notebook``).
-    paths : StudyPaths
-    profile_stem : str
-        The notebook whose runs are participant profiles.
-
-    Returns
-    -------
-    Path
-        The index page written.
-    """
-    from helpers.report.deliverables import LISTED
-
-    manifest = study.manifest
-    from helpers.counting import coding_counts, coding_counts_sentence
-
-    counted = coding_counts(study)  # DESIGN §4: one passage counts once; rows and passages both shown
-    numbers = [("Documents", len(study.documents)), ("Participants", len(study.participants)),
-               ("Turns", len(study.segments)), ("Codes", len(study.codebook)),
-               ("Coding rows imported", counted["rows"]), ("Passages counted", counted["passages"]),
-               ("Coders", len(study.coders()))]
-    headline = "".join(f"<tr><th>{n}</th><td class=\"num\">{v:,}</td></tr>" for n, v in numbers)
-    counting_note = f"<p class=\"note\">{html.escape(coding_counts_sentence(counted))}</p>"
-    main = [r for r in runs if not r.notebook.startswith(profile_stem)]
-    profiles = [r for r in runs if r.notebook.startswith(profile_stem)]
-    report_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a> — "
-                          f"{html.escape(QUESTIONS.get(r.notebook, r.description))}</li>" for r in main)
-    profile_list = "".join(f"<li><a href=\"{html.escape(r.stem)}.html\">{html.escape(r.title)}</a></li>"
-                           for r in profiles) or "<li>No participants.</li>"
-    folder = paths.reports
-    files = [(name, text) for name, text in LISTED if (folder / name).is_file()]
-    evidence_pages = sorted((folder / "evidence").glob("*.html")) if (folder / "evidence").is_dir() else []
-    figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
-    file_list = "".join(f"<li><a href=\"{html.escape(n)}\">{html.escape(n)}</a> — {html.escape(t)}</li>"
-                        for n, t in files)
-    file_list += "".join(f"<li><a href=\"evidence/{html.escape(p.name)}\">evidence/{html.escape(p.name)}</a> — "
-                         f"the passages behind the counts</li>" for p in evidence_pages)
-    if figures:
-        file_list += (f"<li><code>figures/</code> — {len(figures)} figure(s), each as PNG and SVG "
-                      f"(first: <a href=\"figures/{html.escape(figures[0].name)}\">{html.escape(figures[0].name)}</a>)</li>")
-    bundle = f"{paths.name}-report.zip"
-    file_list += (f"<li><code>{html.escape(bundle)}</code> — all of the above in one zip: run "
-                  f"<code>python -m helpers report {html.escape(paths.name)} --zip</code> (written only after the "
-                  f"redaction scan passes)</li>")
-    params = manifest.get("parameters", {})
-    param_rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_param_text(k, v))}</td></tr>"
-                         for k, v in sorted(params.items()))
-    inputs = "".join(f"<tr><td>{html.escape(i['path'])}</td><td><code>{i['sha256'][:16]}</code></td>"
-                     f"<td class=\"num\">{i['bytes']:,}</td></tr>" for i in manifest.get("inputs", []))
-    rules = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(t)}</td></tr>" for n, t in COUNTING_RULES)
-    body = f"""
-<h2 id="headline">Headline numbers</h2>{guided(f"<table>{headline}</table>", HEADLINE_GUIDE)}{counting_note}
-<h2 id="reports">Reports</h2><ul>{report_list}</ul>
-<h2 id="files">Files to send</h2><ul>{file_list}</ul>
-<h2 id="profiles">Participant profiles</h2><ul>{profile_list}</ul>
-"""
-    appendix_html = f"""<section class="appendix" id="appendix"><h2>Appendix</h2>
-<h3 id="counting-rules">Counting rules</h3>{guided(f"<table>{rules}</table>", RULES_GUIDE)}
-<h3 id="parameters">Ingest parameters</h3>{guided(f"<table>{param_rows}</table>", INGEST_GUIDE)}
-<h3 id="inputs">Inputs</h3><p>Fingerprint <code>{html.escape(manifest.get('fingerprint', ''))}</code>
- (ingested {html.escape(str(manifest.get('time', '')))})</p>
-{guided(f"<table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>{inputs}</table>", INPUTS_GUIDE)}</section>
-"""
-    toc = table_of_contents(body)
-    target = paths.reports / "index.html"
-    atomic.write_text(target, page(f"{study.title}: reports", body, "", study_title=study.title,
-                                   question="What did the analysis of this study find, and where is each result?",
-                                   toc=toc, appendix=appendix_html))
-    return target
+                                   appendix=appendix(params, {k: v.get("help", "") for k, v in (defaults or {}).items()},
+                                                     picked, origins)))

@@ -27,6 +27,9 @@ class NotebookRun:
     description: str
     params: dict = field(default_factory=dict)
     output: str | None = None         # executed stem; defaults to notebook
+    # parameter -> where its value came from: "study.yml" (report:), "command line" (-p) or
+    # "batch" (study, participant, drafts_sha256); said in the page's appendix. Not in run keys.
+    origins: dict = field(default_factory=dict, compare=False)
 
     @property
     def stem(self) -> str:
@@ -151,7 +154,7 @@ def check_parameters(notebook: Path, params: dict) -> None:
     declared = declared_parameters(notebook)
     unknown = sorted(set(params) - set(declared))
     if unknown:
-        raise InputError.one(notebook, f"parameter(s) {', '.join(unknown)} not declared in the parameters cell",
+        raise InputError.one(notebook, f"{'parameter' if len(unknown) == 1 else 'parameters'} {', '.join(unknown)} not declared in the parameters cell",
                              f"declare them in the cell tagged 'parameters' or pass only: {', '.join(sorted(declared))}")
 
 
@@ -221,13 +224,15 @@ def plan(study, force_params: dict, only: list[str] | None = None) -> list[Noteb
             declared[name] = declared_parameters(notebook) if notebook.is_file() else {}
         unknown = sorted(set(force_params) - {k for d in declared.values() for k in d})
         if unknown:
-            raise InputError.one("command line", f"parameter(s) {', '.join(unknown)} declared by no notebook of the batch",
+            raise InputError.one("command line", f"{'parameter' if len(unknown) == 1 else 'parameters'} {', '.join(unknown)} declared by no notebook of the batch",
                                  "check the spelling; the README lists every notebook parameter")
     settings = study_settings(study)  # study.yml report: (issue 16 point 7); the command line wins
     for run in runs:
         wanted = declared.get(run.notebook, {})
-        run.params = {"study": study_parameter(study.paths), **settings.get(run.notebook, {}),
-                      **{k: v for k, v in force_params.items() if k in wanted}, **run.params}
+        given = {k: v for k, v in force_params.items() if k in wanted}
+        run.origins = {"study": "batch", **dict.fromkeys(settings.get(run.notebook, {}), "study.yml"),
+                       **dict.fromkeys(given, "command line"), **dict.fromkeys(run.params, "batch")}
+        run.params = {"study": study_parameter(study.paths), **settings.get(run.notebook, {}), **given, **run.params}
     return runs
 
 

@@ -13,7 +13,8 @@ from helpers.study import StudyPaths
 __all__ = ["render_html", "write_index"]
 
 
-def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None) -> None:
+def render_html(executed: Path, target: Path, title: str, defaults: dict | None = None,
+                origins: dict | None = None) -> None:
     """Executed notebook -> one self-contained HTML page without JavaScript (``pages.render_notebook``).
 
     Parameters
@@ -26,6 +27,8 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
         The page's title.
     defaults : dict, optional
         The parameters cell's values as written, for the appendix.
+    origins : dict, optional
+        Parameter -> where the value passed came from (``NotebookRun.origins``).
 
     Returns
     -------
@@ -34,11 +37,11 @@ def render_html(executed: Path, target: Path, title: str, defaults: dict | None 
     """
     from helpers.report.pages import render_notebook
 
-    render_notebook(executed, target, title, defaults)
+    render_notebook(executed, target, title, defaults, origins)
 
 
-def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
-    """Write reports/<study>/index.html (``pages.write_index``, with the profile notebook's stem).
+def write_index(study, runs: list[NotebookRun], paths: StudyPaths, states: dict | None = None) -> Path:
+    """Write reports/<study>/index.html (``index_page.write_index``, with the profile notebook's stem).
 
     Parameters
     ----------
@@ -48,12 +51,14 @@ def write_index(study, runs: list[NotebookRun], paths: StudyPaths) -> Path:
         The runs of the batch, linked from the index.
     paths : StudyPaths
         The study's folders; the index is written under ``paths.reports``.
+    states : dict, optional
+        Page stem -> its state in this run ("run", "unchanged", "outdated"; ``index_page.PAGE_STATES``).
 
     Returns
     -------
     Path
         The index file written.
     """
-    from helpers.report.pages import write_index as write
+    from helpers.report.index_page import write_index as write
 
-    return write(study, runs, paths, PROFILE[0])
+    return write(study, runs, paths, PROFILE[0], states)

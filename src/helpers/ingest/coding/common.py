@@ -17,6 +17,7 @@ from helpers.ingest.cleaning import normalise
 from helpers.ingest.config import CodingSource
 from helpers.ingest.quotes import closest_passage, find_quote, index_document, miss_note
 from helpers.ingest.transcripts import SpeakerLabels
+from helpers.textutil import plural
 
 SHEET_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
 EXTERNAL_READERS = {  # suffix -> (module, function) returning ExternalCodings
@@ -361,4 +362,4 @@ def row_ranges(rows: list[str]) -> str:
         many = len(numbers) > 1
         parts.append(f"{sheet + ' ' if sheet else ''}row{'s' if many else ''} {', '.join(spans)}")
     parts += other
-    return "; ".join(parts) or f"{len(rows)} row(s)"
+    return "; ".join(parts) or plural(len(rows), "row")

@@ -33,6 +33,7 @@ from helpers.ingest.coding.external import _import_external, _import_qdc, _impor
 from helpers.ingest.coding.sheet import _import_sheet, read_sheets
 from helpers.ingest.coding.word import _import_word
 from helpers.ingest.transcripts import SpeakerLabels
+from helpers.textutil import plural
 
 
 def _build_context(config, docs, participants, labels, redact) -> _Context:
@@ -124,9 +125,10 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     file_use = [u if isinstance(u, str) else None for u in recorded]
     if len(added):
         names = ", ".join(f"'{c}'" for c in added["code"][:10]) + (", …" if len(added) > 10 else "")
-        where = ("are not in the codebook" if config.codebook is not None and config.codebook.is_file()
-                 else "have no codebook entry (the study has no codebook)")
-        ctx.warnings.append(f"{len(added)} code(s) used in the codings {where}, added from the codings "
+        one = len(added) == 1
+        where = (f"{'is' if one else 'are'} not in the codebook" if config.codebook is not None
+                 and config.codebook.is_file() else f"{'has' if one else 'have'} no codebook entry (the study has no codebook)")
+        ctx.warnings.append(f"{plural(len(added), 'code')} used in the codings {where}, added from the codings "
                             f"(listed in tables/codebook_added.csv): {names}")
     counts = codings.groupby(["code", "level"]).size() if len(codings) else None
     dups = near_duplicates(book, counts)
@@ -137,7 +139,7 @@ def import_codings(config, docs, participants: pd.DataFrame, labels: SpeakerLabe
     ctx.warnings += _unmatched_warnings(ctx)
     n_duplicate = int(codings["duplicate"].sum()) if len(codings) else 0
     if n_duplicate:
-        ctx.warnings.append(f"{n_duplicate} coding(s) repeat an earlier one exactly (same document, code, level, "
+        ctx.warnings.append(f"{plural(n_duplicate, 'coding')} {'repeats' if n_duplicate == 1 else 'repeat'} an earlier one exactly (same document, code, level, "
                             f"coder and span): kept and flagged duplicate=True — {_duplicates_named(codings)}")
     report = {
         "import_sources": pd.DataFrame(ctx.sources, columns=["source", "file", "rows_read", "codings", "quotes_exact",
@@ -179,7 +181,7 @@ def _unmatched_warnings(ctx: _Context) -> list[str]:
     row = _text(first["row"])
     where = f"{first['source']} {'row ' + row if row.isdigit() else row}".strip()
     quote = first["quote"] if len(first["quote"]) <= 60 else first["quote"][:59] + "…"
-    return [f"{len(ctx.unmatched)} quote(s) not found (listed in tables/quotes_unmatched.csv), not counted; "
+    return [f"{plural(len(ctx.unmatched), 'quote')} not found (listed in tables/quotes_unmatched.csv), not counted; "
             f"the first: {where}: \"{quote}\" in {first['doc_id']} — {first['note']}"]
 
 
@@ -243,9 +245,10 @@ def _comma_list_warnings(ctx: _Context, book: pd.DataFrame) -> list[str]:
     out = []
     for file in sorted(suspicious):
         cells = list(dict.fromkeys(by_source[file]))
-        rows = ", ".join(dict.fromkeys(r for r, _ in cells))
+        cells_rows = list(dict.fromkeys(r for r, _ in cells))
+        rows = ", ".join(cells_rows)
         codes = ", ".join(f"'{c}'" for c in dict.fromkeys(c for _, c in cells))
-        out.append(f"{file} row(s) {rows}: cells look like comma-separated lists of codes ({codes}), imported as one "
+        out.append(f"{file} {'row' if len(cells_rows) == 1 else 'rows'} {rows}: cells look like comma-separated lists of codes ({codes}), imported as one "
                    f"code each — if they are lists, add code_separator: \",\" to this codings entry in study.yml")
     return out
 

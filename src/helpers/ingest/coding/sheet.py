@@ -317,7 +317,7 @@ def _import_sheet(ctx: _Context, entry: CodingSource, info: SheetInfo) -> None:
                  "if it holds codings to count")
     for row in info.rows:
         if not row.codes:
-            ctx.problems.add(row.path, "no code in any code column", "fill in the code(s) or delete the row", row.where)
+            ctx.problems.add(row.path, "no code in any code column", "fill in its codes or delete the row", row.where)
             continue
         turns = None
         if row.turn:

@@ -29,6 +29,7 @@ from helpers.ingest.coding.common import (
 from helpers.ingest.coding.sheet import code_column_level
 from helpers.ingest.config import CodingSource
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels, Turn, sha256_file
+from helpers.textutil import plural
 
 # -- Word coding tables -------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ def read_word_table_turns(entry: CodingSource, path: Path, config, labels: Speak
         name = source_name(path, config.root, f"table{number}")
         if headings:
             shown = ", ".join(f"row {r}" for r, _ in headings)
-            notes.append(f"{name}: {len(headings)} section-heading row(s) merged across the table skipped "
+            notes.append(f"{name}: {plural(len(headings), 'section-heading row')} merged across the table skipped "
                          f"({shown}): not turns, speakers or codes")
         cols = table_columns(rows, labels, entry_level)
         if cols.speaker is None or cols.utterance is None or not cols.codes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.errors import InputError, display_path
+from helpers.textutil import plural
 
 # -- decoding -----------------------------------------------------------------
 
@@ -77,7 +78,7 @@ def decode_text(path: Path, data: bytes, encoding: str | None = None) -> Decoded
     stray = _stray_bytes(data)
     if stray is not None:
         places = ", ".join(f"line {line} byte {at}" for line, at in stray[:5]) + (", …" if len(stray) > 5 else "")
-        note = (f"{display_path(path)}: {len(stray)} byte(s) that are not UTF-8 in a UTF-8 file ({places}): "
+        note = (f"{display_path(path)}: {plural(len(stray), 'byte')} that {'is' if len(stray) == 1 else 'are'} not UTF-8 in a UTF-8 file ({places}): "
                 "read as UTF-8 with each replaced by '\ufffd' — re-save the file as UTF-8 to check those places")
         return Decoded(data.decode("utf-8", errors="replace"), "utf-8", [note])
     detected = _detected(data)

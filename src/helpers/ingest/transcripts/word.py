@@ -12,6 +12,7 @@ from pathlib import Path
 from helpers.errors import InputError, display_path
 from helpers.ingest.transcripts.model import TIMESTAMP, Reading, Turn, seconds
 from helpers.ingest.transcripts.speakers import SpeakerLabels, read_lines, unknown_labels
+from helpers.textutil import plural
 
 
 def open_docx(path: Path, data: bytes | None = None):
@@ -248,12 +249,12 @@ def read_docx(path: Path, data: bytes, labels: SpeakerLabels) -> Reading:
     n_del = sum(1 for _ in body.iter(W + "del")) + sum(1 for _ in body.iter(W + "moveFrom"))
     if n_ins or n_del:
         notes.append(f"{display_path(path)}: tracked changes accepted, as Word shows the final text: "
-                     f"{n_ins} insertion(s) kept, {n_del} deletion(s) left out — accept or reject them in Word "
+                     f"{plural(n_ins, 'insertion')} kept, {plural(n_del, 'deletion')} left out — accept or reject them in Word "
                      "if that is not what you want")
     side = docx_side_text(document)
     if side:
         n_words = sum(len(t.split()) for t in side)
-        notes.append(f"{display_path(path)}: headers, footers, comments or notes hold {n_words} word(s): not read as "
+        notes.append(f"{display_path(path)}: headers, footers, comments or notes hold {plural(n_words, 'word')}: not read as "
                      "transcript text, but scanned for identifiers (tables/identifier_review.csv, seg_no 0)")
     reading = Reading(turns, None, docx_body_text(body), removed, notes, header_lines,
                       unknown_labels(all_lines, labels))
