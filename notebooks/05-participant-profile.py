@@ -58,7 +58,17 @@ display(Markdown(f"## {md_text(name)} ({md_text(participant)})\n\nDocuments: {md
 # ## Talk
 
 # %%
-profile.talk_summary(study, participant)
+talk = profile.talk_summary(study, participant)
+present.table(profile.talk_table(talk), note="Turns and words are counts; group means to one decimal; the share "
+                                            "as a percentage to one decimal. " + talk.attrs["rule"])
+
+# %% [markdown]
+# Who speaks each document's words (percent; each row adds up to 100).
+
+# %%
+shares = profile.word_shares(study, participant)
+present.table(shares, decimals={c: profile.PERCENT_DECIMALS for c in shares.columns if c.endswith("_pct")},
+              note=shares.attrs["rule"])
 
 # %% [markdown]
 # ## Themes, against the group
@@ -68,7 +78,7 @@ profile.talk_summary(study, participant)
 
 # %%
 display(Markdown("**Counting rule.** " + md_text(helpers.theme_matrix(study, level=level, value="count").attrs["rule"])))
-profile.code_profile(study, participant, level=level)
+present.table(profile.code_profile(study, participant, level=level), decimals={"group mean": 2})
 
 # %%
 relation = profile.shared_and_lacking(study, participant, level=level)
@@ -82,16 +92,27 @@ display(Markdown("\n".join([
 # ## Codes as applied
 
 # %%
-profile.code_profile(study, participant, level=code_level).query('applications > 0')
+present.table(profile.code_profile(study, participant, level=code_level).query('applications > 0'),
+              decimals={"group mean": 2})
 
 # %% [markdown]
 # ## Codeline
+#
+# In a focus group only the participant's own turns are marked (the group's line is everyone's).
 
 # %%
 import matplotlib.pyplot as plt
 
+from helpers.analysis import themes
+
 for doc_id in docs:
-    figure = plots.themes.codeline(study, doc_id, level=code_level)
+    own = participant if profile.own_turns_only(study, participant, doc_id) else None
+    if own is not None and themes.codeline(study, doc_id, level=code_level, participant=own).empty:
+        display(Markdown(f"No coded turn of {md_text(name)}'s in {md_text(doc_id)} at level "
+                         f"{md_text(counting.level_label(code_level))}."))
+        continue
+    figure = plots.themes.codeline(study, doc_id, level=code_level, participant=own,
+                                   title=f"Code line: {name}'s turns in {doc_id}" if own else None)
     display(figure)
     plt.close(figure)
 

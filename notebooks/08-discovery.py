@@ -131,4 +131,8 @@ except TooFew as exc:  # no participant coded yet
     pmap = None
     display(Markdown(f"**Too few to map participants:** {md_text(exc)}"))
 if pmap is not None:
-    plots.discovery.participant_map_figure(pmap, clusters, colour_by=colour_by);
+    hidden = []  # groups too small to colour, and their complement (present.suppressed)
+    if colour_by and colour_by in study.participants.columns:
+        small, complement = present.suppressed(present.group_sizes(study, colour_by), present.min_group_size(study))
+        hidden = small + complement
+    plots.discovery.participant_map_figure(pmap, clusters, colour_by=colour_by, hidden_groups=hidden);

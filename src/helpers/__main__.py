@@ -73,6 +73,12 @@ def run(argv: list[str] | None = None) -> int:
             from .counting import coder_lines
             for line in coder_lines(built.codings, built.config):
                 print(line)
+            from types import SimpleNamespace
+
+            from .counting import not_counted_lines
+            tables = SimpleNamespace(codings=built.codings, codebook=built.codebook, config=built.config, manifest={})
+            for line in not_counted_lines(tables):   # codings a level cannot count: said, never silent
+                print(f"note: {line}", file=sys.stderr)
         elif args.command == "ingest":
             from helpers.ingest.config import load_config
             from helpers.ingest.pipeline import run_ingest

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers.counting_checks import check_attribute, check_choice, check_parameters
 from helpers.counting_coders import (
     AGREEMENT_USE,
     ALL_CODERS,
@@ -52,12 +53,14 @@ from helpers.counting_levels import (
     default_level,
     level_label,
     levels_of,
+    not_counted_at,
+    not_counted_lines,
+    not_counted_sentence,
     resolve_level,
     study_levels,
 )
 from helpers.counting_turns import coding_spans, coding_turns, expand_turns, turn_range, turns_touched
 
-from .errors import InputError, ProblemList
 from .hierarchy import Hierarchy, codes_at, rollup
 
 PASSAGE_RULE = ("One passage, one application: codings of one document and one code whose coded text "
@@ -79,7 +82,8 @@ __all__ = ["agreement_only_coders", "AGREEMENT_USE", "ALL_CODERS", "AT_OR_BELOW_
            "check_level", "check_parameters", "CODE_LEVEL", "coder_documents", "coder_lines",
            "coder_ranking", "coder_sentence", "coding_counts", "coding_counts_sentence", "coding_spans",
            "coding_turns", "expand_turns", "MISSING_GROUP", "ordered_codes", "turn_range", "turns_touched",
-           "default_level", "HOLDER_RULE", "holders", "level_label", "levels_of", "merge_passages",
+           "default_level", "HOLDER_RULE", "holders", "level_label", "levels_of", "merge_passages", "not_counted_at",
+           "not_counted_lines", "not_counted_sentence",
            "PASSAGE_RULE", "passages", "primary_coder", "primary_coder_setting", "resolve_level",
            "rule_text", "select_coders", "study_levels", "TOP", "uncounted_coder_warnings",
            "with_descendants"]
@@ -211,7 +215,9 @@ def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.Dat
         One row per passage, the codings' columns plus ``n_codings``;
         ``participant_id`` is the first participant holding the passage (see
         ``holders``), <NA> for a passage only on interviewer turns.
-        ``attrs["rule"]`` states the rules applied.
+        ``attrs["rule"]`` states the rules applied, and the codings the level cannot
+        count (applied above it, or in a branch without it: ``not_counted_sentence``);
+        ``attrs["not_counted"]`` lists them (``not_counted_at`` as records).
 
     Raises
     ------
@@ -220,14 +226,19 @@ def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.Dat
     """
     level = check_level(study, level)
     codings = select_coders(study, coder)
+    if not codings.index.is_unique:  # not_counted_at tells the rows rollup drops by their index
+        codings = codings.reset_index(drop=True)
     rolled = rollup(codings, study.codebook, level, levels_of(study) or None)
+    left_out = not_counted_at(study, codings, rolled, level)   # said, never dropped silently
     if at_or_below:
         rolled = with_descendants(study, rolled, level)
     merged = merge_passages(study, rolled)
     held = holders(study, merged)
     first_holder = held.drop_duplicates("row").set_index("row")["participant_id"]
     merged["participant_id"] = pd.array(first_holder.reindex(range(len(merged))).to_numpy(), dtype="string")
-    merged.attrs["rule"] = rule_text(study, coder, at_or_below)
+    note = not_counted_sentence(left_out, level)
+    merged.attrs["rule"] = rule_text(study, coder, at_or_below) + (" " + note if note else "")
+    merged.attrs["not_counted"] = left_out.to_dict("records")   # plain values: attrs are compared on concat
     merged.attrs["level"] = level
     return merged
 
@@ -355,93 +366,6 @@ def uncounted_coder_warnings(codings: pd.DataFrame, config=None) -> list[str]:
                      f"{coders[0]} there{lost} — if these are one researcher's files, give their codings entries "
                      f"one 'coder:' in study.yml; a reliability coder's entry takes 'use: agreement'")
     return lines
-
-
-def check_parameters(study, params: dict) -> None:
-    """Refuse, before any notebook runs, a level or coder parameter the study
-    does not have (one line each, listing the study's levels or coders).
-
-    Parameters
-    ----------
-    study : Study
-    params : dict
-        Notebook parameters (``-p NAME=VALUE``): every name ending in "level"
-        is a level (None and "as applied" allowed), "coder"/"coders" coders.
-
-    Raises
-    ------
-    InputError
-        One problem per bad parameter.
-    """
-    problems = ProblemList()
-    for name, value in params.items():
-        try:
-            if name.endswith("level") and value != "as applied":
-                check_level(study, value, name)
-            elif name in ("coder", "coders") and value is not None:
-                check_coder(study, value)
-        except InputError as exc:
-            problems.extend(exc)
-    problems.raise_if_any()
-
-
-# -- parameter validation --------------------------------------------------------------
-
-def check_choice(value, choices, parameter: str) -> None:
-    """A parameter that takes one of a few fixed values (unit, measure, turns …), or an error
-    in the one message style of the analyses: ``unit must be one of a, b, c; got 'x'``.
-
-    Parameters
-    ----------
-    value : object
-        The value given.
-    choices : sequence of str
-        The values allowed, in the order the message lists them.
-    parameter : str
-        The parameter's name, for the message.
-
-    Returns
-    -------
-    None
-        When ``value`` is one of ``choices``.
-
-    Raises
-    ------
-    ValueError
-        Otherwise, naming the parameter, the choices and the value given.
-    """
-    if value not in tuple(choices):
-        raise ValueError(f"{parameter} must be one of {', '.join(map(str, choices))}; got {value!r}")
-
-
-def check_attribute(study, name, parameter: str = "by") -> str:
-    """A participant attribute parameter (``by``, ``where``, ``colour_by`` …), or an error in the
-    one message style of the analyses: ``by: participants have no attribute 'x'; they have: a, b``.
-
-    Parameters
-    ----------
-    study : Study
-        For ``study.participants``.
-    name : str
-        The attribute asked for.
-    parameter : str
-        The parameter's name, for the message.
-
-    Returns
-    -------
-    str
-        ``name``, a column of ``study.participants``.
-
-    Raises
-    ------
-    ValueError
-        ``name`` is not such a column; the message lists the attributes there are.
-    """
-    columns = [str(c) for c in study.participants.columns if c != "participant_id"]
-    if name not in study.participants.columns:
-        raise ValueError(f"{parameter}: participants have no attribute {name!r}; they have: "
-                         f"{', '.join(columns) or '(none)'}")
-    return name
 
 
 def attribute_groups(study, by: str, parameter: str = "by") -> pd.Series:

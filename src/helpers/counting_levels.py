@@ -150,3 +150,116 @@ def resolve_level(study, level, which: str = "specific", parameter: str = "level
     if level is None or (isinstance(level, str) and level.strip().lower() in ("none", "null")):
         return default_level(study, which)
     return check_level(study, level, parameter)
+
+
+# -- codings a level cannot count ----------------------------------------------------
+
+def not_counted_at(study, codings: pd.DataFrame, rolled: pd.DataFrame, level: str | None) -> pd.DataFrame:
+    """The codings that counting at ``level`` leaves out, by code: ``hierarchy.rollup``
+    drops a coding whose code has no ancestor at the level — applied above it (a coding at
+    "theme" cannot be rolled down to one of its codes at "initial") or in a branch of the
+    codebook without that level. Never dropped silently: ``passages`` states them in its
+    rule (``not_counted_sentence``), ``check`` and the report's summary list them
+    (``not_counted_lines``).
+
+    Parameters
+    ----------
+    study : Study
+        The study (its codebook and levels).
+    codings : DataFrame
+        The codings before the roll-up (the selected coders'), columns ``code``, ``level``.
+    rolled : DataFrame
+        ``rollup(codings, ..., level)``: it keeps the index of the rows it keeps.
+    level : str or None
+        The level counted at ('' the unnamed level); None (codes as applied) drops nothing.
+
+    Returns
+    -------
+    DataFrame
+        One row per code left out (RangeIndex): ``code``, ``level`` (the level it is applied
+        at, ``code`` for the unnamed one), ``codings`` (rows left out, count) and ``why``
+        ("above" the level, or "branch": a branch without the level); most codings first,
+        then by level and code.
+    """
+    columns = ["code", "level", "codings", "why"]
+    if level is None or codings.empty:
+        return pd.DataFrame(columns=columns).astype({"codings": "int64"})
+    dropped = codings.loc[~codings.index.isin(rolled.index)]
+    if dropped.empty:
+        return pd.DataFrame(columns=columns).astype({"codings": "int64"})
+    levels = levels_of(study)
+    hierarchy = Hierarchy(study.codebook, levels or None)
+    target = level or CODE_LEVEL
+    rows = {}
+    for code, lv in zip(dropped["code"].astype(str), dropped["level"].astype("string").fillna("")):
+        node_level = hierarchy.node(code, str(lv))[1] or CODE_LEVEL
+        above = node_level in levels and target in levels and levels.index(node_level) > levels.index(target)
+        key = (code, node_level, "above" if above else "branch")
+        rows[key] = rows.get(key, 0) + 1
+    out = pd.DataFrame([(c, lv, n, why) for (c, lv, why), n in rows.items()], columns=["code", "level", "codings", "why"])
+    out["codings"] = out["codings"].astype("int64")
+    return out.sort_values(["codings", "level", "code"], ascending=[False, True, True], kind="stable").reset_index(
+        drop=True)[columns]
+
+
+def not_counted_sentence(table: pd.DataFrame, level: str | None) -> str:
+    """``not_counted_at`` in words, for a counting rule: how many codings, which codes, why.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``not_counted_at(...)``.
+    level : str or None
+        The level counted at.
+
+    Returns
+    -------
+    str
+        "" when nothing is left out; else e.g. "Not counted at level 'initial': 3 coding(s)
+        applied above it, which cannot be rolled down to one of its codes (Coping ×2 and
+        Hope ×1 at theme). Count at their level, or code them at 'initial', to include
+        them."
+    """
+    if table.empty:
+        return ""
+    name = level_label(level)
+    parts = []
+    for why, words in (("above", "applied above it, which cannot be rolled down to one of its codes"),
+                       ("branch", "in a branch of the codebook without that level")):
+        mine = table.loc[table["why"] == why]
+        if mine.empty:
+            continue
+        codes = ", ".join(f"{r.code} ×{r.codings} at {r.level}" for r in mine.itertuples())
+        parts.append(f"{int(mine['codings'].sum())} coding(s) {words} ({codes})")
+    return (f"Not counted at level '{name}': {'; '.join(parts)}. Count at their level, or code them at "
+            f"'{name}', to include them.")
+
+
+def not_counted_lines(study) -> list[str]:
+    """For ``check`` and the report's end-of-run summary: per level of the study at which
+    some codings (the default coders') are not counted, one line saying how many and which.
+
+    Parameters
+    ----------
+    study : Study
+        The study (or the tables ``check`` built: codings, codebook, config).
+
+    Returns
+    -------
+    list of str
+        One line per such level, most specific first (``not_counted_sentence``: "Not counted
+        at level 'initial': 3 coding(s) …"); empty when every coding counts at every level.
+    """
+    from .counting_coders import select_coders
+    from .hierarchy import rollup
+
+    codings = select_coders(study, None)
+    levels = levels_of(study)
+    lines = []
+    for name in levels:
+        level = "" if name == CODE_LEVEL else name
+        rolled = rollup(codings, study.codebook, level, levels or None)
+        table = not_counted_at(study, codings, rolled, level)
+        if not table.empty:
+            lines.append(not_counted_sentence(table, level))
+    return lines

@@ -352,7 +352,8 @@ def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(dem
         executed = fresh / f"{run.stem}.ipynb"
         papermill.execute_notebook(str(notebook), str(executed), parameters=run.params, kernel_name="python3",
                                    progress_bar=False, cwd=str(REPO / "notebooks"), log_output=False)
-        reports.render_html(executed, fresh / f"{run.stem}.html", run.title, reports.declared_parameters(notebook))
+        reports.render_html(executed, fresh / f"{run.stem}.html", run.title, reports.declared_parameters(notebook),
+                            run.origins)
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(one, runs))

@@ -285,3 +285,30 @@ def test_participant_map_of_identical_profiles_is_one_point():
     study.codings = study.codings.assign(code="a1")
     result = participant_map(study, level="theme")
     assert (result.coords[["x", "y"]].to_numpy() == 0).all() and result.stress == 0.0
+
+
+def test_participant_map_says_how_many_of_how_many_are_drawn_and_why():
+    """Issue 16: p4 has no code and was left off the map without a word."""
+    study = map_study()
+    pmap = participant_map(study, level="theme")
+    assert pmap.n_participants == 4 and len(pmap.coords) == 3
+    note = ("3 of 4 participants are drawn: 1 has no passage at level 'theme' (a participant is placed by "
+            "their codes, so one without any cannot be placed).")
+    assert pmap.shown_note() == note
+    fig = plots.participant_map_figure(pmap, participant_clusters(study, level="theme"))
+    assert note in fig.alt_text and note in fig.how_to_read
+    # everyone coded: nothing to say
+    study.codings = pd.concat([study.codings, pd.DataFrame(
+        [{"doc_id": "d4", "seg_first": 1, "code": "a1", "level": "initial"}])], ignore_index=True)
+    full = participant_map(study, level="theme")
+    assert full.shown_note() == "" and "drawn" not in plots.participant_map_figure(
+        full, participant_clusters(study, level="theme")).alt_text
+
+
+def test_participant_map_greys_out_suppressed_groups():
+    study = map_study()
+    pmap = participant_map(study, level="theme")     # Ana (x), Ben (y), Cy (x)
+    fig = plots.participant_map_figure(pmap, participant_clusters(study, level="theme"), colour_by="group",
+                                       hidden_groups=["y"])
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["x", plots.HIDDEN] and "light grey" in fig.how_to_read

@@ -26,7 +26,7 @@ REPO = SRC.parents[1]
 
 SHARED = {"helpers", "helpers.errors", "helpers.atomic", "helpers.tables", "helpers.hierarchy", "helpers.textutil",
           "helpers.textmap", "helpers.matching", "helpers.ids", "helpers.safety", "helpers.safezip",
-          "helpers.counting", "helpers.counting_levels", "helpers.counting_coders", "helpers.counting_turns", "helpers.leakscan",
+          "helpers.counting", "helpers.counting_levels", "helpers.counting_coders", "helpers.counting_turns", "helpers.counting_checks", "helpers.leakscan",
           "helpers.paths"}
 # rank of each stage: a module may import modules of its own rank or lower, never higher
 STAGES = [("shared", 0), ("ingest", 1), ("interop", 1), ("study", 2), ("analysis", 3), ("plots", 4),

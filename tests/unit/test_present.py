@@ -79,11 +79,64 @@ def test_links_wrap_numbers_but_not_zeros_or_blanks():
 
 def test_small_groups_are_suppressed_and_said():
     frame = pd.DataFrame({"gender": ["f", "f", "m", "nb"], "code": ["a", "b", "a", "a"]})
-    kept, sentence = present.suppress_small_groups(frame, "gender", {"f": 5, "m": 3, "nb": 1}, 3)
+    kept, sentence = present.suppress_small_groups(frame, "gender", {"f": 5, "m": 3, "nb": 1}, 3, total_shown=False)
     assert kept["gender"].tolist() == ["f", "f", "m"]
-    assert "1 group(s)" in sentence and "fewer than 3" in sentence
+    assert "1 group of 'gender' with fewer than 3 participants (nb) not shown" in sentence
+    assert "(s)" not in sentence
     same, nothing = present.suppress_small_groups(frame, "gender", {"f": 5, "m": 3, "nb": 3}, 3)
     assert len(same) == 4 and nothing == ""
+
+
+def test_one_small_group_is_not_left_to_subtraction_from_the_total():
+    """Issue 16 item 6: with the total shown (every page), nb (1 person) was recoverable as the
+    total minus f and m; the next-smallest group m (3) is now left out too, and the note says why."""
+    frame = pd.DataFrame({"gender": ["f", "f", "m", "nb"], "code": ["a", "b", "a", "a"]})
+    kept, sentence = present.suppress_small_groups(frame, "gender", {"f": 5, "m": 3, "nb": 1}, 3)
+    assert kept["gender"].tolist() == ["f", "f"]
+    assert "(nb) not shown" in sentence
+    assert "Complementary suppression: m not shown either" in sentence
+    assert "rather than the total because the totals (all participants) are shown" in sentence
+
+
+def test_complementary_suppression_until_the_hidden_groups_hold_min_group_size():
+    # a (1) + b (1) = 2 < 3: the smallest shown group, c (4, before d 4 by name), is left out too;
+    # then 6 >= 3 and d, e stay
+    small, complement = present.suppressed({"a": 1, "b": 1, "c": 4, "d": 4, "e": 9}, 3)
+    assert small == ["a", "b"] and complement == ["c"]
+    # two small groups already holding 3 between them need no complement
+    assert present.suppressed({"a": 1, "b": 2, "c": 4}, 3) == (["a", "b"], [])
+    # nothing small, nothing left out; without a total only the small groups
+    assert present.suppressed({"a": 3, "b": 4}, 3) == ([], [])
+    assert present.suppressed({"a": 1, "b": 4}, 3, total_shown=False) == (["a"], [])
+    # the only other group goes too: nothing can be shown, and the note says so
+    frame = pd.DataFrame({"g": ["x", "y"], "n": [1, 2]})
+    kept, sentence = present.suppress_small_groups(frame, "g", {"x": 5, "y": 1}, 3)
+    assert kept.empty and sentence.endswith("No group can be shown.")
+
+
+def test_group_sizes_name_a_missing_value_as_the_analyses_do():
+    """group_sizes counted a missing value as "(missing)" while every analysis names it
+    counting.MISSING_GROUP: one definition (issue 15 item 3)."""
+    from types import SimpleNamespace
+
+    from helpers.counting import MISSING_GROUP
+
+    study = SimpleNamespace(participants=pd.DataFrame({"participant_id": ["P1", "P2", "P3"],
+                                                       "gender": ["f", None, "f"]}))
+    assert present.group_sizes(study, "gender") == {"f": 2, MISSING_GROUP: 1}
+
+
+def test_not_given_group_is_the_missing_group_and_a_group_of_nobody_stays():
+    """recurrence named a missing value "(not given)", group_sizes "(missing)": a lone participant
+    without a value was shown in the recurrence breakdown (issue 16 item 6)."""
+    frame = pd.DataFrame({"gender": ["(not given)", "f", "m"], "n": [1, 2, 1]})
+    kept, sentence = present.suppress_small_groups(frame, "gender", {"f": 4, "m": 3, "(not given)": 1}, 3)
+    assert kept["gender"].tolist() == ["f"]
+    assert "((not given)) not shown" in sentence and "m not shown either" in sentence
+    # a group of 0 participants (passages on interviewer turns only) identifies nobody: shown, not counted
+    frame = pd.DataFrame({"gender": ["(not given)", "f", "m"], "n": [2, 2, 1]})
+    kept, sentence = present.suppress_small_groups(frame, "gender", {"f": 4, "m": 3}, 3)
+    assert kept["gender"].tolist() == ["(not given)", "f", "m"] and sentence == ""
 
 
 def test_headers_are_words_with_units():

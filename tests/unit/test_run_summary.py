@@ -88,7 +88,9 @@ def test_summary_says_which_attribute_groups_the_breakdowns_suppress():
         {"doc_id": ["d"], "participant_id": ["P1"], "code": ["x"], "seg_first": [1]}), participants=participants)
     line = batch.suppressed_groups(study)
     assert line.startswith("groups suppressed: attribute groups of fewer than 3 participants")
-    assert line.endswith("— gender: man, non-binary") and "P4" not in line
+    assert "— gender: man, non-binary;" in line and "P4" not in line
+    # man + non-binary (2 people) are the total minus woman: woman is left out too, and said
+    assert line.endswith("(complementary suppression) — gender: woman")
     assert batch.suppressed_groups(Study.from_tables(segments=segments, codings=study.codings,
                                                      participants=participants.assign(gender="woman"))) == ""
 

@@ -494,3 +494,39 @@ def test_profile_tables_state_their_counting_rule(study):
     assert "others with it = other participants holding at least one passage" in codes.attrs["rule"]
     assert profile.talk_summary(study, "P1").attrs["rule"] == profile.TALK_RULE
     assert profile.best_quotes(study, "P1", level="theme", k=1).attrs["rule"].endswith(themes.framework_rule(1, 8, 80))
+
+
+def test_codings_a_level_cannot_count_are_said_not_dropped_silently(study):
+    """Issue 16: counting at "focused", a coding applied at "theme" (above it) has no code at
+    "focused" to roll down to, and "misc" (initial, no parent) sits in a branch without
+    "focused": rollup dropped both with no word on the page or in check."""
+    from helpers import counting
+
+    study.codings = pd.concat([study.codings, pd.DataFrame(
+        [("d1", "Coping", 5, 5, "A", "theme"), ("d3", "Coping", 2, 2, "A", "theme")],
+        columns=["doc_id", "code", "seg_first", "seg_last", "coder", "level"])], ignore_index=True)
+    found = counting.passages(study, "focused")
+    # counted: c1-c6, c8 roll up to alone/support/routine; left out: Coping ×2 (theme), misc ×1 (initial)
+    assert found.attrs["not_counted"] == [
+        {"code": "Coping", "level": "theme", "codings": 2, "why": "above"},
+        {"code": "misc", "level": "initial", "codings": 1, "why": "branch"}]
+    sentence = ("Not counted at level 'focused': 2 coding(s) applied above it, which cannot be rolled down to one "
+                "of its codes (Coping ×2 at theme); 1 coding(s) in a branch of the codebook without that level "
+                "(misc ×1 at initial). Count at their level, or code them at 'focused', to include them.")
+    assert sentence in found.attrs["rule"]
+    # every table counted at the level carries it in its counting rule (printed on the page)
+    from helpers.analysis.frequency import code_frequencies
+
+    assert sentence in code_frequencies(study, level="focused").attrs["rule"]
+    assert sentence in themes.theme_matrix(study, "focused", "presence").attrs["rule"]
+    # codes as applied count everything; at "theme" only misc is left out
+    assert counting.passages(study, None).attrs["not_counted"] == []
+    assert "Coping" not in counting.passages(study, "theme").attrs["rule"].split("Not counted")[-1]
+    # check and the report summary: one line per level with codings left out, most specific first
+    lines = counting.not_counted_lines(study)
+    assert lines == [
+        "Not counted at level 'initial': 2 coding(s) applied above it, which cannot be rolled down to one of its "
+        "codes (Coping ×2 at theme). Count at their level, or code them at 'initial', to include them.",
+        sentence,
+        "Not counted at level 'theme': 1 coding(s) in a branch of the codebook without that level (misc ×1 at "
+        "initial). Count at their level, or code them at 'theme', to include them."]

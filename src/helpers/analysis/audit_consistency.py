@@ -12,7 +12,6 @@ draft may use.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 
@@ -101,7 +100,7 @@ class _Doc:
 def _leaks(rows: list[dict], raw_quotes: list[drafts_mod.Quotation], study, redactor, names: Names) -> None:
     """Fill each row's ``leak``: placeholders of redaction terms in the quotation or its
     attribution, and kinds of possible identifiers the identifier scan flags in it."""
-    from helpers.ingest.identifiers import mask_all, scan_identifiers
+    from helpers.ingest.identifiers import identifier_hash, mask_all, scan_identifiers
 
     for row, q in zip(rows, raw_quotes):
         row["leak"] = "; ".join(redactor.found_in(q.text + " \n " + q.attribution))
@@ -112,8 +111,10 @@ def _leaks(rows: list[dict], raw_quotes: list[drafts_mod.Quotation], study, reda
     turns = _turns([r["quote"] for r in rows])
     quotes_doc = _Doc("draft", "\n".join(turns["text"]), turns)
     found = scan_identifiers([study_words, quotes_doc], redactor.placeholders)
+    # the scan's hash is keyed by the texts it scanned: the same key finds the hits again
+    fingerprint = identifier_hash([study_words, quotes_doc])
     # a participant's pseudonym, alias or id in a quotation is not a leak
-    known = {hashlib.sha256(k.encode()).hexdigest()[:8] for key in names.by_key
+    known = {fingerprint(k) for key in names.by_key
              for k in (key, key + "'s", key + "’s")}
     hits: dict[int, list] = {}
     for hit in found[(found["doc_id"] == "draft") & ~found["hash"].isin(known)].itertuples(index=False):
@@ -122,7 +123,7 @@ def _leaks(rows: list[dict], raw_quotes: list[drafts_mod.Quotation], study, reda
             continue
         mark = f"{hit.kind}: {hit.masked_context}"
         row["leak"] = "; ".join(x for x in (row["leak"], mark) if x)
-        span = _span_of(row["quote"], hit.hash, int(hit.length))
+        span = _span_of(row["quote"], hit.hash, int(hit.length), fingerprint)
         if span is not None:
             hits.setdefault(int(hit.seg_no), []).append((*span, hit.kind))
     # the scan's own rule: its tables never hold the identifier, so neither does ours
@@ -136,10 +137,11 @@ def _turns(texts: list[str]) -> pd.DataFrame:
                          "participant_id": None}, columns=["seg_no", "text", "speaker", "speaker_role", "participant_id"])
 
 
-def _span_of(text: str, digest: str, length: int) -> tuple[int, int] | None:
-    """Where in ``text`` the identifier with this scan hash (sha256 of its lower case, 8 hex) sits."""
+def _span_of(text: str, digest: str, length: int, fingerprint) -> tuple[int, int] | None:
+    """Where in ``text`` the identifier with this scan hash (``fingerprint``, the scan's
+    ``identifier_hash``) sits."""
     for at in range(len(text) - length + 1):
-        if hashlib.sha256(text[at:at + length].lower().encode()).hexdigest()[:8] == digest:
+        if fingerprint(text[at:at + length]) == digest:
             return at, at + length
     return None
 

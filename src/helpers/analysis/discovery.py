@@ -56,13 +56,36 @@ __all__ = ["MIN_PREDICTED", "SCORE_COLUMNS", "THEME", "UNCOVERED_BELOW", "CodeSu
 class ParticipantMap:
     """``coords``: participant_id, pseudonym, x, y, n_codes, then the
     participants' attributes; ``distances``: Jaccard distances (square);
-    ``level`` the level used; ``stress`` of the MDS fit."""
+    ``level`` the level used; ``stress`` of the MDS fit; ``n_participants`` every
+    participant of the study, of whom ``len(coords)`` are drawn (the others have no
+    passage at the level, so nothing to place them by)."""
 
     coords: pd.DataFrame
     distances: pd.DataFrame
     level: str | None
     stress: float
     method: str = "mds"
+    n_participants: int | None = None
+
+    def shown_note(self) -> str:
+        """How many participants the map draws of how many, and why not all.
+
+        Returns
+        -------
+        str
+            "" when every participant is drawn; else e.g. "3 of 4 participants are drawn: 1 has
+            no passage at level 'theme' (a participant is placed by their codes, so one without
+            any cannot be placed)."
+        """
+        total = self.n_participants
+        drawn = len(self.coords)
+        if total is None or drawn >= total:
+            return ""
+        missing = total - drawn
+        level = f"level '{self.level}'" if self.level else "any code as applied"
+        return (f"{drawn} of {total} participants are drawn: {missing} {'has' if missing == 1 else 'have'} no "
+                f"passage at {level} (a participant is placed by their codes, so one without any cannot be "
+                f"placed).")
 
 
 @dataclass
@@ -163,8 +186,10 @@ def participant_map(study: Study, level: str | None = THEME, method: str = "mds"
     Returns
     -------
     ParticipantMap
-        ``coords`` (one row per participant: x, y unitless, n_codes, attributes),
-        ``distances`` (participants x participants, Jaccard 0–1), ``level``, ``stress``.
+        ``coords`` (one row per participant with a passage at the level: x, y unitless,
+        n_codes, attributes), ``distances`` (participants x participants, Jaccard 0–1),
+        ``level``, ``stress``, ``n_participants`` (every participant; ``shown_note()`` says
+        how many are drawn of how many, and why).
 
     Raises
     ------
@@ -183,7 +208,8 @@ def participant_map(study: Study, level: str | None = THEME, method: str = "mds"
         "participant_id")
     coords = coords.merge(attributes, on="participant_id", how="left")
     state_rule(MAP_RULE, coords, distances)
-    return ParticipantMap(coords, distances, used, stress, method)
+    total = int(study.participants["participant_id"].astype(str).nunique()) if len(study.participants) else len(ids)
+    return ParticipantMap(coords, distances, used, stress, method, max(total, len(ids)))
 
 
 def _mds(distances: np.ndarray, seed: int, n_init: int) -> tuple[np.ndarray, float]:

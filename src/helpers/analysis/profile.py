@@ -78,6 +78,138 @@ def talk_summary(study: Study, participant: str) -> pd.DataFrame:
     return out
 
 
+PERCENT_DECIMALS = 1   # every percentage on the profile page: one decimal
+
+
+def talk_table(talk: pd.DataFrame) -> pd.DataFrame:
+    """``talk_summary`` as a page shows it, each row in its own unit and with one rounding.
+
+    Parameters
+    ----------
+    talk : DataFrame
+        ``talk_summary(...)``.
+
+    Returns
+    -------
+    DataFrame
+        The same rows and columns as text: turns and words whole ("1,234"), group means to
+        one decimal ("12.5"), the share of words as a percentage to ``PERCENT_DECIMALS``
+        decimal ("31.2 %"); blank where there is no value. ``attrs["rule"]`` is
+        ``talk.attrs["rule"]``.
+    """
+    def cell(value, share: bool, mean: bool) -> str:
+        if value is None or pd.isna(value):
+            return ""
+        if share:
+            return f"{100.0 * float(value):.{PERCENT_DECIMALS}f} %"
+        return f"{float(value):,.1f}" if mean else f"{int(value):,}"
+
+    shares = talk["measure"].astype(str).str.startswith("share")
+    out = pd.DataFrame({
+        "measure": talk["measure"].astype(str),
+        "participant": [cell(v, s, False) for v, s in zip(talk["participant"], shares)],
+        "group mean": [cell(v, s, True) for v, s in zip(talk["group mean"], shares)],
+    })
+    out.attrs["rule"] = talk.attrs.get("rule", "")
+    return out
+
+
+def rounded_parts(values, decimals: int = PERCENT_DECIMALS) -> list[float]:
+    """Percentages rounded so that they still add up to exactly 100: the largest remainder
+    (Hamilton) method — every part rounded down, then the units left over given to the
+    parts with the largest remainders (ties to the first).
+
+    Parameters
+    ----------
+    values : sequence of float
+        Percentages adding up to 100 (up to floating-point error).
+    decimals : int
+        Decimals kept.
+
+    Returns
+    -------
+    list of float
+        The rounded parts, in the order given; their sum is 100 to ``decimals`` decimals.
+        An empty list for no values; all zeros when ``values`` add up to 0.
+    """
+    import math
+
+    values = [float(v) for v in values]
+    if not values or not sum(values):
+        return [0.0] * len(values)
+    unit = 10 ** decimals
+    scaled = [v * unit for v in values]
+    floors = [math.floor(v + 1e-9) for v in scaled]
+    left = int(round(100 * unit - sum(floors)))
+    order = sorted(range(len(values)), key=lambda i: (-(scaled[i] - floors[i]), i))
+    for i in order[:max(left, 0)]:
+        floors[i] += 1
+    return [f / unit for f in floors]
+
+
+WORD_SHARES_RULE = ("Share of each document's words (segments.n_words) spoken by the participant, by the other "
+                    "participants, by the interviewer and by other speakers, in percent to one decimal; each row's "
+                    "parts are rounded by the largest remainder so that they add up to exactly 100.")
+
+
+def word_shares(study: Study, participant: str) -> pd.DataFrame:
+    """Who speaks the words of each document a participant speaks in: the participant,
+    the other participants (a focus group), the interviewer, other speakers.
+
+    Parameters
+    ----------
+    study : Study
+        The study (its segments: ``speaker_role``, ``participant_id``, ``n_words``).
+    participant : str
+        A participant id.
+
+    Returns
+    -------
+    DataFrame
+        One row per document of ``participant_documents`` (RangeIndex): ``doc_id``,
+        ``participant_pct``, ``other_participants_pct``, ``interviewer_pct``,
+        ``other_speakers_pct`` (percent, one decimal, each row adding up to 100.0 by
+        ``rounded_parts``; all 0 for a document of no words). ``attrs["rule"]`` is
+        ``WORD_SHARES_RULE``.
+    """
+    seg = study.segments
+    columns = ["participant_pct", "other_participants_pct", "interviewer_pct", "other_speakers_pct"]
+    rows = []
+    for doc_id in participant_documents(study, participant):
+        mine = seg.loc[seg["doc_id"].astype(str) == doc_id]
+        words = pd.to_numeric(mine["n_words"], errors="coerce").fillna(0)
+        role = mine["speaker_role"].astype(str)
+        own = (role == "participant") & (mine["participant_id"].astype(str) == str(participant))
+        parts = [words[own].sum(), words[(role == "participant") & ~own].sum(), words[role == "interviewer"].sum(),
+                 words[~role.isin(["participant", "interviewer"])].sum()]
+        total = float(sum(parts))
+        rows.append([doc_id] + rounded_parts([100.0 * p / total for p in parts] if total else [0.0] * 4))
+    out = pd.DataFrame(rows, columns=["doc_id"] + columns)
+    out.attrs["rule"] = WORD_SHARES_RULE
+    return out
+
+
+def own_turns_only(study: Study, participant: str, doc_id: str) -> bool:
+    """Whether a participant's code line in ``doc_id`` keeps only their own turns: in a
+    document with other participants (a focus group) the document's line is everyone's.
+
+    Parameters
+    ----------
+    study : Study
+    participant : str
+    doc_id : str
+
+    Returns
+    -------
+    bool
+        True when another participant speaks in the document.
+    """
+    seg = study.segments
+    speakers = seg.loc[(seg["doc_id"].astype(str) == str(doc_id)) & (seg["speaker_role"] == "participant"),
+                       "participant_id"].dropna().astype(str)
+    return bool(set(speakers) - {str(participant)})
+
+
 def _mean(values: pd.Series) -> float | None:
     """Mean to one decimal; None over nobody (no participant turn in the study yet)."""
     return round(float(values.mean()), 1) if len(values) else None

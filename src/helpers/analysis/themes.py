@@ -55,7 +55,7 @@ from helpers.study import participant_labels
 # The public names, defined here (recurrence, negative cases, codeline) or in theme_matrix
 # (participants × codes), framework (the Framework matrix) and saturation; importable from this
 # module as before the split.
-__all__ = ["CODELINE_RULE", "GROUP_MISSING", "MIN_RECURRENCE_GROUP", "MISSING_THEMES_RULE", "NEGATIVE_CASES_RULE",
+__all__ = ["CODELINE_OWN_RULE", "CODELINE_RULE", "GROUP_MISSING", "MIN_RECURRENCE_GROUP", "MISSING_THEMES_RULE", "NEGATIVE_CASES_RULE",
            "THEME_VALUE_RULES", "VALUES", "SaturationResult", "codeline",
            "framework_html", "framework_matrix", "framework_rule", "interview_order", "missing_themes", "negative_cases", "recurrence",
            "saturation", "theme_levels", "theme_matrix", "write_framework_workbook"]
@@ -253,7 +253,8 @@ def missing_themes(study: Study, level: str | None = TOP) -> pd.DataFrame:
 
 # -- 5. code line -----------------------------------------------------------------
 
-def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | list[str] | None = None) -> pd.DataFrame:
+def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | list[str] | None = None,
+             participant: str | None = None) -> pd.DataFrame:
     """One row per (turn, code) of a document: the turns each code's passages
     touch (a passage over turns 3–5 gives 3, 4 and 5), with the turn's speaker.
 
@@ -274,12 +275,16 @@ def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | l
     coder : None, "all", str or list of str
         Whose passages count: None the primary coder in each document, a name or list
         those coders merged, "all" every analysis coder (``counting.select_coders``).
+    participant : str, optional
+        Only this participant's own turns (speaker role participant): their code line in a
+        focus group, where the document's line is everyone's.
 
     Returns
     -------
     DataFrame
         One row per (turn, code), columns as above; default RangeIndex.
-        ``attrs["rule"]`` states the rule (``CODELINE_RULE`` after the passage rules).
+        ``attrs["rule"]`` states the rule (``CODELINE_RULE`` after the passage rules;
+        with ``participant``, ``CODELINE_OWN_RULE`` too).
 
     Raises
     ------
@@ -300,12 +305,22 @@ def codeline(study: Study, doc_id: str, level: str | None = None, coder: str | l
                                   ["seg_no", "speaker_role", "speaker"]]
     speakers = speakers.assign(seg_no=speakers["seg_no"].astype("int64")).drop_duplicates("seg_no")
     out = turns.merge(speakers, on="seg_no", how="left")
+    if participant is not None:
+        segs = study.segments
+        own = segs.loc[(segs["doc_id"].astype(str) == doc_id) & (segs["participant_id"].astype(str) == str(participant))
+                       & (segs["speaker_role"] == "participant"), "seg_no"].astype("int64")
+        out = out.loc[out["seg_no"].isin(set(own))]
     order = {code: i for i, code in enumerate(_code_order(study, level, rolled))}
     out = out.assign(code_order=out["code"].map(order)).sort_values(["code_order", "seg_no"], kind="mergesort")
     out["doc_id"] = out["doc_id"].astype("string")
     out = out.drop(columns="code_order").reset_index(drop=True)
-    out.attrs["rule"] = found.attrs.get("rule", "") + " " + CODELINE_RULE
+    out.attrs["rule"] = found.attrs.get("rule", "") + " " + CODELINE_RULE + (
+        " " + CODELINE_OWN_RULE if participant is not None else "")
     return out
+
+
+CODELINE_OWN_RULE = ("One participant's code line: only the turns they speak themselves are marked (in a focus "
+                     "group, a passage over several speakers' turns marks only theirs).")
 
 
 CODELINE_RULE = ("Code line: one row per (turn, code); a passage touches every turn from its first to its last, "

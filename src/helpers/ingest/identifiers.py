@@ -104,7 +104,7 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
     """Possible identifiers left after redaction, for the researcher to review.
 
     The table never holds an identifier: only its kind, a short hash keyed by the
-    study's texts (``_hash_key``: repeats grouped, not undone by trying every number), its
+    study's texts (``identifier_hash``: repeats grouped, not undone by trying every number), its
     length and the masked context, cut between words (``context``).
 
     Kinds: e-mail, NHS number, phone number (bracketed area codes too), postcode (any case),
@@ -132,7 +132,7 @@ def scan_identifiers(docs: list[CleanDocument], placeholders: set[str]) -> pd.Da
     DataFrame
         Columns doc_id, seg_no, kind, hash, length, masked_context; one row per hit.
     """
-    fingerprint = _hash_key(docs)
+    fingerprint = identifier_hash(docs)
     lower_words: set[str] = set()
     for doc in docs:
         plain = _EMAIL_OR_URL.sub(" ", doc.text)
@@ -191,7 +191,7 @@ def _speaker_label_rows(docs: list[CleanDocument], placeholders: set[str], lower
     return rows
 
 
-def _hash_key(docs: list[CleanDocument]):
+def identifier_hash(docs: list[CleanDocument]):
     """The function giving each identifier its ``hash``: 8 hex digits of an HMAC-SHA256
     keyed by the study's clean texts.
 

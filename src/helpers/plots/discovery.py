@@ -16,19 +16,46 @@ MISSING = MISSING_GROUP
 NEUTRAL = "#999999"
 
 
-def _attribute_colours(values: pd.Series) -> tuple[list[str], dict[str, str]]:
-    """A PALETTE colour per distinct value (sorted), grey for missing."""
+HIDDEN = "small groups (not shown)"
+
+
+def _attribute_colours(values: pd.Series, hidden=()) -> tuple[list[str], dict[str, str]]:
+    """A PALETTE colour per distinct value (sorted), grey for missing; the values of
+    ``hidden`` (groups too small to show, ``present.suppressed``) one grey entry."""
     text = values.astype("string").fillna(MISSING)
-    levels = sorted(v for v in set(text) if v != MISSING)
+    hidden = {str(h) for h in hidden}
+    text = text.where(~text.isin(hidden), HIDDEN)
+    levels = sorted(v for v in set(text) if v not in (MISSING, HIDDEN))
     mapping = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(levels)}
     mapping[MISSING] = NEUTRAL
+    mapping[HIDDEN] = "#CCCCCC"
     return [mapping[v] for v in text], {k: v for k, v in mapping.items() if k in set(text)}
 
 
-def participant_map_figure(pmap, clusters, colour_by: str | None = None, title: str | None = None) -> plt.Figure:
+def participant_map_figure(pmap, clusters, colour_by: str | None = None, title: str | None = None,
+                           hidden_groups=()) -> plt.Figure:
     """Left: participants placed by MDS on Jaccard distances of their code
     sets, labelled by pseudonym, coloured by ``colour_by`` (a participants
-    attribute). Right: the average-linkage dendrogram of the same distances."""
+    attribute). Right: the average-linkage dendrogram of the same distances.
+
+    Parameters
+    ----------
+    pmap : ParticipantMap
+        ``discovery.participant_map``; when it draws fewer than every participant, the
+        alt text and the reading guide say how many of how many, and why (``shown_note``).
+    clusters : ParticipantClusters
+        ``discovery.participant_clusters`` of the same level.
+    colour_by : str, optional
+        A participants attribute colouring the points.
+    title : str, optional
+    hidden_groups : iterable of str
+        Values of ``colour_by`` not to show (groups too small, and their complement:
+        ``present.suppressed``): drawn in one light grey, "small groups (not shown)".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from scipy.cluster.hierarchy import dendrogram
 
     coords = pmap.coords
@@ -36,7 +63,7 @@ def participant_map_figure(pmap, clusters, colour_by: str | None = None, title: 
     fig, (ax_map, ax_tree) = plt.subplots(1, 2, figsize=(12, max(5.0, figure_height(n, per_row=0.25))),
                                           gridspec_kw={"width_ratios": [3, 2]})
     if colour_by is not None and colour_by in coords.columns:
-        colours, legend = _attribute_colours(coords[colour_by])
+        colours, legend = _attribute_colours(coords[colour_by], hidden_groups)
     else:
         colours, legend = [PALETTE[0]] * n, {}
     ax_map.scatter(coords["x"], coords["y"], c=colours, s=60, edgecolor="white", linewidth=0.8, zorder=3)
@@ -65,13 +92,17 @@ def participant_map_figure(pmap, clusters, colour_by: str | None = None, title: 
     ax_tree.grid(False)
     fig.tight_layout()
     colour = f", coloured by {colour_by} ({len(legend)} values)" if legend else ""
+    shown = pmap.shown_note() if hasattr(pmap, "shown_note") else ""
+    small = (f" Groups of {colour_by} too small to show (and any that would let them be worked out) are drawn "
+             f"in light grey as \"{HIDDEN}\"." if HIDDEN in legend else "")
     return explain(
         fig, f"Two panels. Left: a map of {n} participants as labelled points{colour}, placed so that participants "
              f"with similar sets of codes are close together (the axes have no meaning). Right: a tree "
-             f"(dendrogram) joining the same participants by how alike their codes are (Jaccard distance).",
+             f"(dendrogram) joining the same participants by how alike their codes are (Jaccard distance)."
+             + (f" {shown}" if shown else ""),
         "On the map, near means a similar set of codes and far a different one; only distances count. In the "
         "tree, participants joined further left (at a smaller distance) share more of their codes; a branch "
-        "that splits off early is a group that differs from the rest.")
+        "that splits off early is a group that differs from the rest." + (f" {shown}" if shown else "") + small)
 
 
 def topic_alignment_heatmap(model, title: str | None = None) -> plt.Figure:

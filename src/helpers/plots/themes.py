@@ -236,13 +236,15 @@ def saturation_curve(result_or_study, title: str | None = None, **saturation_arg
 # -- code line --------------------------------------------------------------------
 
 def codeline(study_or_table, doc_id: str | None = None, level: str | None = None,
-             title: str | None = None) -> Figure:
+             title: str | None = None, participant: str | None = None) -> Figure:
     """A document's codes (y, codebook order) along its turns (x): one mark per
     turn carrying the code (a coding of turns 3–5 marks 3, 4 and 5), its colour
     and shape telling the speaker's role (participant / interviewer / other).
 
     ``study_or_table``: a Study (with ``doc_id``) or a table from
-    ``themes.codeline``."""
+    ``themes.codeline``. ``participant``: with a Study, only that participant's
+    own turns are marked (``themes.codeline(participant=...)``), along all the
+    document's turns."""
     if isinstance(study_or_table, pd.DataFrame):
         table = study_or_table
         n_turns = int(table["seg_no"].max()) if len(table) else 1
@@ -250,7 +252,7 @@ def codeline(study_or_table, doc_id: str | None = None, level: str | None = None
     else:
         if doc_id is None:
             raise ValueError("give doc_id: which document's code line to draw")
-        table = themes.codeline(study_or_table, doc_id, level)
+        table = themes.codeline(study_or_table, doc_id, level, participant=participant)
         segs = study_or_table.segments
         in_doc = segs.loc[segs["doc_id"].astype(str) == str(doc_id), "seg_no"]
         n_turns = int(in_doc.max()) if len(in_doc) else (int(table["seg_no"].max()) if len(table) else 1)
@@ -273,7 +275,7 @@ def codeline(study_or_table, doc_id: str | None = None, level: str | None = None
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
     ax.set_xlabel("turn")
     ax.set_ylabel(level or "code")
-    ax.set_title(title or f"Code line: {doc_id}")
+    ax.set_title(title or (f"Code line: {participant}'s turns in {doc_id}" if participant else f"Code line: {doc_id}"))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()

@@ -62,7 +62,8 @@ def notes(study, inputs_changed: bool) -> list[str]:
     """The warnings worth a line in the terminal at the end of a run.
 
     In order: quotes matched fuzzily or not found (when there are any), the ingest warnings
-    (``warning_lines``), the attribute groups suppressed (``suppressed_groups``), the coders
+    (``warning_lines``), the attribute groups suppressed (``suppressed_groups``), the codings
+    a level cannot count (``counting.not_counted_lines``), the coders
     counted (and, with one coder, that there is no agreement page), and inputs changed during
     the run.
 
@@ -88,6 +89,9 @@ def notes(study, inputs_changed: bool) -> list[str]:
     small = suppressed_groups(study)
     if small:
         out.append(small)
+    from helpers.counting import not_counted_lines
+
+    out += not_counted_lines(study)   # codings a level cannot count (applied above it): said, never silent
     coders = study.coders()
     out.append(f"coders: {', '.join(coders) if coders else 'none'}"
                + ("" if len(coders) != 1 else " (no agreement page: it needs two)"))
@@ -102,8 +106,9 @@ def suppressed_groups(study) -> str:
 
     Groups smaller than ``present.min_group_size``, for each attribute the pages compare by
     (the study's default attribute, and any ``attribute``/``colour_by`` set in study.yml
-    ``report:``) that is a column of the participants table. Group values are named, never
-    the people in them.
+    ``report:``) that is a column of the participants table, and the groups left out with
+    them so that they cannot be worked out from the totals (``present.suppressed``:
+    complementary suppression). Group values are named, never the people in them.
 
     Parameters
     ----------
@@ -116,21 +121,27 @@ def suppressed_groups(study) -> str:
         One line, or "" when no group is left out.
     """
     from helpers.analysis.overview import default_attribute
-    from helpers.report.present import group_sizes, min_group_size
+    from helpers.report.present import group_sizes, min_group_size, suppressed
 
     settings = getattr(getattr(study, "config", None), "report", None) or {}
     attributes = [default_attribute(study)] + [v for params in settings.values() if isinstance(params, dict)
                                                for k, v in params.items() if k in ("attribute", "colour_by")]
     least = min_group_size(study)
-    parts = []
+    parts, extra = [], []
     for attribute in dict.fromkeys(a for a in attributes if a and a in study.participants.columns):
-        small = sorted(g for g, n in group_sizes(study, attribute).items() if n < least)
+        small, complement = suppressed(group_sizes(study, attribute), least)
         if small:
             parts.append(f"{attribute}: {', '.join(small)}")
+        if complement:
+            extra.append(f"{attribute}: {', '.join(complement)}")
     if not parts:
         return ""
-    return (f"groups suppressed: attribute groups of fewer than {least} participants are left out of the "
+    line = (f"groups suppressed: attribute groups of fewer than {least} participants are left out of the "
             f"breakdowns (min_group_size in study.yml) — {'; '.join(parts)}")
+    if extra:
+        line += (f"; also left out so that they cannot be worked out by subtraction from the totals "
+                 f"(complementary suppression) — {'; '.join(extra)}")
+    return line
 
 
 WARNINGS_SHOWN = 4   # places named per kind of warning at the end of a run; the rest counted

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers.counting import attribute_groups
 from helpers.report.present_format import (  # re-exported: split out of this module (issue 15)
     HEADERS,
     P_COLUMNS,
@@ -49,6 +48,16 @@ from helpers.report.present_format import (  # re-exported: split out of this mo
     header,
     is_missing,
 )
+from helpers.report.present_groups import (  # re-exported: small attribute groups (issue 16 item 6)
+    COMPLEMENTARY_WHY,
+    MISSING_GROUP_NAMES,
+    breakdown,
+    frame_group_sizes,
+    group_sizes,
+    min_group_size,
+    suppress_small_groups,
+    suppressed,
+)
 from helpers.report.present_guides import (  # re-exported: split out of this module (issue 15)
     GUIDES,
     describe,
@@ -60,7 +69,8 @@ __all__ = ["GUIDES", "HEADERS", "KEYNESS_HEADERS", "MAX_ROWS", "PCT_COLUMNS", "P
            "TEXT_FLAGS", "TEXT_MISSING", "WIDE_COLUMNS", "Table", "breakdown", "describe", "figure_png",
            "figure_svg", "format_number", "format_p", "format_percent", "format_value", "group_sizes", "guide",
            "header", "how_to_read", "is_missing", "keyness_table", "min_group_size", "setup", "shown_rows",
-           "suppress_small_groups", "table"]
+           "suppress_small_groups", "suppressed", "table", "frame_group_sizes",
+           "MISSING_GROUP_NAMES", "COMPLEMENTARY_WHY"]
 
 WIDE_COLUMNS = 10   # tables with more columns print on a landscape A4 page (pages.PAGE_CSS)
 
@@ -95,7 +105,7 @@ class Table:
 def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: dict | None = None,
           percent: Iterable = (), shares: Iterable = (), pvalues: Iterable = (),
           links: Callable[[pd.Series, object], str | None] | None = None,
-          index: bool | None = None) -> Table:
+          index: bool | None = None, decimals: dict | None = None) -> Table:
     """An analysis table as a page table (see the module docstring).
 
     Parameters
@@ -118,6 +128,9 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
     index : bool, optional
         Keep the index as the first column. Default: kept unless it is an
         unnamed integer index (row numbers, in any order).
+    decimals : dict, optional
+        Column -> a fixed number of decimals for its numbers and percentages, so that
+        a column reads alike ("0.25", "1.50", "2.00" rather than "0.250", "1.50", "2").
 
     Returns
     -------
@@ -144,7 +157,12 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
     for position, name in enumerate(source.columns):
         series = source.iloc[:, position]
         kind = _column_kind(name, series, percent, shares, pvalues)
-        if kind == "p":
+        fixed = (decimals or {}).get(name)
+        if fixed is not None and kind in ("percent", "share", "number"):
+            scale = 100.0 if kind == "share" else 1.0
+            unit = " %" if kind != "number" else ""
+            cells = ["" if is_missing(v) else f"{float(v) * scale:,.{int(fixed)}f}{unit}" for v in series]
+        elif kind == "p":
             cells = [format_p(v) for v in series]
         elif kind == "percent":
             cells = [format_percent(v) for v in series]
@@ -211,111 +229,6 @@ def keyness_table(key: pd.DataFrame, top: int = 30) -> Table:
             f"those rows as counts only. The first {len(frame)} of {len(key):,} rows are shown; the whole table is "
             f"in tables/keyness_{group}.csv and tables.xlsx.")
     return table(frame[order], headers=KEYNESS_HEADERS, note=note, index=False)
-
-
-def suppress_small_groups(frame: pd.DataFrame, by: str, sizes: dict, min_group_size: int = 3
-                          ) -> tuple[pd.DataFrame, str]:
-    """Drop the rows of attribute groups with fewer than ``min_group_size``
-    participants: a group of one or two people identifies them.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        A breakdown with a column ``by`` naming each row's group.
-    by : str
-        The attribute column.
-    sizes : dict
-        Group -> number of participants in it.
-    min_group_size : int
-        Smallest group shown (study.yml ``min_group_size``, default 3; the
-        usual small-cell rule of statistical disclosure control).
-
-    Returns
-    -------
-    (DataFrame, str)
-        The rows of groups large enough, and a sentence naming how many groups
-        were suppressed (empty when none), never naming their members.
-    """
-    small = sorted(str(g) for g, n in sizes.items() if n < min_group_size)
-    if not small or by not in frame:
-        return frame, ""
-    kept = frame[~frame[by].astype(str).isin(small)].reset_index(drop=True)
-    sentence = (f"{len(small)} group(s) of '{by}' with fewer than {min_group_size} participants "
-                f"({', '.join(small)}) not shown: groups that small identify the people in them "
-                f"(min_group_size in study.yml).")
-    return kept, sentence
-
-
-def breakdown(study, frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """An attribute breakdown ready to show or write: groups smaller than the
-    study's ``min_group_size`` removed, and, when any were, the sentence saying
-    so displayed above it (never silent).
-
-    Parameters
-    ----------
-    study : Study
-    frame : DataFrame
-        A table with a column ``by`` (e.g. ``code_frequencies(study, by=by)``).
-    by : str
-        The participant attribute.
-
-    Returns
-    -------
-    DataFrame
-        The rows of groups of at least ``min_group_size`` participants.
-    """
-    kept, sentence = suppress_small_groups(frame, by, group_sizes(study, by), min_group_size(study))
-    if sentence:
-        try:
-            from IPython.display import Markdown, display
-
-            display(Markdown(f"**Small groups not shown.** {html.escape(sentence)}"))
-        except ImportError:  # pragma: no cover
-            print(sentence)
-    return kept
-
-
-def group_sizes(study, by: str) -> dict:
-    """Participants per value of a participant attribute.
-
-    Parameters
-    ----------
-    study : Study
-        The study (its participants table).
-    by : str
-        A column of the participants table.
-
-    Returns
-    -------
-    dict
-        Value (as text; a missing value as ``counting.MISSING_GROUP``, "(not given)", the
-        group the analyses name it) -> number of participants, largest
-        first.
-
-    Raises
-    ------
-    KeyError
-        ``by`` is not a column of the participants table.
-    """
-    values = attribute_groups(study, by)
-    return {str(k): int(v) for k, v in values.value_counts().items()}
-
-
-def min_group_size(study) -> int:
-    """The study's ``min_group_size`` (study.yml): groups smaller than this are not reported.
-
-    Parameters
-    ----------
-    study : Study
-        The study (its ``config``; an in-memory study without one gets the default).
-
-    Returns
-    -------
-    int
-        The setting; 3 when it is not set (or 0).
-    """
-    config = getattr(study, "config", None)
-    return int(getattr(config, "min_group_size", 3) or 3)
 
 
 # -- figures ---------------------------------------------------------------------------
