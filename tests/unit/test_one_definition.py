@@ -265,3 +265,24 @@ def test_every_entry_point_table_states_its_rule(mini):
             "codeline", "topics.summary", "code_suggestions.scores", "participant_map.coords"} <= set(tables)
     missing = sorted(n for n, t in tables.items() if not str(t.attrs.get("rule") or "").strip())
     assert not missing, "tables without attrs['rule']: " + ", ".join(missing)
+
+
+def test_the_appendix_states_the_rules_the_tables_carry(mini):
+    """The counting-rules appendix of every page and index.html was its own wording, and
+    contradicted the passage rule ("a code applied to two turns is two applications"):
+    each entry is now a rule an analysis attaches to a table it returns (issue 15 item 3)."""
+    from helpers.report.pages import COUNTING_RULES
+
+    rules = [str(t.attrs.get("rule", "")) for t in _entry_tables(mini).values()]
+    for unit in ("segment", "overlap", "window", "document", "participant"):
+        rules.append(helpers.cooccurrence(mini, unit=unit, measure="c").attrs["rule"])
+    rules.append(helpers.recurrence(mini, level=None).attrs["rule"])
+    carried = " ".join(rules)
+    said = dict(COUNTING_RULES)
+    not_carried = sorted(name for name, text in said.items() if name != "Small groups" and text not in carried)
+    assert not_carried == []
+    assert "two applications" not in " ".join(said.values())
+    # the page's own sources hold no rule wording: pages.py and index_page.py only render
+    for module in ("pages.py", "index_page.py"):
+        text = (Path(helpers.__file__).parent / "report" / module).read_text(encoding="utf-8")
+        assert "n12 / (n1 + n2" not in text and "codings of one document" not in text

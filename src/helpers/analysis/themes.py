@@ -57,7 +57,7 @@ from helpers.study import participant_labels
 # module as before the split.
 __all__ = ["CODELINE_OWN_RULE", "CODELINE_RULE", "GROUP_MISSING", "MIN_RECURRENCE_GROUP", "MISSING_THEMES_RULE", "NEGATIVE_CASES_RULE",
            "THEME_VALUE_RULES", "VALUES", "SaturationResult", "codeline",
-           "framework_html", "framework_matrix", "framework_rule", "interview_order", "missing_themes", "negative_cases", "recurrence",
+           "framework_html", "framework_matrix", "framework_rule", "interview_order", "missing_themes", "negative_cases", "recurrence", "recurrence_rule",
            "saturation", "theme_levels", "theme_matrix", "write_framework_workbook"]
 
 
@@ -69,7 +69,7 @@ MISSING_THEMES_RULE = ("Per participant, the codes at the level they lack (no pa
                        "it is theirs); n_missing counts them out of N_codes, every code at the level.")
 
 
-def _recurrence_rule(threshold: float, by: str | None = None) -> str:
+def recurrence_rule(threshold: float, by: str | None = None) -> str:
     """The recurrence rule in words (``recurrence(...).attrs["rule"]`` after the presence rule).
 
     Parameters
@@ -137,7 +137,7 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
     labels = participant_labels(study, presence.index)
     if by is None:
         out = _recurrence_rows(presence, labels, threshold)
-        out.attrs["rule"] = presence.attrs.get("rule", "") + " " + _recurrence_rule(threshold)
+        out.attrs["rule"] = presence.attrs.get("rule", "") + " " + recurrence_rule(threshold)
         return out
     groups = attribute_groups(study, by).reindex(presence.index.astype(str)).fillna(GROUP_MISSING)
     groups.index = presence.index
@@ -147,7 +147,7 @@ def recurrence(study: Study, level: str | None = TOP, threshold: float = 0.5, by
         parts.append(_recurrence_rows(presence.loc[members], labels, threshold).assign(**{by: group}))
     out = pd.concat(parts, ignore_index=True)
     out = out[[by] + [c for c in out.columns if c != by]]
-    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + _recurrence_rule(threshold, by)
+    out.attrs["rule"] = presence.attrs.get("rule", "") + " " + recurrence_rule(threshold, by)
     return out
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from helpers import __version__, atomic
+from helpers.report.rules import COUNTING_RULES  # the analyses' own rule texts, collected
 
 # What each page answers, in the researcher's words (shown under the title).
 QUESTIONS = {
@@ -31,24 +32,6 @@ QUESTIONS = {
     "08-discovery": "What might the coding have missed: topics, uncoded turns like coded ones, similar participants?",
 }
 
-COUNTING_RULES = [
-    ("Passages", "codings of one document, one coder and one code whose spans overlap are one passage covering "
-                 "their union; a code entered twice on the same text counts once."),
-    ("Applications", "one row per application of a code; a code applied to two turns is two applications."),
-    ("Segments", "turns touched by a code; a coding spanning turns 3–4 counts in turns 3 and 4."),
-    ("Documents / participants", "documents / participants with at least one coding of the code."),
-    ("Roll-up", "at a level, each coding counts for its ancestor at that level; codings above that level drop out."),
-    ("Co-occurrence, segment", "turns that carry both codes."),
-    ("Co-occurrence, overlap", "pairs of an A coding and a B coding whose spans share at least one character "
-                               "(may exceed min(nA, nB), flagged)."),
-    ("Co-occurrence, window k", "A and B within k turns of each other in the same document."),
-    ("Co-occurrence, document / participant", "documents / participants that carry both codes."),
-    ("c-coefficient", "n12 / (n1 + n2 − n12) on unit counts (ATLAS.ti; Jaccard)."),
-    ("Theme prevalence", "a participant has a theme when any coding at or below it is attributed to them; "
-                         "recurrent when present in at least the set share of participants (default one half)."),
-    ("Small groups", "attribute groups with fewer than min_group_size participants (study.yml, default 3) "
-                     "are not shown, so that no one is identified."),
-]
 
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.45}

@@ -12,11 +12,16 @@ import pandas as pd
 from helpers.counting import MISSING_GROUP, attribute_groups
 from helpers.textutil import plural
 
-__all__ = ["COMPLEMENTARY_WHY", "MISSING_GROUP_NAMES", "breakdown", "frame_group_sizes", "group_sizes",
+__all__ = ["COMPLEMENTARY_WHY", "SMALL_GROUPS_RULE", "MISSING_GROUP_NAMES", "breakdown", "frame_group_sizes", "group_sizes",
            "min_group_size", "suppress_small_groups", "suppressed"]
 
 
 MISSING_GROUP_NAMES = (MISSING_GROUP,)   # "no value": one name, counting.MISSING_GROUP
+
+SMALL_GROUPS_RULE = ("Attribute groups with fewer than min_group_size participants (study.yml, default 3) are "
+                     "not shown, so that no one is identified; where the totals would give them back by "
+                     "subtraction, the next-smallest groups are left out too (complementary suppression). "
+                     "A group of 0 participants identifies nobody and is shown.")
 
 COMPLEMENTARY_WHY = ("the totals (all participants) are shown throughout the report (the tables and figures "
                      "above, the other pages, summary.docx, tables.xlsx), so withholding them here would not stop "
