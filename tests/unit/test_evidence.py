@@ -163,3 +163,28 @@ def test_pair_evidence_lists_exactly_what_the_count_counts_for_every_unit(tmp_pa
     assert listed == {key: texts for key, (_, texts) in WINDOW_CASES.items()}
     for key, (count, texts) in WINDOW_CASES.items():   # the page says what the count counts
         assert f"{len(texts)} passage(s) of either code counted in {count} " in sections[key], key
+
+
+def test_a_passage_over_two_speakers_turns_names_both_as_the_counts_do():
+    """A focus-group passage from one participant's turn into another's counts for both
+    (counting.HOLDER_RULE), but its evidence row named only the first: evidence.passages
+    now takes the passages and their holders from counting (one rule), and still merges
+    two coders' codings of the same words into one passage as the count does."""
+    import helpers
+
+    study = _study()
+    segments = study.segments.assign(participant_id=[None, "P1", None, "P2"])
+    span = pd.DataFrame([{"doc_id": "d1", "code": "hope", "seg_first": 2, "seg_last": 4, "start": 18, "end": 95,
+                          "participant_id": "P1", "coder": "A"},
+                         {"doc_id": "d1", "code": "hope", "seg_first": 2, "seg_last": 2, "start": 18, "end": 27,
+                          "participant_id": "P1", "coder": "B"}])
+    participants = pd.DataFrame({"participant_id": ["P1", "P2"], "pseudonym": ["Ash", "Bo"]})
+    study = Study.from_tables(segments=segments, codings=span, texts={"d1": TEXT}, participants=participants)
+    freq = helpers.code_frequencies(study, coder="all").set_index("code")
+    found = evidence.passages(study, coder="all")
+    assert int(freq.loc["hope", "applications"]) == 1 and int(freq.loc["hope", "participants"]) == 2
+    assert found[["participant_id", "coder", "text"]].values.tolist() == [["P1; P2", "A, B", TEXT[18:95]]]
+    # a passage without a span shows the turns it touches, whole
+    no_span = span.iloc[[0]].assign(start=None, end=None, seg_last=2)
+    study = Study.from_tables(segments=segments, codings=no_span, texts={"d1": TEXT}, participants=participants)
+    assert evidence.passages(study)["text"].tolist() == [segments["text"].iloc[1]]

@@ -83,44 +83,48 @@ def passages(study, level: str | None = None, coder=None, at_or_below: bool = Fa
         exclusive), ``seg_first``, ``seg_last``, ``text``; ordered by code,
         document and position.
     """
-    from helpers.analysis.frequency import select_codings
+    from helpers.counting import holders
+    from helpers.counting import passages as counted_passages
 
-    codings = select_codings(study, level=level, coder=coder, at_or_below=at_or_below)
     columns = ["doc_id", "participant_id", "code", "coder", "start", "end", "seg_first", "seg_last", "text"]
-    if codings.empty:
+    # the passages the counts count (counting.passages: one rule for both), not a merge of our own
+    found = counted_passages(study, level, coder, at_or_below).reset_index(drop=True)
+    if found.empty:
         return pd.DataFrame(columns=columns)
-    rows = []
-    keys = ["doc_id", "coder", "code"]
-    for (doc_id, coder_name, code), group in codings.groupby(keys, sort=True, dropna=False, observed=True):
-        group = group.sort_values(["start", "end"], na_position="last")
-        merged: list[dict] = []
-        for rec in group.to_dict("records"):
-            last = merged[-1] if merged else None
-            if (last is not None and pd.notna(rec["start"]) and pd.notna(last["end"])
-                    and rec["start"] < last["end"]):
-                last["end"] = max(last["end"], rec["end"])
-                last["seg_last"] = max(last["seg_last"], rec["seg_last"])
-                pids = set(str(last["participant_id"]).split("; ")) | {str(rec["participant_id"])}
-                last["participant_id"] = "; ".join(sorted(p for p in pids if p not in ("", "nan", "None", "<NA>")))
-                continue
-            merged.append(dict(rec))
-        for rec in merged:
-            rows.append({k: rec.get(k) for k in columns[:-1]})
-    out = pd.DataFrame(rows, columns=columns[:-1])
-    out["text"] = [_passage_text(study, r) for r in out.itertuples(index=False)]
-    return out.reset_index(drop=True)
+    held = holders(study, found)
+    everyone = held.groupby("row")["participant_id"].agg(lambda s: "; ".join(sorted(set(s.astype(str)))))
+    out = found[columns[:-1]].copy()
+    out["participant_id"] = everyone.reindex(range(len(found))).fillna("").to_numpy(dtype=object)
+    out["text"] = _passage_texts(study, out)
+    return out.sort_values(["code", "doc_id", "start", "seg_first"], kind="stable").reset_index(drop=True)
 
 
-def _passage_text(study, row) -> str:
-    try:
-        text = study.text(row.doc_id)
-    except Exception:  # noqa: BLE001 - a missing text shows the turns instead
-        text = ""
-    if text and pd.notna(row.start) and pd.notna(row.end):
-        return text[int(row.start):int(row.end)]
-    seg = study.segments
-    turns = seg[(seg["doc_id"] == row.doc_id) & seg["seg_no"].between(row.seg_first, row.seg_last)]
-    return " ".join(turns["text"].astype(str))
+def _passage_texts(study, frame: pd.DataFrame) -> list[str]:
+    """Each passage's words: its span of the clean text, or, where it has no span or
+    the text is missing, the turns it touches (counting.turns_touched) joined."""
+    from helpers.counting import turns_touched
+
+    texts: dict[str, str] = {}
+    out: list[str | None] = []
+    for row in frame.itertuples(index=False):
+        doc = str(row.doc_id)
+        if doc not in texts:
+            try:
+                texts[doc] = study.text(row.doc_id)
+            except Exception:  # noqa: BLE001 - a missing text shows the turns instead
+                texts[doc] = ""
+        placed = texts[doc] and pd.notna(row.start) and pd.notna(row.end)
+        out.append(texts[doc][int(row.start):int(row.end)] if placed else None)
+    missing = [i for i, text in enumerate(out) if text is None]
+    if missing:
+        touched = turns_touched(frame.iloc[missing].reset_index(drop=True))
+        seg = study.segments[["doc_id", "seg_no", "text"]].astype({"doc_id": str})
+        touched["doc_id"] = touched["doc_id"].astype(str)
+        words = touched.merge(seg, on=["doc_id", "seg_no"], how="left").sort_values(["row", "seg_no"])
+        joined = words.groupby("row")["text"].agg(lambda s: " ".join(s.dropna().astype(str)))
+        for k, i in enumerate(missing):
+            out[i] = joined.get(k, "")
+    return [str(text) for text in out]
 
 
 def _turns(first, last) -> str:
