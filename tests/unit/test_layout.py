@@ -272,11 +272,7 @@ def test_the_repository_uses_no_old_path():
 
 # Modules still over 500 lines, by path under src/helpers: may only shrink (a listed module
 # that is short enough fails the test until it is struck from here).
-LONG_ALLOWED = {
-    "report/deliverables.py",  # issue 15: split in progress
-    "analysis/words.py",  # issue 15: split in progress (docstrings grew it)
-    "analysis/cooccurrence_counts.py",  # issue 15: split in progress (docstrings grew it)
-}
+LONG_ALLOWED: set[str] = set()
 
 
 def test_no_module_over_500_lines():
