@@ -9,6 +9,7 @@ import pandas as pd
 
 from .errors import InputError
 from .hierarchy import DEFAULT_LEVELS, Hierarchy, normalise_level
+from .textutil import plural
 
 CODE_LEVEL = "code"          # the name of the unnamed level
 TOP = "top"                  # a level parameter meaning the study's top level (its themes)
@@ -230,7 +231,7 @@ def not_counted_sentence(table: pd.DataFrame, level: str | None) -> str:
         if mine.empty:
             continue
         codes = ", ".join(f"{r.code} ×{r.codings} at {r.level}" for r in mine.itertuples())
-        parts.append(f"{int(mine['codings'].sum())} coding(s) {words} ({codes})")
+        parts.append(f"{plural(int(mine['codings'].sum()), 'coding')} {words} ({codes})")
     return (f"Not counted at level '{name}': {'; '.join(parts)}. Count at their level, or code them at "
             f"'{name}', to include them.")
 

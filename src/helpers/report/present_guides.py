@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.report.present_format import header
+from helpers.textutil import plural
 
 __all__ = ["GUIDES", "describe", "guide", "how_to_read"]
 
@@ -137,7 +138,7 @@ def describe(fig) -> str:
             kinds.append("lines joining them")
         lines = [line for line in ax.get_lines() if line.get_label() and not line.get_label().startswith("_")]
         if lines or (ax.get_lines() and not kinds):
-            kinds.append(f"{len(ax.get_lines())} line(s)")
+            kinds.append(plural(len(ax.get_lines()), "line"))
         text = ax.get_title() if ax.get_title() != title else ""
         axes = [label for label in (ax.get_xlabel(), ax.get_ylabel()) if label]
         piece = (text + ": " if text else "") + (", ".join(kinds) if kinds else "a chart")
