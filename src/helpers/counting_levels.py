@@ -216,7 +216,7 @@ def not_counted_sentence(table: pd.DataFrame, level: str | None) -> str:
     Returns
     -------
     str
-        "" when nothing is left out; else e.g. "Not counted at level 'initial': 3 coding(s)
+        "" when nothing is left out; else e.g. "Not counted at level 'initial': 3 codings
         applied above it, which cannot be rolled down to one of its codes (Coping ×2 and
         Hope ×1 at theme). Count at their level, or code them at 'initial', to include
         them."
@@ -249,7 +249,7 @@ def not_counted_lines(study) -> list[str]:
     -------
     list of str
         One line per such level, most specific first (``not_counted_sentence``: "Not counted
-        at level 'initial': 3 coding(s) …"); empty when every coding counts at every level.
+        at level 'initial': 3 codings …"); empty when every coding counts at every level.
     """
     from .counting_coders import select_coders
     from .hierarchy import rollup

@@ -209,7 +209,7 @@ def test_headers_of_the_pages_tables_are_words_not_snake_case():
 
 
 def test_the_pages_tables_get_their_own_guide_not_the_fallback():
-    """Issue 16 item 2: eighteen tables of the demo read "Each row is one document; read across for its
+    """Issue 16 item 2: tables on every page of the demo read "Each row is one document; read across for its
     …" (the fallback); each kind of table now has its own guide, by its columns."""
     tables = {
         "documents": ["doc_id", "participant", "kind", "format", "encoding", "n_segments", "n_words"],
