@@ -199,6 +199,8 @@ def test_headers_of_the_pages_tables_are_words_not_snake_case():
     and "Per 1000" were left on the demo's pages."""
     assert present.header("n_applied_AK") == "Units AK applied it to"
     assert present.header("n_only_RB") == "Units only RB applied it to"
+    assert [present.header(c) for c in ("quote_1", "ref_1", "ref_12")] == ["Quote 1", "Where quote 1 is",
+                                                                           "Where quote 12 is"]
     assert present.header("N_codes") == "Codes at the level"
     assert present.header("coherence_umass") == "Coherence (UMass)"
     assert present.header("closest_doc") == "Closest document"

@@ -17,7 +17,8 @@ from helpers.report.present_guides import guide
 
 # Headers of the audit's tables where ``present_format.header`` would not fit: values here are shown as
 # written (a share as 0–1), and a participant's name beside the id.
-AUDIT_HEADERS = {"share": "Share of quotes (0–1)", "name": "Name", "similarity": "Similarity (0–1)"}
+AUDIT_HEADERS = {"share": "Share of quotes (0–1)", "name": "Name", "similarity": "Similarity (0–1)",
+                 "match": "How matched"}
 
 VERDICT_COLOURS = {"verbatim": "#d9f2e3", "supported": "#d9f2e3", "edited": "#fff1c2",
                    "misattributed": "#fbd5d5", "interviewer's words": "#fbd5d5", "not found": "#fbd5d5",

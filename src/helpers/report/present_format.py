@@ -46,9 +46,11 @@ HEADERS = {
     "precision_high": "Precision high (95% interval)", "weight": "Weight in the topic",
     "probability": "Probability (0–1)", "pseudonym": "Pseudonym", "n_quotes": "Quotes", "n_with": "Participants with the code",
 }
-# Per-coder columns of the agreement table: n_applied_<coder>, n_only_<coder> (coder names as written).
+# Numbered or per-coder columns: n_applied_<coder>, n_only_<coder> of the agreement table (coder names as
+# written), quote_<k> and ref_<k> of the best quotes.
 CODER_HEADERS = ((re.compile(r"^n_applied_(.+)$"), "Units {} applied it to"),
-                 (re.compile(r"^n_only_(.+)$"), "Units only {} applied it to"))
+                 (re.compile(r"^n_only_(.+)$"), "Units only {} applied it to"),
+                 (re.compile(r"^quote_(\d+)$"), "Quote {}"), (re.compile(r"^ref_(\d+)$"), "Where quote {} is"))
 # Columns holding p-values (formatted "< 0.001").
 P_COLUMNS = re.compile(r"^(p|q|p_?adj|p_?value|q_?value|fisher_p|p_bh|pvalue)$", re.I)
 # Columns holding percentages already scaled 0–100.

@@ -126,7 +126,7 @@ GUIDES = [
 # The fallbacks of ``guide`` and ``how_to_read``: what a table or figure gets when nothing more specific is
 # known. Every table and figure of the notebooks' pages has its own (tests/integration/test_report_words.py).
 GENERIC = (
-    re.compile(r"^Each row is one [^;]*; read across for its "), re.compile(r"^Each row is one [^;.]*\.$"),
+    re.compile(r"^Each row is one [^;]*; read across for its "), re.compile(r"^Each row is one [^;.:,()]*\.$"),
     re.compile(r"^An empty table\.$"), re.compile(r"^Each cell is one row–column pair; its colour follows the scale"),
     re.compile(r"^Longer bars mean more; "), re.compile(r"^Each point is one item placed as the axis titles say"),
     re.compile(r"^Each line follows a value along the horizontal axis"),
