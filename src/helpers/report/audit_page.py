@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.analysis.audit import NOT_SUPPORTED_MEANS, DraftAudit, audit_draft, write_tables
-from helpers.report.present_format import header
+from helpers.report.present_format import format_value, header
 from helpers.report.present_guides import guide
 
 # Headers of the audit's tables where ``present_format.header`` would not fit: values here are shown as
@@ -29,8 +29,9 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "N
     """An escaped HTML table with its "how to read this" under it (``pages.guided``).
 
     A ``verdict`` cell is coloured by its value (``VERDICT_COLOURS``); in a ``differences``
-    cell ``[-removed-]`` is struck through and ``{+added+}`` marked. Missing cells are blank;
-    headers are in words (``present_format.header``, ``AUDIT_HEADERS``).
+    cell ``[-removed-]`` is struck through and ``{+added+}`` marked. Cells read as
+    ``present_format.format_value`` (missing: blank; "1", not "1.0"); headers are in words
+    (``present_format.header``, ``AUDIT_HEADERS``).
 
     Parameters
     ----------
@@ -62,7 +63,7 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "N
         cells = []
         for c in columns:
             value = row[c]
-            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            text = format_value(value)  # blanks for missing, "1" not "1.0", yes/no for flags
             style = f' style="background:{VERDICT_COLOURS[text]}"' if c == "verdict" and text in VERDICT_COLOURS else ""
             cells.append(f"<td{style}>{_diff_marks(html.escape(text)) if c == 'differences' else html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
