@@ -124,7 +124,7 @@ if tables is not None:
     atomic.write_csv(tables / "word_frequencies.csv", words)
     atomic.write_csv(tables / "bigram_frequencies.csv", bigrams)
 plots.frequency.word_bars(words);
-bigrams.head(20)
+present.table(bigrams.head(20), headers={"term": "Two-word phrase", "n": "Times said"})
 
 # %% [markdown]
 # ## Keyness

@@ -115,7 +115,7 @@ else:
 themes.negative_cases(study, level=level)
 
 # %%
-themes.missing_themes(study, level=level)
+themes.missing_themes(study, level=level).rename(columns={"participant": "pseudonym"})
 
 # %% [markdown]
 # ## Framework matrix
@@ -134,7 +134,7 @@ from helpers.report import pages
 frame = themes.framework_matrix(study, level=level, quotes_per_cell=quotes_per_cell)
 if study.paths is not None:
     themes.write_framework_workbook(study, study.paths.tables / "framework_matrix.xlsx", quotes_per_cell=quotes_per_cell)
-HTML(pages.guided(themes.framework_html(frame),
+HTML(pages.guided(themes.framework_html(frame.rename(columns={"participant_id": "Participant", "participant": "Pseudonym"})),
                   "Each row is a participant and each column a theme: a cell gives how many codings and turns "
                   "give them the theme, then up to {} exemplar quotes with their turn references; an empty cell "
                   "means the participant does not have the theme.".format(quotes_per_cell)))

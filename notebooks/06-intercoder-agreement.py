@@ -34,6 +34,7 @@ import helpers
 from helpers import plots
 from helpers.analysis.overview import md_text
 from helpers.report import present
+from helpers.textutil import plural
 
 matplotlib.rcParams["text.parse_math"] = False
 study = helpers.load_study(study)
@@ -45,7 +46,7 @@ import helpers.analysis.agreement as ag
 
 enough = len(study.coders() if coders is None else coders) >= 2
 if not enough:
-    display(Markdown(f"This study has {len(study.coders())} coder(s): agreement needs two or more. Nothing to compare."))
+    display(Markdown(f"This study has {plural(len(study.coders()), 'coder')}: agreement needs two or more. Nothing to compare."))
 
 # %% [markdown]
 # ## How the statistics are computed

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .errors import InputError
 from .hierarchy import DEFAULT_LEVELS, Hierarchy, normalise_level
+from .textutil import plural
 
 CODE_LEVEL = "code"          # the name of the unnamed level
 TOP = "top"                  # a level parameter meaning the study's top level (its themes)
@@ -215,7 +216,7 @@ def not_counted_sentence(table: pd.DataFrame, level: str | None) -> str:
     Returns
     -------
     str
-        "" when nothing is left out; else e.g. "Not counted at level 'initial': 3 coding(s)
+        "" when nothing is left out; else e.g. "Not counted at level 'initial': 3 codings
         applied above it, which cannot be rolled down to one of its codes (Coping ×2 and
         Hope ×1 at theme). Count at their level, or code them at 'initial', to include
         them."
@@ -230,7 +231,7 @@ def not_counted_sentence(table: pd.DataFrame, level: str | None) -> str:
         if mine.empty:
             continue
         codes = ", ".join(f"{r.code} ×{r.codings} at {r.level}" for r in mine.itertuples())
-        parts.append(f"{int(mine['codings'].sum())} coding(s) {words} ({codes})")
+        parts.append(f"{plural(int(mine['codings'].sum()), 'coding')} {words} ({codes})")
     return (f"Not counted at level '{name}': {'; '.join(parts)}. Count at their level, or code them at "
             f"'{name}', to include them.")
 
@@ -248,7 +249,7 @@ def not_counted_lines(study) -> list[str]:
     -------
     list of str
         One line per such level, most specific first (``not_counted_sentence``: "Not counted
-        at level 'initial': 3 coding(s) …"); empty when every coding counts at every level.
+        at level 'initial': 3 codings …"); empty when every coding counts at every level.
     """
     from .counting_coders import select_coders
     from .hierarchy import rollup

@@ -233,11 +233,18 @@ def test_counts_link_to_their_evidence(report):
 
 
 def test_terminal_summary_shows_each_warning_whole(report):
-    """The summary showed only the first ingest warning, cut mid-word at 120 characters."""
+    """The summary showed only the first ingest warning, cut mid-word at 120 characters. It
+    now gives every warning of the run's manifest, one line per kind (batch_summary.
+    warning_lines, whose wording tests/unit/test_run_summary.py checks), each line whole."""
+    from helpers.report.batch_summary import warning_lines
+
     stdout, processed = REPORTS[report]
     warnings = json.loads((processed / "manifest.json").read_text(encoding="utf-8")).get("warnings") or []
-    for warning in warnings[:8]:
-        assert (warning.rpartition(" — ")[0] or warning) in stdout, stdout
+    printed = stdout.splitlines()
+    for line in warning_lines(warnings):
+        assert f"  {line}" in printed, stdout
+    if warnings:
+        assert any(line.startswith(f"  ingest: {len(warnings)} warning") for line in printed), stdout
     assert "(first:" not in stdout
 
 

@@ -552,3 +552,24 @@ def test_block_quotations_keep_their_offsets_and_are_not_by_verb(tmp_path):
     md.write_text("> A set apart block of words\n\n— Robin\n", encoding="utf-8")
     (block,) = [x for x in drafts.quotations(drafts.read_draft(md)) if x.kind == "block"]
     assert (block.by_verb, block.start, block.end) == (False, 0, len("A set apart block of words"))
+
+
+def test_audit_tables_read_for_people():
+    """Issue 16 item 1: the audit page showed "doc id", "seg first", a share as "0.154" under no unit and a
+    similarity as "1.0"/"0.0"; its guide was the generic "Each row is one draft; read across for its …"."""
+    from helpers.report import audit_page, present
+
+    voices = pd.DataFrame({"participant_id": ["P01", "P04"], "name": ["Ash", "Bo"], "n_quotes": [2, 0],
+                           "share": [0.154, 0.0]})
+    page = audit_page.table(voices)
+    assert "<th>Participant</th><th>Name</th><th>Quotes</th><th>Share of quotes (0–1)</th>" in page
+    assert "<td>P04</td><td>Bo</td><td>0</td><td>0</td>" in page and "0.154" in page
+    quotes = pd.DataFrame({"draft": ["a.md"], "location": ["paragraph 1"], "kind": ["inline"], "quote": ["x y z w"],
+                           "attributed_name": [None], "verdict": ["not found"], "match": ["none"], "similarity": [1.0],
+                           "doc_id": ["P01"], "seg_first": [12], "seg_last": [None], "speaker_name": [""],
+                           "note": [""]})
+    page = audit_page.table(quotes)
+    assert "<th>How matched</th><th>Similarity (0–1)</th><th>Document</th><th>First turn</th><th>Last turn</th>" in page
+    assert "<td>1</td><td>P01</td><td>12</td><td></td>" in page and "_" not in page.split("<table>")[1].split("</tr>")[0]
+    guide = page.split('class="how-to-read"')[1]
+    assert "Each row is a quotation in the drafts" in guide and not present.is_generic(present.guide(quotes))

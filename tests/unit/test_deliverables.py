@@ -48,7 +48,7 @@ def test_codebook_table_counts_each_code_with_what_is_below_it():
 def test_methods_paragraph_is_generated_from_the_run():
     text = deliverables.methods_paragraph(_study())
     assert "2 participants" in text and "8 turns" in text
-    assert "3 coding(s) of 3 code(s) at the levels theme, initial" in text
+    assert "3 codings of 3 codes at the levels theme, initial" in text
     assert "Transcript Themes" in text and "one passage" in text
 
 

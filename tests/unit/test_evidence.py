@@ -8,6 +8,7 @@ import pandas as pd
 
 from helpers.report import evidence, present
 from helpers.study import Study
+from helpers.textutil import plural
 
 TEXT = "I: How was it?\nP: The group gave me hope and a place.\nI: And then?\nP: Hope again, <b>really</b>.\n"
 
@@ -58,7 +59,7 @@ def test_pair_page_lists_the_passages_on_shared_turns(tmp_path):
     page = evidence.write_pair_pages(study, counts, folder=tmp_path).read_text(encoding="utf-8")
     section = page.split(f'id="{evidence.pair_anchor("hope", "group")}"')[1]
     # turn 2 carries both: the hope passage there and the group passage, not the hope passage in turn 4
-    assert "2 passage(s)" in section and "really" not in section
+    assert "2 passages" in section and "really" not in section
     link = evidence.pair_links(None, "segment")
     row = present.table(counts).source.reset_index().iloc[1]
     assert link(row, "hope") == f"evidence/pairs-as-applied-segment.html#{evidence.pair_anchor('hope', 'group')}"
@@ -96,7 +97,7 @@ def test_a_passage_on_an_interviewer_turn_only_gives_no_participant_and_no_crash
     study = Study.from_tables(segments=study.segments, codings=pd.concat([study.codings, question]),
                               texts=study.texts, participants=study.participants)
     page = evidence.write_code_pages(study, folder=tmp_path / "evidence").read_text(encoding="utf-8")
-    assert "from 0 participant(s)" in page
+    assert "from 0 participants" in page
 
 
 def _window_study() -> Study:
@@ -162,7 +163,7 @@ def test_pair_evidence_lists_exactly_what_the_count_counts_for_every_unit(tmp_pa
         listed[unit, window] = set(re.findall(r'<td class="text">([^<]*)</td>', sections[unit, window]))
     assert listed == {key: texts for key, (_, texts) in WINDOW_CASES.items()}
     for key, (count, texts) in WINDOW_CASES.items():   # the page says what the count counts
-        assert f"{len(texts)} passage(s) of either code counted in {count} " in sections[key], key
+        assert f"{plural(len(texts), 'passage')} of either code counted in {count} " in sections[key], key
 
 
 def test_a_passage_over_two_speakers_turns_names_both_as_the_counts_do():

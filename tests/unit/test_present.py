@@ -194,6 +194,52 @@ def test_figure_files_are_the_same_bytes_every_time():
     assert data.startswith(b"\x89PNG") and "2 bars" in meta["alt"] and meta["how_to_read"]
 
 
+def test_headers_of_the_pages_tables_are_words_not_snake_case():
+    """Issue 16 item 1: headers such as "n_applied_AK", "N_codes", "Coherence umass", "Closest doc"
+    and "Per 1000" were left on the demo's pages."""
+    assert present.header("n_applied_AK") == "Units AK applied it to"
+    assert present.header("n_only_RB") == "Units only RB applied it to"
+    assert [present.header(c) for c in ("quote_1", "ref_1", "ref_12")] == ["Quote 1", "Where quote 1 is",
+                                                                           "Where quote 12 is"]
+    assert present.header("N_codes") == "Codes at the level"
+    assert present.header("coherence_umass") == "Coherence (UMass)"
+    assert present.header("closest_doc") == "Closest document"
+    assert present.header("per_1000") == "Per 1,000 words"
+    assert present.header("n_codings") == "Codings"
+    assert present.header("n_new_ideas") == "Number of new ideas"   # any other count: "number of …"
+    assert present.header("new_codes") == "New codes"
+
+
+def test_the_pages_tables_get_their_own_guide_not_the_fallback():
+    """Issue 16 item 2: tables on every page of the demo read "Each row is one document; read across for its
+    …" (the fallback); each kind of table now has its own guide, by its columns."""
+    tables = {
+        "documents": ["doc_id", "participant", "kind", "format", "encoding", "n_segments", "n_words"],
+        "identifiers": ["doc_id", "seg_no", "kind", "hash", "length", "masked_context"],
+        "fuzzy quotes": ["source", "row", "doc_id", "quote", "matched_text", "score"],
+        "missing themes": ["participant_id", "participant", "n_missing", "N_codes", "missing"],
+        "profile": ["code", "applications", "group mean", "others with it", "others"],
+        "disagreements": ["doc_id", "seg_no", "participant_id", "code", "applied_by", "not_applied_by", "text"],
+        "coders": ["coder", "n_codings", "n_codes", "n_documents"],
+        "topics": ["topic", "label", "top_terms", "n_turns", "best_code", "best_share", "uncovered"],
+        "suggestions": ["doc_id", "seg_no", "participant_id", "code", "probability", "text", "pseudonym"],
+        "voices": ["participant_id", "name", "n_quotes", "share"],
+    }
+    guides = {}
+    for name, columns in tables.items():
+        text = present.guide(pd.DataFrame(columns=columns))
+        assert not present.is_generic(text), (name, text)
+        guides[name] = text
+    assert len(set(guides.values())) == len(tables)   # each its own
+    assert guides["profile"].startswith("Each row is a code: applications are this participant's passages")
+    assert guides["coders"] == ("Each row is a coder: how many codings they applied, how many distinct codes they "
+                                "used and in how many documents.")
+    # the fallbacks are recognised as such
+    assert present.is_generic(present.guide(pd.DataFrame(columns=["thing", "size"])))
+    assert present.is_generic("Each row is one measure.") and present.is_generic("Figure showing 3 bars.")
+    assert not present.is_generic(guides["documents"])
+
+
 def test_every_table_gets_a_how_to_read_note_even_when_the_notebook_gives_none():
     """"How to read this" was under only some tables: a table shown without a note gets one by its columns."""
     freq = pd.DataFrame({"code": ["hope"], "applications": [2], "participants": [1]})

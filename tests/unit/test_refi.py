@@ -105,7 +105,7 @@ def test_nvivo_fixture_project_parts():
 def test_utf8_byte_positions_focus_group_whole_source_coding_and_link_memo():
     ext = read_qdpx(FIX / "group_utf8.qdpx")
     assert any(n.startswith("positions: utf-8 bytes") for n in ext.notes)
-    assert any("1 picture/PDF/audio/video source(s) and their 1 coding(s) skipped" in n for n in ext.notes)
+    assert any("1 picture/PDF/audio/video source and their 1 coding skipped" in n for n in ext.notes)
     (doc,) = ext.documents
     assert doc.doc_id == "Group session 2" and doc.participant_id is None and doc.kind == "focus_group"
     # The project's cases are its participants, so "Sam:" and "Priya:" are speaker labels, as a
@@ -139,7 +139,7 @@ def test_bare_qde_reads_sources_beside_it_and_skips_outside_sources():
     assert ext.records["quote"].tolist() == ["The allotment."]
     # "I: Where do you go when it gets too much?" is 41 characters + LF -> line 2 at 42; "P: " -> 45.
     assert ext.records["start"].tolist() == [45]
-    assert any("1 text source(s) without their text" in n for n in ext.notes)
+    assert any("1 text source without their text" in n for n in ext.notes)
     assert ext.participants is None
 
 
@@ -293,7 +293,7 @@ def test_maxqda_bare_qde(peers):
     assert (book["colour"] != "").all() and (book["description"] != "").all()
     # 10 TextSources whose texts are not shipped, and no codings: skipped, said so.
     assert ext.documents == [] and len(ext.records) == 0
-    assert any(n.startswith("10 text source(s) without their text") for n in ext.notes)
+    assert any(n.startswith("10 text sources without their text") for n in ext.notes)
 
 
 def test_ornio_kitchen_sink(peers):
@@ -311,7 +311,7 @@ def test_ornio_kitchen_sink(peers):
     assert doc.doc_id == "Interview 1" and doc.participant_id == "Participant 1"
     assert ext.participants.iloc[0].tolist() == ["Participant 1", 34, True]
     # Picture, PDF, audio (with its transcript) and video: 4 sources, 5 codings, skipped.
-    assert any(n.startswith("4 picture/PDF/audio/video source(s) and their 5 coding(s)") for n in ext.notes)
+    assert any(n.startswith("4 picture/PDF/audio/video sources and their 5 codings") for n in ext.notes)
 
 
 def test_taguette_codebook_qdc_is_tolerated(peers):
@@ -451,7 +451,7 @@ def test_bad_selections_among_good_ones_are_warnings_naming_them(tmp_path):
     assert "selection 50000000-0000-4000-8000-000000000002 in 'P1.txt' left out: its positions 3–99 do not fit" in left_out[0]
     assert "selection 50000000-0000-4000-8000-000000000003" in left_out[1] and "9–4" in left_out[1]
     assert left_out[2] == ("selection 50000000-0000-4000-8000-000000000004 in 'P1.txt' left out: it has no text "
-                           "(zero length at position 5); its 1 coding(s) (c) not imported; its memo: "
+                           "(zero length at position 5); its 1 coding (c) not imported; its memo: "
                            "\"ask the second coder\"")
 
 

@@ -510,8 +510,8 @@ def test_codings_a_level_cannot_count_are_said_not_dropped_silently(study):
     assert found.attrs["not_counted"] == [
         {"code": "Coping", "level": "theme", "codings": 2, "why": "above"},
         {"code": "misc", "level": "initial", "codings": 1, "why": "branch"}]
-    sentence = ("Not counted at level 'focused': 2 coding(s) applied above it, which cannot be rolled down to one "
-                "of its codes (Coping ×2 at theme); 1 coding(s) in a branch of the codebook without that level "
+    sentence = ("Not counted at level 'focused': 2 codings applied above it, which cannot be rolled down to one "
+                "of its codes (Coping ×2 at theme); 1 coding in a branch of the codebook without that level "
                 "(misc ×1 at initial). Count at their level, or code them at 'focused', to include them.")
     assert sentence in found.attrs["rule"]
     # every table counted at the level carries it in its counting rule (printed on the page)
@@ -525,8 +525,8 @@ def test_codings_a_level_cannot_count_are_said_not_dropped_silently(study):
     # check and the report summary: one line per level with codings left out, most specific first
     lines = counting.not_counted_lines(study)
     assert lines == [
-        "Not counted at level 'initial': 2 coding(s) applied above it, which cannot be rolled down to one of its "
+        "Not counted at level 'initial': 2 codings applied above it, which cannot be rolled down to one of its "
         "codes (Coping ×2 at theme). Count at their level, or code them at 'initial', to include them.",
         sentence,
-        "Not counted at level 'theme': 1 coding(s) in a branch of the codebook without that level (misc ×1 at "
+        "Not counted at level 'theme': 1 coding in a branch of the codebook without that level (misc ×1 at "
         "initial). Count at their level, or code them at 'theme', to include them."]

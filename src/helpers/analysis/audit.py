@@ -57,6 +57,7 @@ from helpers.analysis.audit_consistency import (
 )
 from helpers.ingest.quotes import DocumentIndex, closest_passage, find_quote, miss_note, word_tokens
 from helpers.study import Study
+from helpers.textutil import plural
 
 NOT_SUPPORTED_MEANS = ("Coded evidence can be incomplete. “Not supported” means that your coding does not show "
                        "the claim, not that the claim is false: a participant may have said it in words nobody "
@@ -375,7 +376,7 @@ def _notes(audit: DraftAudit, read) -> list[str]:
     return [
         (f"Quotes matched with the quote sheets' matcher: exact after normalising case, punctuation, fillers, "
         f"[annotations] and elisions, else fuzzy at or above {audit.threshold:g}."),
-        (f"{terms} short phrase(s) in quotation marks without an attribution (fewer than "
+        (f"{plural(terms, 'short phrase')} in quotation marks without an attribution (fewer than "
         f"{drafts_mod.MIN_QUOTE_WORDS} words) were read as terms and not checked."),
         "Quotes per participant count the attributed participant, else the speaker where the quote was found.",
         ("Attributions resolve through participants.csv (id, pseudonym, alias columns); a line or page number "

@@ -29,6 +29,7 @@ import pandas as pd
 from helpers.analysis.drafts import _DOUBLE, _SINGLE, Draft, sentences
 from helpers.ingest.config import BOUND_KEYS, DEFAULT_CLAIM_WORDS, check_claim_words  # noqa: F401 (study.yml rules)
 from helpers.ingest.quotes import fold
+from helpers.textutil import plural
 
 _NUMBERS = {w: i for i, w in enumerate(("zero one two three four five six seven eight nine ten eleven twelve "
                                         "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split())}
@@ -110,7 +111,7 @@ def rule_text(word: str, bounds: dict) -> str:
     """
     parts = []
     if "exact_missing" in bounds:
-        parts.append(f"exactly {bounds['exact_missing']:g} participant(s) without the code")
+        parts.append(f"exactly {plural(int(bounds['exact_missing']), 'participant')} without the code")
     if "min_share" in bounds and bounds["min_share"] >= 1:
         parts.append("every participant")
     elif "min_share" in bounds:

@@ -5,6 +5,7 @@ checks of ``unit`` and ``measure``.
 from __future__ import annotations
 
 from helpers.counting import check_choice
+from helpers.textutil import plural
 
 UNITS = ("segment", "overlap", "window", "document", "participant")
 MEASURES = ("count", "c", "conditional", "ratio", "p", "q")
@@ -51,8 +52,8 @@ def counting_rule(unit: str, window: int = 1) -> str:
                     "counts twice, so a cell can exceed the smaller code's number of passages (such cells are "
                     "flagged); P(B|A) is the share of A passages overlapping any B passage. The diagonal is the "
                     "number of passages of the code."),
-        "window": (f"Co-occurrence within {window} turn(s): a cell is the number of turns that carry one of the "
-                   f"two codes and have a turn carrying the other no more than {window} turn(s) away in the same "
+        "window": (f"Co-occurrence within {plural(window, 'turn')}: a cell is the number of turns that carry one of the "
+                   f"two codes and have a turn carrying the other no more than {plural(window, 'turn')} away in the same "
                    "document (interviewer turns count in the distance), a turn carrying both counted once. "
                    "The diagonal is the number of turns carrying the code; N is the number of participant turns. "
                    "A cell can exceed the smaller code's number of turns (such cells are flagged); P(B|A) is the "

@@ -25,6 +25,7 @@ from helpers.analysis.discovery_turns import (
 )
 from helpers.counting import check_level
 from helpers.study import Study, labels_of
+from helpers.textutil import plural
 
 
 @dataclass
@@ -149,7 +150,7 @@ def code_suggestions(study: Study, level: str | None = None, min_examples: int =
                                     (row["precision"] >= precision_threshold
                                      or math.isclose(row["precision"], precision_threshold)))
             if pd.notna(row["n_predicted"]) and not enough:
-                row["note"] = (f"only {int(row['n_predicted'])} predicted turn(s) across folds: too few to "
+                row["note"] = (f"only {plural(int(row['n_predicted']), 'predicted turn')} across folds: too few to "
                                f"judge precision (needs {min_predicted})")
             score_rows.append(row)
             fold_parts.append(folds)

@@ -8,6 +8,7 @@ from xml.etree.ElementTree import Element
 import pandas as pd
 
 from helpers.safezip import DEFAULT_LIMITS, Limits, parse_xml, read_capped_file
+from helpers.textutil import plural
 
 from ..errors import InputError
 from . import CODEBOOK_COLUMNS
@@ -116,7 +117,7 @@ def read_qdc(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> pd.DataFrame:
 
 def _check_code_names(frame: pd.DataFrame, path: Path) -> None:
     if (frame["code"] == "").any():
-        raise InputError.one(path, f"{int((frame['code'] == '').sum())} code(s) without a name",
+        raise InputError.one(path, f"{plural(int((frame['code'] == '').sum()), 'code')} without a name",
                              "name every code in the QDA program and export again")
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels
 from helpers.safezip import DEFAULT_LIMITS, Limits
+from helpers.textutil import plural
 
 from ..errors import InputError, ProblemList
 from . import (
@@ -205,7 +206,7 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
         source_rows = _selection_rows(source, key)
         if text is None:
             if source_rows:
-                problems.add(path, f"{where} has {len(source_rows)} coding(s) but its text is not in the project "
+                problems.add(path, f"{where} has {plural(len(source_rows), 'coding')} but its text is not in the project "
                              f"({source.get('plainTextPath') or 'no plainTextPath'})",
                              "export the project again with its sources included (.qdpx)", project.xml_name)
             skipped_sources += 1
@@ -217,11 +218,11 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
             _text(source, "Description"))}
         rows += source_rows
     if skipped_sources:
-        notes.append(f"{skipped_sources} text source(s) without their text in {path.name} skipped (no codings on them)")
+        notes.append(f"{plural(skipped_sources, 'text source')} without their text in {path.name} skipped (no codings on them)")
     non_text = [s for tag in NON_TEXT_SOURCES for s in xml.findall(f"Sources/{tag}")]
     if non_text:
         n_codings = sum(len(s.findall(".//Coding")) for s in non_text)
-        notes.append(f"{len(non_text)} picture/PDF/audio/video source(s) and their {n_codings} coding(s) skipped: "
+        notes.append(f"{plural(len(non_text), 'picture/PDF/audio/video source')} and their {plural(n_codings, 'coding')} skipped: "
                      "only text sources are read")
 
     records, selection_spans = _records(rows, texts, meta, code_names, users, note_texts, linked, path,
@@ -235,8 +236,8 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
     described = sum(1 for key in texts if meta[key].get("described"))
     timed = sum(len(meta[key].get("times", {})) for key in texts)
     if described or timed:
-        notes.append(f"read back from the Descriptions Transcript Themes writes: the kind and format of {described} "
-                     f"document(s), the start times of {timed} turn(s)")
+        notes.append(f"read back from the Descriptions Transcript Themes writes: the kind and format of {plural(described, 'document')}"
+                     f", the start times of {plural(timed, 'turn')}")
     doc_of_source = {key: redact(document_id(meta[key]["name"])) for key in texts}
     if len(records):
         records["doc_id"] = records.pop("source_key").map(doc_of_source)
@@ -251,7 +252,7 @@ def _read_project(project: _Project, labels: SpeakerLabels, redact, source_name:
     if coder_use:
         agreement = sorted(c for c, use in coder_use.items() if use == "agreement")
         notes.append(f"each coder's use read back from the project's Description (Transcript Themes writes it): "
-                     f"{len(agreement)} of {len(coder_use)} coder(s) for agreement only"
+                     f"{len(agreement)} of {plural(len(coder_use), 'coder')} for agreement only"
                      + (f" ({', '.join(agreement)})" if agreement else ""))
     return external_codings(documents=documents, records=records.reset_index(drop=True),
                             codebook=codebook, participants=participants, notes=notes, coder_use=coder_use)
@@ -418,7 +419,7 @@ def _drop_unplaceable(frame, meta, lengths, convention, code_names, note_texts, 
                                                        *linked.get(selection, [])] if m))
         kept = f"; its memo: \"{memo}\"" if memo else ""
         notes.append(f"selection {selection} in '{meta[first['source_key']]['name']}' left out: "
-                     f"{why[group.index[0]]}; its {len(group)} coding(s) ({', '.join(codes)}) not imported{kept}")
+                     f"{why[group.index[0]]}; its {plural(len(group), 'coding')} ({', '.join(codes)}) not imported{kept}")
     return frame.loc[~bad]
 
 

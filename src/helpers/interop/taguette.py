@@ -35,6 +35,7 @@ import pandas as pd
 
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels
 from helpers.safezip import DEFAULT_LIMITS, MiB
+from helpers.textutil import plural
 
 from ..errors import InputError, ProblemList
 from . import (
@@ -344,7 +345,7 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
                      "quote": quote, "hint_offset": hint, "coder": coders.get(int(h.id), ""),
                      "start": start, "end": end})
     if unplaced:
-        notes.append(f"{unplaced} highlight(s) in {path.name} have offsets that do not fit their document: "
+        notes.append(f"{plural(unplaced, 'highlight')} in {path.name} have offsets that do not fit their document: "
                      "their quote is Taguette's snippet")
     per_highlight = pd.DataFrame(rows, columns=["highlight", "doc_id", "doc_file", "quote", "hint_offset", "coder",
                                                 "start", "end"])
@@ -354,7 +355,7 @@ def _read_sqlite(path: Path, labels: SpeakerLabels, redact, source_name: str):
                                   on="highlight", how="inner")
     untagged = len(set(per_highlight["highlight"]) - set(records["highlight"]))
     if untagged:
-        notes.append(f"{untagged} highlight(s) in {path.name} carry no tag and were left out")
+        notes.append(f"{plural(untagged, 'highlight')} in {path.name} carry no tag and were left out")
     records = records.sort_values(["doc_id", "highlight", "code"], kind="stable")
     records = records.assign(level="", memo="", source=source_name,
                              source_row="highlight " + records["highlight"].astype(str))

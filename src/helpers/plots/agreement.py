@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from helpers.analysis.agreement import RELIABLE, TENTATIVE
+from helpers.textutil import plural
 
 from . import PALETTE, SEQUENTIAL, explain, figure_height
 
@@ -36,7 +37,7 @@ def coder_heatmap(usage: pd.DataFrame, title: str = "Codings per code and coder"
     one_sided = int(((values > 0).sum(axis=1) == 1).sum()) if n_coders > 1 else 0
     return explain(
         fig, f"Heatmap of codings per code ({n_codes} codes, rows) and coder ({n_coders}: {coders}, columns); the "
-             f"colour and the number in each cell give how many codings that coder applied; {one_sided} code(s) "
+             f"colour and the number in each cell give how many codings that coder applied; {plural(one_sided, 'code')} "
              f"used by one coder only.",
         "Each row is a code and each column a coder; the number is how many times that coder applied the code. "
         "A 0 beside a large number marks a code only one coder uses: a difference to discuss before "
@@ -87,7 +88,7 @@ def agreement_forest(table: pd.DataFrame,
     return explain(
         fig, f"Forest plot of Krippendorff's alpha for {int((~is_overall).sum())} codes and overall, each a dot "
              f"with its 95% bootstrap interval as a horizontal line, dashed lines at 0.667 and 0.800; "
-             f"{overall_text}; {int((coded >= RELIABLE).sum())} code(s) at or above 0.800, "
+             f"{overall_text}; {plural(int((coded >= RELIABLE).sum()), 'code')} at or above 0.800, "
              f"{int(np.isnan(coded).sum())} undefined.",
         "Each row is a code, the pooled 'overall' last: the dot is its alpha, the line the range it would "
         "plausibly take with other units. Right of the black dashed line (0.800) agreement is reliable, between "

@@ -10,6 +10,7 @@ from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from helpers.analysis.cooccurrence_measures import c_coefficient
+from helpers.textutil import plural
 
 from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, explain, top_items
 
@@ -144,7 +145,7 @@ def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0
     fig.tight_layout()
     degree = pd.Series(dict(graph.degree())).sort_values(ascending=False, kind="stable")
     degree = degree.iloc[sorted(range(len(degree)), key=lambda k: (-degree.iloc[k], str(degree.index[k])))]
-    hubs = (f"; most connected: {top_items(degree.index, degree, n=2, fmt=lambda v: f'{v:.0f} links')}"
+    hubs = (f"; most connected: {top_items(degree.index, degree, n=2, fmt=lambda v: plural(round(v), 'link'))}"
             if graph.number_of_edges() else "; no pair reaches the threshold, so no lines")
     return explain(
         fig, f"Network of {graph.number_of_nodes()} codes drawn as circles (larger: applied more often), with "

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from helpers.counting import MISSING_GROUP
+from helpers.textutil import plural
 
 from . import PALETTE, SEQUENTIAL, explain, figure_height
 
@@ -128,8 +129,8 @@ def topic_alignment_heatmap(model, title: str | None = None) -> plt.Figure:
     uncovered = int(summary["uncovered"].astype(bool).sum()) if "uncovered" in summary else 0
     return explain(
         fig, f"Heatmap of {len(shares)} topics (rows) by {shares.shape[1]} codes (columns): the colour (and the "
-             f"percentage, where shown) gives the share of each topic's turns that carry the code; {uncovered} "
-             f"topic(s) no code covers, marked [uncovered].",
+             f"percentage, where shown) gives the share of each topic's turns that carry the code; {plural(uncovered, 'topic')} "
+             f"no code covers, marked [uncovered].",
         "Each row is a topic found in the words, each column a code: a bright cell means most of the topic's "
         "turns carry that code. A row with no bright cell ([uncovered]) is talk the coding may have missed.")
 
@@ -160,7 +161,7 @@ def code_scores_figure(result, title: str | None = None) -> plt.Figure:
     n_suggest = int(scores["suggested"].astype(bool).sum()) if "suggested" in scores else 0
     return explain(
         fig, f"Grouped horizontal bar chart of cross-validated precision (blue), recall (orange) and F1 (green) "
-             f"for {n} codes, with the precision threshold {threshold:g} as a dashed line; {n_suggest} code(s) "
+             f"for {n} codes, with the precision threshold {threshold:g} as a dashed line; {plural(n_suggest, 'code')} "
              f"precise enough to suggest uncoded turns.",
         "Each group of three bars is a code: precision is how often a turn the classifier picks really carries the "
         "code, recall how many of the code's turns it finds. Only codes whose precision reaches the dashed line "

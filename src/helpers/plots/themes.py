@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from helpers.analysis import themes
+from helpers.textutil import plural
 
 from . import MAX_CLUSTERED_CODES, PALETTE, SEQUENTIAL, explain, figure_height, top_items
 
@@ -280,7 +281,7 @@ def codeline(study_or_table, doc_id: str | None = None, level: str | None = None
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     marks = table["code"].astype(str).value_counts()
-    busiest = f"; most marked: {top_items(marks.index, marks, n=2, fmt=lambda v: f'{v} turns')}" if len(marks) else ""
+    busiest = f"; most marked: {top_items(marks.index, marks, n=2, fmt=lambda v: plural(int(v), 'turn'))}" if len(marks) else ""
     return explain(
         fig, f"Dot chart of document {doc_id}: its {len(codes)} {f'codes at level {level}' if level else 'codes'} (rows) along its {n_turns} "
              f"turns (horizontal axis); blue squares mark participant turns, orange circles interviewer turns"

@@ -12,6 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.analysis.audit import NOT_SUPPORTED_MEANS, DraftAudit, audit_draft, write_tables
+from helpers.report.present_format import format_value, header
+from helpers.report.present_guides import guide
+
+# Headers of the audit's tables where ``present_format.header`` would not fit: values here are shown as
+# written (a share as 0–1), and a participant's name beside the id.
+AUDIT_HEADERS = {"share": "Share of quotes (0–1)", "name": "Name", "similarity": "Similarity (0–1)",
+                 "match": "How matched"}
 
 VERDICT_COLOURS = {"verbatim": "#d9f2e3", "supported": "#d9f2e3", "edited": "#fff1c2",
                    "misattributed": "#fbd5d5", "interviewer's words": "#fbd5d5", "not found": "#fbd5d5",
@@ -22,8 +29,9 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "N
     """An escaped HTML table with its "how to read this" under it (``pages.guided``).
 
     A ``verdict`` cell is coloured by its value (``VERDICT_COLOURS``); in a ``differences``
-    cell ``[-removed-]`` is struck through and ``{+added+}`` marked. Missing cells are blank;
-    underscores in headers read as spaces.
+    cell ``[-removed-]`` is struck through and ``{+added+}`` marked. Cells read as
+    ``present_format.format_value`` (missing: blank; "1", not "1.0"); headers are in words
+    (``present_format.header``, ``AUDIT_HEADERS``).
 
     Parameters
     ----------
@@ -34,8 +42,7 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "N
     empty : str
         The sentence shown instead of the table when ``frame`` is None or empty.
     how : str
-        The reading guide; default one naming what a row is (the first column) and the next
-        five columns.
+        The reading guide; default ``present_guides.guide`` of the columns shown.
 
     Returns
     -------
@@ -50,21 +57,19 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, empty: str = "N
     if frame is None or frame.empty:
         return f"<p>{html.escape(empty)}</p>"
     columns = columns or list(frame.columns)
-    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
+    head = "".join(f"<th>{html.escape(AUDIT_HEADERS.get(c, header(c)))}</th>" for c in columns)
     body = []
     for _, row in frame.iterrows():
         cells = []
         for c in columns:
             value = row[c]
-            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            text = format_value(value)  # blanks for missing, "1" not "1.0", yes/no for flags
             style = f' style="background:{VERDICT_COLOURS[text]}"' if c == "verdict" and text in VERDICT_COLOURS else ""
             cells.append(f"<td{style}>{_diff_marks(html.escape(text)) if c == 'differences' else html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     from helpers.report.pages import guided
 
-    how = how or (f"Each row is one {columns[0].replace('_', ' ')}; read across for its "
-                  f"{', '.join(c.replace('_', ' ') for c in columns[1:6])}"
-                  + (" and the other columns." if len(columns) > 6 else "."))
+    how = how or guide(frame[columns])
     return guided(f"<table><tr>{head}</tr>{''.join(body)}</table>", how)
 
 

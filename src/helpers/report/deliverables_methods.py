@@ -144,7 +144,7 @@ def methods_paragraph(study) -> str:
         f"{' on ' + str(manifest.get('time'))[:10] if manifest.get('time') else ''}, cleaned (fillers and "
         f"transcriber annotations kept apart from counted words) and redacted before analysis, giving "
         f"{len(study.segments)} turns.",
-        f"{len(study.codings)} coding(s) of {len(study.codebook)} code(s)"
+        f"{counted(len(study.codings), 'coding')} of {counted(len(study.codebook), 'code')}"
         f"{' at the levels ' + ', '.join(levels) if levels else ''} were imported"
         f"{' from ' + sources if sources else ''}.",
         f"Coders: {', '.join(coders) if coders else 'one, unnamed'}.",

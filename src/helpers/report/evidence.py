@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import atomic
+from helpers.textutil import plural
 
 FOLDER = "evidence"
 
@@ -210,7 +211,8 @@ def write_code_pages(study, level: str | None = None, coder=None, folder=None) -
     for code, rows in found.groupby("code", sort=True):
         n_docs, n_part = rows["doc_id"].nunique(), len({p for v in rows["participant_id"].fillna("").astype(str)
                                                          for p in v.split("; ") if p not in ("", "nan", "None")})
-        summary = (f"<p>{len(rows)} passage(s) in {n_docs} document(s), from {n_part} participant(s).</p>")
+        summary = (f"<p>{plural(len(rows), 'passage')} in {plural(n_docs, 'document')}, from "
+                   f"{plural(n_part, 'participant')}.</p>")
         sections.append((anchor(code), f"{code}", summary + _passage_table(study, rows)))
     return _write(study, folder, f"codes-{_level_part(level)}.html",
                   f"Passages by code ({level or 'codes as applied'})",
@@ -260,9 +262,9 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
     codes = [str(c) for c in counts.index]
     sections = []
     present_codes = set(found["code"].astype(str))
-    in_units = {"segment": "turn(s)", "window": "turn(s)", "overlap": "overlapping pair(s)",
-                "document": "document(s)", "participant": "participant(s)"}.get(unit, "unit(s)")
-    label = f"{unit}, {window} turn(s) either side" if unit == "window" else unit
+    in_units = {"segment": "turn", "window": "turn", "overlap": "overlapping pair",
+                "document": "document", "participant": "participant"}.get(unit, "unit")
+    label = f"{unit}, {plural(window, 'turn')} either side" if unit == "window" else unit
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
             value = counts.loc[a, b] if b in counts.columns else 0
@@ -271,7 +273,7 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
             member, n_units = pair_members(study, found, a, b, unit, window)
             rows = found[member].sort_values(["doc_id", "seg_first", "code"])
             sections.append((pair_anchor(a, b), f"{a} + {b}",
-                             f"<p>{len(rows)} passage(s) of either code counted in {n_units} {in_units} "
+                             f"<p>{plural(len(rows), 'passage')} of either code counted in {plural(n_units, in_units)} "
                              f"({html.escape(label)}).</p>" + _passage_table(study, rows, with_code=True)))
     return _write(study, folder, f"pairs-{_level_part(level)}-{_level_part(unit)}.html",
                   f"Passages by co-occurring pair ({level or 'codes as applied'}, unit: {unit})",
@@ -344,7 +346,7 @@ def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) 
     if not cells.empty:
         for (pid, code), group in cells.groupby(["cell_participant", "code"], sort=True):
             sections.append((anchor(pid, code), f"{labels.get(pid, pid)} × {code}",
-                             f"<p>{len(group)} passage(s).</p>" + _passage_table(study, group)))
+                             f"<p>{plural(len(group), 'passage')}.</p>" + _passage_table(study, group)))
     return _write(study, folder, f"cells-{_level_part(level)}.html",
                   f"Passages by participant and code ({level or 'codes as applied'})",
                   "For each participant and code, the passages that give the participant the code.", sections)

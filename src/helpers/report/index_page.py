@@ -20,6 +20,7 @@ from helpers.report.pages import (
     page,
     table_of_contents,
 )
+from helpers.textutil import plural
 
 __all__ = ["HEADLINE_GUIDE", "INGEST_GUIDE", "INPUTS_GUIDE", "PAGE_STATES", "write_index"]
 
@@ -102,7 +103,7 @@ def write_index(study, runs, paths, profile_stem: str = "05-participant-profile"
     file_list += "".join(f"<li><a href=\"evidence/{html.escape(p.name)}\">evidence/{html.escape(p.name)}</a> — "
                          f"the passages behind the counts</li>" for p in evidence_pages)
     if figures:
-        file_list += (f"<li><code>figures/</code> — {len(figures)} figure(s), each as PNG and SVG "
+        file_list += (f"<li><code>figures/</code> — {plural(len(figures), 'figure')}, each as PNG and SVG "
                       f"(first: <a href=\"figures/{html.escape(figures[0].name)}\">{html.escape(figures[0].name)}</a>)</li>")
     bundle = f"{paths.name}-report.zip"
     file_list += (f"<li><code>{html.escape(bundle)}</code> — all of the above in one zip: run "

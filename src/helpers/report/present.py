@@ -59,16 +59,18 @@ from helpers.report.present_groups import (  # re-exported: small attribute grou
     suppressed,
 )
 from helpers.report.present_guides import (  # re-exported: split out of this module (issue 15)
+    GENERIC,
     GUIDES,
     describe,
     guide,
     how_to_read,
+    is_generic,
 )
 
-__all__ = ["GUIDES", "HEADERS", "KEYNESS_HEADERS", "MAX_ROWS", "PCT_COLUMNS", "P_COLUMNS", "SHARE_COLUMNS",
+__all__ = ["GENERIC", "GUIDES", "HEADERS", "KEYNESS_HEADERS", "MAX_ROWS", "PCT_COLUMNS", "P_COLUMNS", "SHARE_COLUMNS",
            "TEXT_FLAGS", "TEXT_MISSING", "WIDE_COLUMNS", "Table", "breakdown", "describe", "figure_png",
            "figure_svg", "format_number", "format_p", "format_percent", "format_value", "group_sizes", "guide",
-           "header", "how_to_read", "is_missing", "keyness_table", "min_group_size", "setup", "shown_rows",
+           "header", "how_to_read", "is_generic", "is_missing", "keyness_table", "min_group_size", "setup", "shown_rows",
            "suppress_small_groups", "suppressed", "table", "frame_group_sizes",
            "MISSING_GROUP_NAMES", "COMPLEMENTARY_WHY"]
 
@@ -223,7 +225,7 @@ def keyness_table(key: pd.DataFrame, top: int = 30) -> Table:
                          "g2", "log_ratio", "p", "q", "tested", "expected"] if c in frame.columns]
     order += [c for c in frame.columns if c not in order]
     group = str(frame.columns[0])
-    note = (f"Each row is a word that one {group} says more (or less) than the other participants, strongest "
+    note = (f"Each row is a word that one {header(group).lower()} says more (or less) than the other participants, strongest "
             f"difference (G²) first, tested words first. Per 1,000 words compares rates; a log ratio of 1 means "
             f"twice as often. p and q are blank where the word was not tested (expected count below 5): read "
             f"those rows as counts only. The first {len(frame)} of {len(key):,} rows are shown; the whole table is "

@@ -28,7 +28,29 @@ HEADERS = {
     "kappa": "Cohen's κ", "alpha": "Krippendorff's α", "left": "Before", "match": "Keyword", "right": "After",
     "start": "Start (character)", "end": "End (character)", "obs_exp": "Observed ÷ expected",
     "share": "Share (%)", "n_a": "Code A (n₁)", "n_b": "Code B (n₂)", "n_ab": "Both (n₁₂)",
+    # issue 16 items 1–2: every header of the notebooks' tables in words
+    "n_participant_words": "Participant words", "per_1000": "Per 1,000 words", "hash": "Hash (same text, same hash)",
+    "length": "Length (characters)", "masked_context": "Context (identifier masked)", "score": "Similarity (0–1)",
+    "best_score": "Best similarity (0–1)", "closest_doc": "Closest document", "closest_turn": "Closest turn",
+    "applied": "Applied (own codings)", "with_children": "With codes below (codings)",
+    "n_missing": "Codes missing", "N_codes": "Codes at the level", "missing": "Missing codes",
+    "n_without": "Participants without", "participant_ids": "Participant IDs", "n_new": "New codes (number)",
+    "cumulative": "Distinct codes so far", "n_codings": "Codings", "n_turns": "Turns", "n_codes": "Codes",
+    "n_documents": "Documents", "n_units": "Units", "n_all": "Units all coders applied it to",
+    "n_none": "Units no coder applied it to", "n_disagree": "Units coders disagree on",
+    "percent_agreement": "Agreement (%)", "alpha_low": "α low (95% interval)", "alpha_high": "α high (95% interval)",
+    "conditional_ab": "P(B | A)", "conditional_ba": "P(A | B)", "ratio": "Observed ÷ expected",
+    "k": "Topics (k)", "coherence_umass": "Coherence (UMass)", "best_share": "Best code's share of the turns (%)",
+    "n_examples": "Turns with the code", "n_negatives": "Turns without it", "n_participants": "Participants",
+    "n_splits": "Folds", "f1": "F1", "n_predicted": "Turns predicted", "precision_low": "Precision low (95% interval)",
+    "precision_high": "Precision high (95% interval)", "weight": "Weight in the topic",
+    "probability": "Probability (0–1)", "pseudonym": "Pseudonym", "n_quotes": "Quotes", "n_with": "Participants with the code",
 }
+# Numbered or per-coder columns: n_applied_<coder>, n_only_<coder> of the agreement table (coder names as
+# written), quote_<k> and ref_<k> of the best quotes.
+CODER_HEADERS = ((re.compile(r"^n_applied_(.+)$"), "Units {} applied it to"),
+                 (re.compile(r"^n_only_(.+)$"), "Units only {} applied it to"),
+                 (re.compile(r"^quote_(\d+)$"), "Quote {}"), (re.compile(r"^ref_(\d+)$"), "Where quote {} is"))
 # Columns holding p-values (formatted "< 0.001").
 P_COLUMNS = re.compile(r"^(p|q|p_?adj|p_?value|q_?value|fisher_p|p_bh|pvalue)$", re.I)
 # Columns holding percentages already scaled 0–100.
@@ -57,10 +79,15 @@ def header(name) -> str:
     text = str(name)
     if text in HEADERS:
         return HEADERS[text]
+    for pattern, words in CODER_HEADERS:
+        if pattern.match(text):
+            return words.format(pattern.match(text).group(1))
     if PCT_COLUMNS.search(text) and text.lower() not in ("pct", "percent"):
         return header(PCT_COLUMNS.sub("", text).rstrip("_ ")) + " (%)"
     if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", text):  # snake_case only: codes and names stay as written
         words = text.replace("_", " ")
+        if words.startswith("n "):  # n_things: a count of things
+            words = "number of " + words[2:]
         return words[:1].upper() + words[1:]
     return text
 

@@ -6,15 +6,98 @@ re-exported from ``helpers.report.present``.
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from helpers.report.present_format import header
+from helpers.textutil import plural
 
-__all__ = ["GUIDES", "describe", "guide", "how_to_read"]
+__all__ = ["GENERIC", "GUIDES", "describe", "guide", "how_to_read", "is_generic"]
 
 
 # "How to read this" for the tables the reports show, recognised by their columns (first match wins).
 GUIDES = [
+    # page 01: documents, talk, annotations, redaction, identifiers, import, codebook
+    ({"doc_id", "kind", "format", "encoding", "n_segments"},
+     "Each row is a document (an interview or focus group): whose it is, its kind and file format, the text "
+     "encoding it was read in, its turns and words, and how many of those words participants spoke."),
+    ({"turns participant", "words participant"},
+     "Each row is a document: the turns and words the interviewer and the participants each spoke there (words "
+     "leave out transcriber annotations, and fillers when remove_fillers is set)."),
+    ({"annotation"}, "Each row is a transcriber annotation (such as [laughs] or (inaudible)) and each column a "
+                     "document: how many times the annotation appears there. Annotations stay in the text but are "
+                     "never counted as words."),
+    ({"placeholder", "replacements"}, "Each row is a placeholder put in place of redacted text and how many times "
+                                      "it replaced something on ingest; the redacted words are never shown."),
+    ({"hash", "masked_context"},
+     "Each row is a possible identifier left after redaction: the document and turn it is in, what it looks like "
+     "(a name, a date, a phone number…), a hash that is the same wherever the same text recurs, its length in "
+     "characters and its context with the identifier masked. Add a real identifier to redactions.csv and run again."),
+    ({"rows_read", "quotes_exact"},
+     "Each row is a coding source (a coding sheet, or a sheet of a workbook): the rows read, the codings made, and "
+     "how its quotes were placed in the transcripts — exactly, across an elision (…), only approximately (fuzzy) "
+     "or not at all — with its warnings."),
+    ({"matched_text", "score"},
+     "Each row is a quote of a coding sheet placed only approximately: the sheet and row it came from, the "
+     "document, the quote as typed, the transcript text it was matched to and their similarity (1: identical). "
+     "Check each against the transcript."),
+    ({"best_score", "closest_doc"},
+     "Each row is a quote of a coding sheet not found in the transcripts and so not counted: where it came from, "
+     "its best similarity (below the threshold; 1: identical) and the closest document and turn to look in."),
+    ({"code", "level", "applied", "with_children"},
+     "Each row is a code of the codebook, in codebook order, with its level: applied counts its own codings, with "
+     "codes below adds the codings of every code under it."),
+    # page 04: negative cases seen from each participant; the saturation table
+    ({"n_missing", "missing"}, "Each row is a participant: how many of the codes at this level they do not have, "
+                               "out of all the codes at the level, and which ones."),
+    # page 05: one participant against the others; their quotes
+    ({"code", "applications", "group mean"},
+     "Each row is a code: applications are this participant's passages of it, group mean the average over the "
+     "other participants, then how many of the others have it out of all the others."),
+    ({"n_codings", "n_turns", "quote_1"},
+     "Each row is a code this participant has: their passages (codings) and turns with it, then their most typical "
+     "quotes, each followed by the document and turn it comes from."),
+    # page 06: agreement
+    ({"applied_by", "not_applied_by"},
+     "Each row is a turn where the coders disagree on a code: who applied the code and who did not, with the "
+     "turn's words — the list to go through in a consensus meeting."),
+    ({"coder", "n_codings", "n_codes"}, "Each row is a coder: how many codings they applied, how many distinct codes "
+                                        "they used and in how many documents."),
+    # page 08: discovery
+    ({"k", "reconstruction_error", "coherence_umass"},
+     "Each row is a number of topics tried (k): how closely the topics rebuild the words of the turns (lower: "
+     "closer) and how coherent their top words are (UMass coherence; nearer 0: more coherent)."),
+    ({"topic", "top_terms", "best_code"},
+     "Each row is a topic found in the words of participants' turns: its label and top words, the turns it leads, "
+     "the code that covers most of those turns and the share it covers; uncovered marks a topic no code covers."),
+    ({"topic", "rank", "weight"},
+     "Each row is one of the turns most typical of a topic (rank 1 most typical): where it is, who said it, its "
+     "weight in the topic (higher: more typical) and its words."),
+    ({"n_examples", "precision", "recall"},
+     "Each row is a code: the turns carrying it (examples) and not (negatives) the classifier learnt from, then "
+     "its cross-validated precision, recall and F1 (0–1, higher: better), the turns it predicted, whether it is "
+     "precise enough to suggest uncoded turns and the 95% interval of the precision."),
+    ({"code", "probability", "text"},
+     "Each row is an uncoded turn the classifier suggests for a code: where it is, who said it, the code, how sure "
+     "the classifier is (probability 0–1) and the turn's words. A suggestion to read, not a coding."),
+    # page 09: the write-up audit
+    ({"quote", "attribution", "verdict", "differences"},
+     "Each row is a quotation of the drafts that is not verbatim: where it is, the quote and who it is attributed "
+     "to, the verdict, its similarity to the closest passage (1: identical), where that passage is and the "
+     "differences (struck through: in the transcript, not the draft; marked: in the draft only)."),
+    ({"quote", "attributed_name", "verdict", "match"},
+     "Each row is a quotation in the drafts: where it is, its kind, the name it is attributed to, the verdict, "
+     "how it was matched, its similarity (1: identical) and the document, turns and speaker where it was found."),
+    ({"check", "location", "detail"},
+     "Each row is one consistency problem: the check that found it (one participant under two names, one quote "
+     "given to different participants, a leak in a quotation), where it is and who is involved."),
+    ({"n_quotes", "share"}, "Each row is a participant: how many quotations the drafts give them and their share of "
+                            "all quotations (0–1); a few voices quoted far more than others may dominate the write-up."),
+    ({"claim", "n_with", "n_participants"},
+     "Each row is a sentence of a draft that says how many participants share something (\"most\", \"a few\"): "
+     "the claim word, the code it was read against, how many participants have that code out of all, and the "
+     "verdict with its reason."),
     ({"left", "match", "right"}, "Each row is one occurrence of the keyword in a participant's turn, with the "
                                  "whole words before and after it; Document and Turn say where it is."),
     ({"g2", "log_ratio"}, "Each row is a word one group says more (or less) than the others: N group and N rest "
@@ -38,6 +121,35 @@ GUIDES = [
     ({"recurrent"}, "Each row is a code: n of the N participants have it, shown as a share; recurrent means "
                     "the share reaches the threshold."),
 ]
+
+
+# The fallbacks of ``guide`` and ``how_to_read``: what a table or figure gets when nothing more specific is
+# known. Every table and figure of the notebooks' pages has its own (tests/integration/test_report_words.py).
+GENERIC = (
+    re.compile(r"^Each row is one [^;]*; read across for its "), re.compile(r"^Each row is one [^;.:,()]*\.$"),
+    re.compile(r"^An empty table\.$"), re.compile(r"^Each cell is one row–column pair; its colour follows the scale"),
+    re.compile(r"^Longer bars mean more; "), re.compile(r"^Each point is one item placed as the axis titles say"),
+    re.compile(r"^Each line follows a value along the horizontal axis"),
+    re.compile(r"^The figure's title and axis titles say what it shows\.$"),
+    re.compile(r"Figure showing "),
+)
+
+
+def is_generic(text: str) -> bool:
+    """Whether a reading guide or alt text is one of the generic fallbacks (``GENERIC``) rather than
+    one written for its table or figure.
+
+    Parameters
+    ----------
+    text : str
+        A "how to read this" sentence or an alt text, as shown on a page.
+
+    Returns
+    -------
+    bool
+    """
+    text = " ".join(str(text).split())
+    return any(pattern.search(text) for pattern in GENERIC)
 
 
 def guide(frame: pd.DataFrame) -> str:
@@ -137,7 +249,7 @@ def describe(fig) -> str:
             kinds.append("lines joining them")
         lines = [line for line in ax.get_lines() if line.get_label() and not line.get_label().startswith("_")]
         if lines or (ax.get_lines() and not kinds):
-            kinds.append(f"{len(ax.get_lines())} line(s)")
+            kinds.append(plural(len(ax.get_lines()), "line"))
         text = ax.get_title() if ax.get_title() != title else ""
         axes = [label for label in (ax.get_xlabel(), ax.get_ylabel()) if label]
         piece = (text + ": " if text else "") + (", ".join(kinds) if kinds else "a chart")
