@@ -103,6 +103,28 @@ def _report_once(tmp_path_factory, study: Path, *args: str, env: dict | None = N
     return Run(root, raw, before, result)
 
 
+def _written(root: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file a run wrote (data/processed, reports)."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+            for folder in ("data/processed", "reports") for p in sorted((root / folder).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def shared_runs_stay_as_built(request):
+    """Fail a test that changes a shared run (SHARED_RUNS) instead of a copy_root of it:
+    the next test reading that run would see another state (a second `report` in the
+    shared mini run made test_determinism's index comparison fail, by test order)."""
+    names = [n for n in SHARED_RUNS if n in request.fixturenames]
+    if not names:
+        yield
+        return
+    roots = {n: request.getfixturevalue(n).root for n in names}
+    before = {n: _written(root) for n, root in roots.items()}
+    yield
+    changed = [n for n, root in roots.items() if _written(root) != before[n]]
+    assert not changed, f"this test changed the shared run {changed[0]}: work on support.copy_root(...) instead"
+
+
 @pytest.fixture(scope="session")
 def mini_report(tmp_path_factory) -> Run:
     """`report <path of mini> --jobs 2` on a fresh copy of tests/fixtures/studies/mini,

@@ -288,7 +288,7 @@ def test_a_kernel_of_the_batch_reads_the_snapshot_not_the_raw_folder(tmp_path, m
 
 # -- a quiet, honest terminal (issue 16 item 8) ------------------------------------------------
 
-def test_terminal_has_no_transport_warning_and_ends_with_a_summary(mini_report):
+def test_terminal_has_no_transport_warning_and_ends_with_a_summary(mini_report, tmp_path):
     # the first run in a fresh project: the fixture study's shared run (tests/conftest.py)
     root, result = mini_report.root, mini_report.result
     assert result.returncode == 0, result.stderr[-2000:]
@@ -298,7 +298,10 @@ def test_terminal_has_no_transport_warning_and_ends_with_a_summary(mini_report):
     assert re.match(r"report mini: 9 pages \(9 run, 0 unchanged\) in \d+ s$", lines[0])
     assert "  coders: AK, RB" in lines
     assert lines[-1] == f"  open: {root / 'reports' / 'mini' / 'index.html'}"
-    again = run_in(root, "report", "mini", "--jobs", "2")
+    # the second run on a copy: the shared run stays as built (test_determinism compares its
+    # index with another first run's; a second run here made every page "carried over", and
+    # that test failed whenever it ran after this one)
+    again = run_in(copy_root(root, tmp_path), "report", "mini", "--jobs", "2")
     assert again.stdout.startswith("report mini: 9 pages (0 run, 9 unchanged)")
 
 
@@ -314,7 +317,15 @@ def test_progress_bar_counts_notebooks_and_shows_an_estimate_only_after_three(ca
         seen.append(runner.bar.format_meter(**runner.bar.format_dict))
         runner._tick()
 
-    runner.fresh = fake
+    class NoKernel:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    runner._kernel = NoKernel
+    runner.execute = lambda kernel, run: fake(run)
     runs = [type("Run", (), {"notebook": f"0{i}-x", "stem": f"0{i}-x"})() for i in range(5)]
     runner.run_all(runs)
     assert seen[0].startswith("report x: 0/5 notebooks")
@@ -362,6 +373,43 @@ def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(dem
         batch_page = (out / f"{run.stem}.html").read_text(encoding="utf-8")
         fresh_page = (fresh / f"{run.stem}.html").read_text(encoding="utf-8")
         assert batch_page == fresh_page, run.stem
+
+
+def test_every_page_from_reused_kernels_equals_a_fresh_kernel_each(mini_report, tmp_path, monkeypatch):
+    """The batch runs every notebook of a study in one kernel per job, reset between
+    runs (execution.RESET): every page of mini (study-wide notebooks and profiles) is
+    byte-identical to the page papermill makes in a fresh kernel, whichever notebooks
+    ran before it in the batch's kernel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import papermill
+
+    from helpers.report import reports
+    from helpers.study import load_study
+
+    root = copy_root(mini_report.root, tmp_path)
+    monkeypatch.setenv("TRANSCRIPT_THEMES_HOME", str(root))
+    study = load_study("mini", ingest=False)
+    runs = reports.plan(study, {})
+    assert {r.notebook for r in runs} >= {"01-clean-transcripts", "04-themes-across-participants",
+                                          "06-intercoder-agreement", reports.PROFILE[0]}
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+
+    def one(run):
+        notebook = REPO / "notebooks" / f"{run.notebook}.ipynb"
+        executed = fresh / f"{run.stem}.ipynb"
+        papermill.execute_notebook(str(notebook), str(executed), parameters=run.params, kernel_name="python3",
+                                   progress_bar=False, cwd=str(REPO / "notebooks"), log_output=False)
+        reports.render_html(executed, fresh / f"{run.stem}.html", run.title, reports.declared_parameters(notebook),
+                            run.origins)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, runs))
+    out = root / "reports" / "mini"
+    different = [run.stem for run in runs if (out / f"{run.stem}.html").read_bytes()
+                 != (fresh / f"{run.stem}.html").read_bytes()]
+    assert different == []
 
 
 # -- only what changed (issue 18 item 3) ---------------------------------------------------------

@@ -10,10 +10,10 @@
    run, and the summary says so.
 2. Build the new bundle in a staging folder beside ``reports/<study>/``: the
    pages of notebooks whose inputs did not change are carried over from the
-   previous bundle (hard links), the rest are executed — the study-wide
-   notebooks each in a fresh kernel, the per-participant profile in one kernel
-   per job, reused from participant to participant (issue 18 items 1–2), all
-   at most ``--jobs`` at a time. With ``--only``, a page outside the selection
+   previous bundle (hard links), the rest are executed in one kernel
+   per job, reused from notebook to notebook (the study-wide notebooks first,
+   then the per-participant profile; reset between runs: ``execution.RESET``;
+   issue 18 items 1–2), at most ``--jobs`` at a time. With ``--only``, a page outside the selection
    is carried over only when it was built from this study as it is now (its
    study key: identity, data, notebook, package version); otherwise it is
    left out, with its executed notebook, figures and (for 02–04) evidence
@@ -186,10 +186,6 @@ class Runner:
             self.kernels += 1
         return Kernel(notebooks_dir(), self.cancel)
 
-    def fresh(self, run) -> None:
-        with self._kernel() as kernel:
-            self.execute(kernel, run)
-
     def series(self, queue: collections.deque) -> None:
         """One kernel, reused for run after run from the shared queue."""
         kernel = None
@@ -216,13 +212,14 @@ class Runner:
             return
         rank = {name: i for i, name in enumerate(ORDER)}
         single = sorted((r for r in runs if r.notebook != PROFILE[0]), key=lambda r: rank.get(r.notebook, len(ORDER)))
-        queue = collections.deque(r for r in runs if r.notebook == PROFILE[0])
+        # every run from one queue, served by one reused kernel per job (execution.RESET between
+        # runs): the study-wide notebooks first, in order, then the profiles
+        queue = collections.deque(single + [r for r in runs if r.notebook == PROFILE[0]])
         self.bar = tqdm(total=len(runs), desc=f"report {self.paths.name}", unit="notebook", file=sys.stderr,
                         bar_format="{desc}: {n_fmt}/{total_fmt} notebooks [{elapsed}]",
                         disable={True: False, False: True}.get(self.progress), dynamic_ncols=True)
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="notebook")
-        futures = [pool.submit(self.fresh, run) for run in single]
-        futures += [pool.submit(self.series, queue) for _ in range(min(self.jobs, len(queue)))]
+        futures = [pool.submit(self.series, queue) for _ in range(min(self.jobs, len(queue)))]
         try:
             pending = set(futures)
             while pending:

@@ -1,16 +1,16 @@
 """Run notebooks in Jupyter kernels for the report batch.
 
-Two ways, one code path:
-
-- a **fresh kernel** per notebook (the study-wide notebooks 01–08), as papermill
-  did;
-- one **reused kernel** for a series of runs of the same notebook with
-  different parameters (the per-participant profile): the kernel starts and
-  imports its libraries once, and before each run its namespace is reset
-  (``%reset -f``), open figures closed and the warning registries cleared, so
-  each run sees what a fresh kernel would show (a warning printed for the first
-  participant is printed again for the second). Each run still gives one
-  executed notebook, numbered 1, 2, … as in a fresh kernel.
+One way: a **reused kernel** per job. A worker starts one kernel and runs notebook
+after notebook in it (the study-wide notebooks 01–08, then the per-participant
+profiles): the kernel starts and imports its libraries once, and before each run
+it is put back as it was when it started — a fresh namespace (``%reset -f``), no
+open figure, matplotlib's settings and the warning filters as they were, the
+warning registries cleared — so each run shows what a fresh kernel would (a
+warning printed for one notebook is printed again for the next). Each run still
+gives one executed notebook, numbered 1, 2, … as in a fresh kernel. A fresh
+kernel per notebook cost about 3 s each (start, then pandas, matplotlib, seaborn,
+scikit-learn imported again); tests/integration/test_batch_runs.py checks every
+page of a study is the same byte for byte either way.
 
 Kernels talk to this process over local IPC sockets in a private folder, not
 TCP: nothing listens on a network port, and ipykernel has no reason to warn
@@ -31,14 +31,37 @@ from typing import Callable
 
 import nbformat
 
+# What runs silently in a kernel as it starts, before any notebook: the settings a
+# notebook may change, as a fresh kernel has them once it has imported helpers.plots
+# (the project style is set on that first import, which a reused kernel does not
+# repeat), kept outside the namespace that %reset clears. The backend and interactive mode are not restored: the inline
+# backend switches them on at the first figure (restoring the start's "not
+# interactive" would keep every later figure off the page).
+SNAPSHOT = """\
+import sys as _sys, types as _types, warnings as _warnings
+import matplotlib as _mpl
+import matplotlib.pyplot as _plt
+import helpers.plots  # applies the project style on import, as a notebook's first import does
+_state = _types.ModuleType("_transcript_themes_kernel_state")
+_state.rc = _mpl.rcParams.copy()
+_state.filters = list(_warnings.filters)
+_sys.modules[_state.__name__] = _state
+del _state, _sys, _types, _warnings, _mpl, _plt
+"""
+
 # What runs silently in a reused kernel between two runs: a fresh namespace
-# (modules stay imported: that is the saving), no figure left open, and every
-# warning shown again as a fresh kernel would.
+# (modules stay imported: that is the saving), no figure left open, matplotlib's
+# settings and the warning filters as the kernel started with them (SNAPSHOT), and
+# every warning shown again as a fresh kernel would.
 RESET = """\
 %reset -f
 import gc as _gc, sys as _sys, warnings as _warnings
+import matplotlib as _mpl
 import matplotlib.pyplot as _plt
 _plt.close("all")
+_state = _sys.modules["_transcript_themes_kernel_state"]
+_mpl.rcParams.update({_k: _v for _k, _v in _state.rc.items() if _k not in ("backend", "interactive")})
+_warnings.filters[:] = _state.filters
 _warnings.onceregistry.clear()
 _warnings._filters_mutated()
 for _m in list(_sys.modules.values()):
@@ -46,7 +69,7 @@ for _m in list(_sys.modules.values()):
         _m.__dict__.get("__warningregistry__", {}).clear()
     except Exception:
         pass
-del _m
+del _m, _state
 _gc.collect()
 """
 
@@ -147,6 +170,7 @@ class Kernel:
             self.client.start_new_kernel_client()
             reply = self.client.wait_for_reply(self.client.kc.kernel_info())
             self.language_info = (reply or {}).get("content", {}).get("language_info", {})
+            self._silently(SNAPSHOT, "could not record the kernel's starting settings")
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -166,11 +190,15 @@ class Kernel:
             shutil.rmtree(self._sockets, ignore_errors=True)
 
     def reset(self) -> None:
-        """Fresh namespace, no open figure, warnings shown again."""
+        """Fresh namespace, no open figure, settings and warning filters as the kernel
+        started, warnings shown again."""
         self.cancel.check()
-        reply = self.client.wait_for_reply(self.client.kc.execute(RESET, silent=True, store_history=False))
+        self._silently(RESET, "could not reset the kernel between two runs")
+
+    def _silently(self, code: str, failure: str) -> None:
+        reply = self.client.wait_for_reply(self.client.kc.execute(code, silent=True, store_history=False))
         if not reply or reply["content"].get("status") != "ok":
-            raise RuntimeError("could not reset the kernel between two runs")
+            raise RuntimeError(failure)
 
     def run(self, nb, on_cell: Callable[[int], None] | None = None) -> Timing:
         """Execute every code cell of ``nb`` in place; execution counts 1, 2, …
