@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import __version__
+from helpers import __version__, textutil
 
 # Transcript formats and coding sources in words (methods paragraph).
 FORMAT_WORDS = {"txt": "plain-text", "md": "Markdown", "docx": "Word", "odt": "OpenDocument", "rtf": "RTF",
@@ -40,7 +40,7 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     """
     if n == 1:
         return ("an " if singular[:1].lower() in "aeiou" else "a ") + singular
-    return f"{n} {plural or singular + 's'}"
+    return textutil.plural(n, singular, plural)   # the one plural rule
 
 
 def _listed(items: list[str]) -> str:
