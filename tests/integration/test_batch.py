@@ -81,8 +81,10 @@ def test_pages_and_executed_notebooks_hold_no_absolute_path(batch):
             assert str(root) not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
-def test_second_run_reexecutes_nothing(batch):
+def test_second_run_reexecutes_nothing(batch, tmp_path):
     root, raw, _ = batch
+    root = copy_root(root, tmp_path)  # a second run rewrites the index: not in the shared run
+    raw = root / "data" / "raw" / raw.name
     executed = reports_dir(root, raw) / "executed"
     stamps = {p.name: p.stat().st_mtime_ns for p in executed.glob("*.ipynb")}
     again = run_in(root, "report", str(raw), "--jobs", "2")

@@ -173,6 +173,15 @@ def test_a_partial_run_of_another_study_with_the_same_folder_name_keeps_nothing_
 
 # -- Ctrl-C (issue 19 item 9) ---------------------------------------------------------------
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """In the child before it starts: SIGINT handled by default and not blocked, as a
+    command typed at a terminal has it. A test run started in the background of a
+    non-interactive shell (`make test &`) has SIGINT ignored, and children inherit that:
+    Python then installs no KeyboardInterrupt handler and the Ctrl-C tests failed."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _children(pid: int) -> list[int]:
     import psutil
 
@@ -190,7 +199,8 @@ def test_ctrl_c_stops_within_seconds_and_leaves_the_previous_bundle(mini_report,
     before = tree_hashes(out)
     env = {**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)}
     proc = subprocess.Popen([sys.executable, "-m", "helpers", "report", "mini", "--jobs", "2", "--force"],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_at_a_terminal)
     try:
         # wait until notebooks are running in kernels (a partial notebook in the staging folder)
         deadline = time.monotonic() + 120
@@ -476,7 +486,8 @@ def test_ctrl_c_after_the_ingest_leaves_data_processed_as_it_was(tmp_path):
                           encoding="utf-8")
     env = {**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)}
     proc = subprocess.Popen([sys.executable, "-m", "helpers", "report", "mini", "--jobs", "2"],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the inputs re-ingested (staged) and notebooks running
