@@ -27,13 +27,16 @@ def pytest_sessionstart(session):
                                 "— git mv it into tests/unit (no kernel, no subprocess) or tests/integration")
 
 
+@pytest.hookimpl(tryfirst=True)   # before xdist's own hook, which turns the groups into node ids
 def pytest_collection_modifyitems(config, items):
     """Mark each test ``unit`` or ``integration`` by its folder, and give xdist
     groups (``--dist loadgroup``, `make test`) so that what is built once is built
     on one worker: a test using a shared run (SHARED_RUNS) goes in the group of that
     run; every test of a module with a module- or class-scoped fixture goes in the
     module's group (its fixture built once, its tests in order). Every other test is
-    free to run on any worker. An explicit xdist_group mark wins."""
+    free to run on any worker. An explicit xdist_group mark wins. It runs first: xdist
+    reads the groups in its own hook, and when that ran first the groups set here were
+    ignored, so each worker built the demo's shared run (about 2 minutes each)."""
     for item in items:
         folder = Path(str(item.fspath)).parent.name
         if folder in ("unit", "integration"):

@@ -99,3 +99,32 @@ def test_notebook_as_committed(path):
     for cell in code:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         assert not re.search(r"^\s*(?:async\s+)?(?:def|class)\s", source, re.M), "logic belongs in src/helpers"
+
+
+def test_loadgroup_keeps_a_shared_run_on_one_worker(tmp_path):
+    """`make test` relies on --dist loadgroup to build each shared report run once: with
+    pytest 9.2 and pytest-xdist 3.8 the groups were silently ignored (xdist issue 1386) and
+    both workers built the demo's run. A group set in a conftest hook, as tests/conftest.py
+    sets them, must reach the scheduler: all four tests of the group on one worker."""
+    import sys
+
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n"
+        "@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_collection_modifyitems(config, items):\n"
+        "    for item in items:\n"
+        "        if 'shared' in item.name:\n"
+        "            item.add_marker(pytest.mark.xdist_group('run'))\n", encoding="utf-8")
+    (tmp_path / "test_groups.py").write_text(
+        "import os, time\n" + "".join(
+            f"def test_{kind}_{i}():\n    time.sleep(0.2)\n    print(os.environ['PYTEST_XDIST_WORKER'])\n"
+            for kind in ("shared", "free") for i in range(4)), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-rA",
+                             "-p", "no:cacheprovider", str(tmp_path)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    # each passed test's section: "___ test_shared_0 ___", "[gw0] linux …", then what it printed
+    workers = re.findall(r"_ test_shared_\d _+\n\[(gw\d)\]", result.stdout)
+    assert len(workers) == 4, result.stdout[-2000:]
+    assert len(set(workers)) == 1, workers
+    assert len(re.findall(r"PASSED test_groups.py::test_shared_\d@run", result.stdout)) == 4
