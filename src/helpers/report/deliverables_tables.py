@@ -168,7 +168,7 @@ def page_sheets(executed: Path, taken) -> tuple[dict[str, pd.DataFrame], list[di
     ----------
     executed : Path
         The bundle's ``executed/`` folder; every ``<stem>.ipynb`` is read in name order
-        (``*.failed.ipynb`` are not).
+        (``*.failed.ipynb`` and temporary files of unfinished writes are not).
     taken : collection of str
         Sheet names already used (the CSV sheets).
 
@@ -188,8 +188,8 @@ def page_sheets(executed: Path, taken) -> tuple[dict[str, pd.DataFrame], list[di
     sheets: dict[str, pd.DataFrame] = {}
     contents: list[dict] = []
     profiles: dict[tuple[str, int], list[PageTable]] = {}
-    notebooks = sorted(p for p in executed.glob("*.ipynb") if not p.name.endswith(".failed.ipynb")) \
-        if executed.is_dir() else []
+    notebooks = sorted(p for p in executed.glob("*.ipynb") if not p.name.endswith(".failed.ipynb")
+                       and atomic.temp_writer(p) is None) if executed.is_dir() else []
     for path in notebooks:
         for table in page_tables(path):
             if table.participant:
