@@ -123,3 +123,22 @@ def test_a_long_table_is_kept_whole_up_to_the_cap_and_says_when_cut():
 def test_no_executed_notebook_and_no_tables_folder_writes_nothing(tmp_path):
     study = SimpleNamespace(paths=None)
     assert deliverables.write_tables_workbook(study, tmp_path) is None
+
+
+def test_a_heading_a_notebook_displays_names_the_tables_under_it(tmp_path):
+    """Notebook 02 shows one table per level under a displayed "### Level: …" heading."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Code frequencies\n\n## Each level of the [hierarchy](x.html)"))
+    cell = nbformat.v4.new_code_cell("x")
+    for level, n in (("theme", 2), ("subtheme", 5)):
+        cell.outputs.append(nbformat.v4.new_output("display_data", data={"text/markdown": f"### Level: {level}"}))
+        cell.outputs.append(_shown(pd.DataFrame({"code": ["a"], "applications": [n]})))
+    nb.cells.append(cell)
+    (tmp_path / "executed").mkdir()
+    nbformat.write(nb, str(tmp_path / "executed" / "02-code-frequencies.ipynb"))
+    book = openpyxl.load_workbook(deliverables.write_tables_workbook(SimpleNamespace(paths=None), tmp_path))
+    # ":" is not allowed in a sheet name; the contents sheet keeps the heading as written
+    assert book.sheetnames == ["contents", "02 Level- theme", "02 Level- subtheme"]
+    assert [r[3:5] for r in _rows(book["contents"])[1:]] == [("Code frequencies", "Level: theme"),
+                                                            ("Code frequencies", "Level: subtheme")]
+    assert _rows(book["02 Level- subtheme"]) == [("code", "Applications"), ("a", 5)]

@@ -65,7 +65,8 @@ def _headings(markdown: str) -> list[tuple[int, str]]:
             fenced = not fenced
         match = None if fenced else _HEADING.match(line)
         if match:
-            out.append((len(match.group(1)), re.sub(r"[*_`]", "", match.group(2)).strip()))
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", match.group(2))  # a link: its words
+            out.append((len(match.group(1)), re.sub(r"[*_`]", "", text).strip()))
     return out
 
 
@@ -137,7 +138,7 @@ def unique_sheet_name(name: str, taken) -> str:
     str
         ``name`` made safe, or with a ``~2``, ``~3`` … suffix (cut to fit) when that is taken.
     """
-    safe = atomic.safe_sheet_name(name).strip() or "Sheet"
+    safe = atomic.safe_sheet_name(name).strip().strip("'").strip() or "Sheet"  # no ' at either end (Excel)
     used = {str(t).lower() for t in taken} | {"contents"}  # Excel compares sheet names case-blind
     candidate, n = safe, 2
     while candidate.lower() in used:
@@ -204,7 +205,8 @@ def page_sheets(executed: Path, taken) -> tuple[dict[str, pd.DataFrame], list[di
         first = tables[0]
         column = "Participant" if "Participant" not in first.data.get("columns", []) else "Profile of participant"
         frames = [t.frame().assign(**{column: t.participant}) for t in tables]
-        stacked = pd.concat(frames, ignore_index=True, sort=False)
+        filled = [f for f in frames if len(f)] or frames[:1]  # an empty table adds no rows
+        stacked = pd.concat(filled, ignore_index=True, sort=False)
         stacked = stacked[[column, *[c for c in stacked.columns if c != column]]]
         name = unique_sheet_name(f"{_prefix(first.stem)}{first.label}", taken | set(sheets))
         sheets[name] = stacked
