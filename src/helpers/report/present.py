@@ -87,8 +87,10 @@ class Table:
     caption: str = ""
     note: str = ""
     source: pd.DataFrame = field(default_factory=pd.DataFrame)
-    prepared: pd.DataFrame | None = None   # the source as laid out (present_data.prepared)
-    columns: list | None = None            # (header, kind) of each column (present_data.columns_of)
+    # the source as laid out (present_data.prepared) and (header, kind) of each column (columns_of);
+    # left out of the repr, so the notebook's text/plain of a table is as before
+    prepared: pd.DataFrame | None = field(default=None, repr=False)
+    columns: list | None = field(default=None, repr=False)
 
     def data(self) -> dict:
         """The table's data for the workbook (``present_data.table_data``): every row given, as values."""
