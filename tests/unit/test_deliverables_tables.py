@@ -68,14 +68,14 @@ def test_every_shown_table_is_a_sheet_with_headers_in_words_and_values(bundle):
     study, folder = bundle
     book = openpyxl.load_workbook(deliverables.write_tables_workbook(study, folder))
     assert book.sheetnames == ["contents", "words", "04 Recurrence", "04 Negative cases",
-                               "04 Negative cases (table 2)", "05 Talk"]
+                               "04 Negative cases (2)", "05 Talk"]
     # the whole recurrence table: headers as on the page, a share on 0–100 as its "(%)" says, numbers numeric
     assert _rows(book["04 Recurrence"]) == [("code", "Participants (%)", "Share (%)", "Codings"),
                                             ("hope", 50, 50, 3), ("loss", 25, 25, 1)]
     # the index as a first column, lists joined, flags in words, an empty list blank
     assert _rows(book["04 Negative cases"]) == [("Participant", "Missing codes", "flag"),
                                                 ("P1", "hope; loss", "yes"), ("P2", None, "no")]
-    assert _rows(book["04 Negative cases (table 2)"])[1:] == [("P1", "hope; loss", "yes")]
+    assert _rows(book["04 Negative cases (2)"])[1:] == [("P1", "hope; loss", "yes")]
     # the profiles: one sheet for the kind of table, the participants stacked
     assert _rows(book["05 Talk"]) == [("Participant", "Speaker role", "Words"),
                                       ("P1", "participant", 120), ("P2", "participant", 80)]
@@ -86,7 +86,7 @@ def test_every_shown_table_is_a_sheet_with_headers_in_words_and_values(bundle):
         ("04 Recurrence", "04-themes-across-participants.html", 2, "Themes across participants", "Recurrence"),
         ("04 Negative cases", "04-themes-across-participants.html", 2, "Themes across participants",
          "Negative cases"),
-        ("04 Negative cases (table 2)", "04-themes-across-participants.html", 1, "Themes across participants",
+        ("04 Negative cases (2)", "04-themes-across-participants.html", 1, "Themes across participants",
          "Negative cases (table 2)"),
         ("05 Talk", "05-participant-profile-*.html", 2,
          "Participant profile (one page per participant; 2 participants stacked)", "Talk")]
@@ -142,3 +142,15 @@ def test_a_heading_a_notebook_displays_names_the_tables_under_it(tmp_path):
     assert [r[3:5] for r in _rows(book["contents"])[1:]] == [("Code frequencies", "Level: theme"),
                                                             ("Code frequencies", "Level: subtheme")]
     assert _rows(book["02 Level- subtheme"]) == [("code", "Applications"), ("a", 5)]
+
+
+def test_a_long_heading_is_cut_at_a_word_for_the_sheet_name():
+    from helpers.report.deliverables_tables import PageTable, _sheet
+
+    long = PageTable("06-intercoder-agreement", "Inter-coder agreement", "Disagreements, for the consensus meeting",
+                     1, {})
+    assert _sheet(long) == "06 Disagreements, for the"  # "…, for the consensus" would be 32 characters
+    second = PageTable("01-clean-transcripts", "Cleaning", "Import of coding sources", 3, {})
+    assert _sheet(second) == "01 Import of coding sources (3)" and len(_sheet(second)) == 31
+    word = PageTable("02-x", "X", "Supercalifragilisticexpialidociousness", 1, {})
+    assert _sheet(word) == "02 Supercalifragilisticexpialid"  # no space to cut at: cut at 31

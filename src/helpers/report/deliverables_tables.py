@@ -4,9 +4,9 @@ Each table a notebook displays carries its data beside its page HTML (``present_
 this module reads them from the executed notebooks of a bundle (``executed/<stem>.ipynb``: those
 run and those carried over from the previous run alike) and lays them out as sheets:
 
-- a study-wide page: one sheet per table, named "<page number> <table>" where the table is
-  named by the nearest heading above it on the page (a second table under one heading
-  "<heading> (table 2)");
+- a study-wide page: one sheet per table, named "<page number> <heading>" after the nearest
+  heading above it on the page (cut at a word to Excel's 31 characters; a second table under
+  one heading "<heading> (2)", listed in the contents as "<heading> (table 2)");
 - the per-participant profile pages: one sheet per kind of table, the participants' tables
   stacked with a "Participant" column first, rather than one sheet per participant.
 
@@ -153,6 +153,17 @@ def _prefix(stem: str) -> str:
     return f"{number} " if number.isdigit() else ""
 
 
+def _sheet(table: PageTable) -> str:
+    """The sheet name wanted for a table: "<page number> <heading>", cut at a word to fit 31
+    characters with " (2)", " (3)" … for a second, third table under one heading."""
+    prefix, suffix = _prefix(table.stem), "" if table.number == 1 else f" ({table.number})"
+    text, room = prefix + table.heading, 31 - len(suffix)
+    if len(text) > room:
+        cut = text[:room + 1].rfind(" ")
+        text = (text[:cut] if cut > len(prefix) else text[:room]).rstrip(" ,;:-–(")
+    return text + suffix
+
+
 def _note(tables: list[PageTable]) -> str:
     cut = [t for t in tables if t.data.get("cut")]
     if not cut:
@@ -196,7 +207,7 @@ def page_sheets(executed: Path, taken) -> tuple[dict[str, pd.DataFrame], list[di
             if table.participant:
                 profiles.setdefault((table.heading, table.number), []).append(table)
                 continue
-            name = unique_sheet_name(f"{_prefix(table.stem)}{table.label}", taken | set(sheets))
+            name = unique_sheet_name(_sheet(table), taken | set(sheets))
             sheets[name] = table.frame()
             contents.append({"sheet": name, "file": f"{table.stem}.html", "rows": len(sheets[name]),
                              "page": table.title, "table": table.label,
@@ -208,7 +219,7 @@ def page_sheets(executed: Path, taken) -> tuple[dict[str, pd.DataFrame], list[di
         filled = [f for f in frames if len(f)] or frames[:1]  # an empty table adds no rows
         stacked = pd.concat(filled, ignore_index=True, sort=False)
         stacked = stacked[[column, *[c for c in stacked.columns if c != column]]]
-        name = unique_sheet_name(f"{_prefix(first.stem)}{first.label}", taken | set(sheets))
+        name = unique_sheet_name(_sheet(first), taken | set(sheets))
         sheets[name] = stacked
         contents.append({"sheet": name, "file": f"{PROFILE[0]}-*.html", "rows": len(stacked),
                          "page": f"{first.title} (one page per participant; {plural(len(tables), 'participant')} "
