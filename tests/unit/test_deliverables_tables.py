@@ -154,3 +154,16 @@ def test_a_long_heading_is_cut_at_a_word_for_the_sheet_name():
     assert _sheet(second) == "01 Import of coding sources (3)" and len(_sheet(second)) == 31
     word = PageTable("02-x", "X", "Supercalifragilisticexpialidociousness", 1, {})
     assert _sheet(word) == "02 Supercalifragilisticexpialid"  # no space to cut at: cut at 31
+
+
+def test_the_leak_scan_finds_a_term_in_a_page_table_of_the_workbook(tmp_path):
+    """A redaction term left in a shown table (only there: not in any CSV) is found in tables.xlsx."""
+    from helpers.ingest.cleaning import Redactor
+    from helpers.leakscan import scan_folders
+
+    _notebook(tmp_path / "report" / "executed" / "04-themes.ipynb",
+              [("markdown", "## Quotes"), ("code", pd.DataFrame({"quote": ["Marlowe said so"]}))])
+    workbook = deliverables.write_tables_workbook(SimpleNamespace(paths=None), tmp_path / "report")
+    (tmp_path / "report" / "executed" / "04-themes.ipynb").unlink()  # only the workbook holds it now
+    leaks = scan_folders([tmp_path / "report"], Redactor([("Marlowe", "(P1)")])).leaks
+    assert {(leak.path, leak.placeholder) for leak in leaks} == {(workbook, "(P1)")}
