@@ -137,10 +137,16 @@ def test_a_partial_run_after_a_withdrawal_removes_every_page_built_with_the_with
     assert third.returncode == 0, third.stderr[-2000:]
     assert third.stdout.startswith("report peer: 3 pages (0 run, 3 unchanged)")
     assert "removed" not in third.stdout
+    # tables.xlsx keeps the tables of the pages carried over (read from their executed notebooks):
+    # the profiles' talk tables stacked, P01–P03, and no sheet of a page left out
+    sheets = pd.read_excel(out / "tables.xlsx", sheet_name=None)
+    assert sorted(sheets["05 Talk"]["Participant"].unique()) == ["P01", "P02", "P03"]
+    assert not [name for name in sheets if name.startswith(("01 ", "04 "))]
     # a full run rebuilds them, without P04
     fourth = run_in(root, "report", "peer", "--jobs", "1")
     assert fourth.returncode == 0, fourth.stderr[-2000:]
     assert fourth.stdout.startswith("report peer: 8 pages (5 run, 3 unchanged)")
+    assert {"04 Recurrence", "05 Talk"} <= set(pd.read_excel(out / "tables.xlsx", sheet_name=None))
     _assert_absent(out, ("P04", "Ash", "The meeting was friendly"))
 
 

@@ -261,3 +261,38 @@ def test_deliverables_are_in_the_report_folder_and_the_index_links_them(report):
     bundle = report / f"{report.name}-report.zip"
     names = zipfile.ZipFile(bundle).namelist()
     assert f"{report.name}/summary.docx" in names and not any("/executed/" in n for n in names)
+    _tables_workbook_holds_the_pages_tables(report)
+
+
+def _tables_workbook_holds_the_pages_tables(report):
+    """Issue 16 item 5: tables.xlsx has every table the pages show, on named sheets listed in
+    "contents" with their page and table: the theme matrix, recurrence and saturation of page 04
+    (recurrence's n for each code is the number of participants with it in the matrix), and one
+    stacked sheet per kind of profile table."""
+    import openpyxl
+
+    from helpers.report.present import header
+
+    book = openpyxl.load_workbook(report / "tables.xlsx")
+    contents = list(book["contents"].iter_rows(values_only=True))
+    assert contents[0] == ("sheet", "file", "rows", "page", "table", "how to read", "note")
+    listed = {row[0]: row for row in contents[1:]}
+    assert set(listed) == set(book.sheetnames) - {"contents"}
+    for name in ("04 Themes across participants", "04 Recurrence", "04 Saturation"):
+        assert listed[name][1:3] == ("04-themes-across-participants.html", book[name].max_row - 1)
+        assert listed[name][3] == "Themes across participants" and listed[name][5]
+    assert listed["04 Recurrence"][4] == "Recurrence" and listed["04 Saturation"][4] == "Saturation"
+    matrix = list(book["04 Themes across participants"].iter_rows(values_only=True))
+    participants = len(list((report / "executed").glob("05-participant-profile-*.ipynb")))
+    assert matrix[0][0] == "Participant" and len(matrix) - 1 == participants
+    recurrence = list(book["04 Recurrence"].iter_rows(values_only=True))
+    heads = recurrence[0]
+    assert heads[:2] == ("code", "n") and "Share (%)" in heads
+    for row in recurrence[1:]:
+        column = matrix[0].index(header(row[0]))
+        assert row[1] == sum(r[column] for r in matrix[1:])  # presence 0/1, as numbers
+        assert 0 <= row[heads.index("Share (%)")] <= 100
+    profiles = [row for row in contents[1:] if row[1] == "05-participant-profile-*.html"]
+    assert profiles and all(book[row[0]].cell(1, 1).value == "Participant" for row in profiles)
+    ids = {p.stem.removeprefix("05-participant-profile-") for p in (report / "executed").glob("05-*.ipynb")}
+    assert {r[0] for r in book[profiles[0][0]].iter_rows(min_row=2, values_only=True)} <= ids

@@ -353,7 +353,9 @@ def run(study_name, *, jobs: int = 1, force: bool = False, only: list[str] | Non
                 from helpers.report import deliverables
 
                 atomic.write_text(bundle / EVIDENCE_KEY, current_evidence)  # what its evidence pages show
-                deliverables.write_all(study, bundle)  # summary.docx, codebooks, tables.xlsx (issue 16 item 5)
+                # summary.docx, codebooks, tables.xlsx (issue 16 item 5): its page sheets are read from
+                # bundle/executed/, the notebooks run now and those carried over with their pages
+                deliverables.write_all(study, bundle)
                 # every page of the study listed, linked where it is in the bundle, with its state
                 states = {**dict.fromkeys(summary.unchanged, "unchanged"), **dict.fromkeys(summary.executed, "run"),
                           **dict.fromkeys(outdated, "outdated")}

@@ -7,8 +7,9 @@
   Smart Publisher does for codes);
 - ``codebook.docx`` / ``codebook.xlsx``: every code with level, parent,
   definition and counts (as NVivo's and MAXQDA's codebook exports);
-- ``tables.xlsx``: every table the notebooks wrote to ``tables/*.csv``, one
-  named sheet each, plus a "contents" sheet naming each sheet's file;
+- ``tables.xlsx``: every table the notebooks wrote to ``tables/*.csv`` and every table
+  the pages show (``deliverables_tables``), one named sheet each, plus a "contents" sheet
+  naming each sheet's file, page and table;
 - ``framework_matrix.xlsx``: the Framework Method workbook, copied beside them;
 - ``bundle_zip``: one zip of the shareable bundle (pages, evidence, figures,
   documents; not the executed notebooks), written only after the leak scan.
@@ -46,8 +47,11 @@ from helpers.report.deliverables_methods import (
     methods_paragraph,
     transcripts_in_words,
 )
+from helpers.report.deliverables_tables import page_sheets, unique_sheet_name
 
 TABLES_XLSX, FRAMEWORK = "tables.xlsx", "framework_matrix.xlsx"
+# tables.xlsx's first sheet: one row per sheet (page, table, how to read, note: issue 16 item 5)
+CONTENTS_COLUMNS = ["sheet", "file", "rows", "page", "table", "how to read", "note"]
 LISTED = [
     (SUMMARY, "Summary report (Word): methods, codebook, participant × theme matrix, a chapter per theme with quotes"),
     (CODEBOOK_DOCX, "Codebook (Word): every code with its level, parent, definition and counts"),
@@ -80,50 +84,58 @@ def _workbook_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables_workbook(study, folder: Path) -> Path | None:
-    """Write ``tables.xlsx``: every ``tables/*.csv`` of the study on its own sheet.
+    """Write ``tables.xlsx``: every ``tables/*.csv`` of the study, then every table the pages show,
+    each on its own sheet.
 
-    Sheets are named after the file (Excel-safe, cut to 31 characters, a ``~2``, ``~3`` …
-    suffix keeping them unique), after a first "contents" sheet with columns ``sheet``,
-    ``file`` (``tables/<name>.csv``) and ``rows``. Cells are read back as the workbook should
-    hold them: numbers as numbers, text without the CSV's formula guard.
+    A first "contents" sheet has one row per sheet, with columns ``sheet``, ``file``
+    (``tables/<name>.csv``, or the page: ``<stem>.html``), ``rows``, ``page`` (the page's title;
+    blank for a CSV), ``table`` (the nearest heading above the table on the page), ``how to
+    read`` (its reading guide) and ``note`` (rows left off). CSV sheets are named after the file;
+    the pages' tables are read from the executed notebooks in ``folder/executed/``
+    (``deliverables_tables.page_sheets``: one sheet per table of a study-wide page, one per kind
+    of table of the participant profiles, stacked). Names are Excel-safe, cut to 31 characters, a
+    ``~2``, ``~3`` … suffix keeping them unique. Cells are values: numbers as numbers, text
+    without the CSV's formula guard.
 
     Parameters
     ----------
     study : Study
         The study (its ``paths.tables``).
     folder : Path
-        The folder to write into.
+        The folder to write into: the bundle (or reports/<study>/), whose ``executed/``
+        notebooks hold the pages' tables.
 
     Returns
     -------
     Path or None
-        ``folder/tables.xlsx``; None (nothing written) for an in-memory study or one without a
-        tables folder.
+        ``folder/tables.xlsx``; None (nothing written) when there is neither a tables folder
+        (an in-memory study) nor an executed notebook.
 
     Raises
     ------
     OSError
-        A CSV cannot be read or the workbook cannot be written.
+        A CSV or notebook cannot be read or the workbook cannot be written.
     """
-    if study.paths is None or not study.paths.tables.is_dir():
+    tables = study.paths.tables if study.paths is not None else None
+    executed = Path(folder) / "executed"
+    if (tables is None or not tables.is_dir()) and not any(executed.glob("*.ipynb")):
         return None
     sheets: dict[str, pd.DataFrame] = {}
     contents = []
-    for csv in sorted(study.paths.tables.glob("*.csv")):
+    for csv in sorted(tables.glob("*.csv")) if tables is not None and tables.is_dir() else []:
         try:
             frame = _workbook_frame(pd.read_csv(csv, dtype=str, keep_default_na=False))
         except pd.errors.EmptyDataError:
             frame = pd.DataFrame()
-        name = atomic.safe_sheet_name(csv.stem)
-        n = 2
-        while name in sheets or name == "contents":
-            suffix = f"~{n}"
-            name = atomic.safe_sheet_name(csv.stem)[:31 - len(suffix)] + suffix
-            n += 1
+        name = unique_sheet_name(csv.stem, sheets)
         sheets[name] = frame
         contents.append({"sheet": name, "file": f"tables/{csv.name}", "rows": len(frame)})
+    shown, rows = page_sheets(executed, sheets)
+    sheets.update(shown)
+    contents.extend(rows)
     target = folder / TABLES_XLSX
-    atomic.write_excel(target, {"contents": pd.DataFrame(contents, columns=["sheet", "file", "rows"]), **sheets})
+    listing = pd.DataFrame([[row.get(c, "") for c in CONTENTS_COLUMNS] for row in contents], columns=CONTENTS_COLUMNS)
+    atomic.write_excel(target, {"contents": listing, **sheets})
     return target
 
 

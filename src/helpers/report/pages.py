@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from helpers import __version__, atomic
+from helpers.report.present_data import TABLE_MIME  # a shown table's data (deliverables_tables)
 from helpers.report.rules import COUNTING_RULES  # the analyses' own rule texts, collected
 
 # What each page answers, in the researcher's words (shown under the title).
@@ -347,7 +348,8 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
     """Executed notebook -> one self-contained report page without JavaScript.
 
     The parameters shown in the appendix are the declared defaults overridden by those
-    papermill recorded; JavaScript and widget outputs and any ``<script>`` are dropped, and
+    papermill recorded; JavaScript and widget outputs, the tables' data (``present_data.TABLE_MIME``, read
+    from the executed notebook into tables.xlsx) and any ``<script>`` are dropped, and
     the notebook's first H1 (the header carries the title).
 
     Parameters
@@ -389,6 +391,7 @@ def render_notebook(executed: Path, target: Path, title: str, defaults: dict | N
             data = output.get("data", {})
             data.pop("application/javascript", None)
             data.pop("application/vnd.jupyter.widget-view+json", None)
+            data.pop(TABLE_MIME, None)  # a table's data, for tables.xlsx: never on the page
     picked = _chosen_values(nb)
     _figures(nb, target)
     exporter = _exporter()

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from helpers.report.present_data import TABLE_MIME, columns_of, frame_data, prepared, table_data
 from helpers.report.present_format import (  # re-exported: split out of this module (issue 15)
     HEADERS,
     P_COLUMNS,
@@ -40,7 +41,6 @@ from helpers.report.present_format import (  # re-exported: split out of this mo
     SHARE_COLUMNS,
     TEXT_FLAGS,
     TEXT_MISSING,
-    _column_kind,
     format_number,
     format_p,
     format_percent,
@@ -71,7 +71,7 @@ __all__ = ["GENERIC", "GUIDES", "HEADERS", "KEYNESS_HEADERS", "MAX_ROWS", "PCT_C
            "TEXT_FLAGS", "TEXT_MISSING", "WIDE_COLUMNS", "Table", "breakdown", "describe", "figure_png",
            "figure_svg", "format_number", "format_p", "format_percent", "format_value", "group_sizes", "guide",
            "header", "how_to_read", "is_generic", "is_missing", "keyness_table", "min_group_size", "setup", "shown_rows",
-           "suppress_small_groups", "suppressed", "table", "frame_group_sizes",
+           "suppress_small_groups", "suppressed", "table", "table_formatters", "frame_group_sizes",
            "MISSING_GROUP_NAMES", "COMPLEMENTARY_WHY"]
 
 WIDE_COLUMNS = 10   # tables with more columns print on a landscape A4 page (pages.PAGE_CSS)
@@ -87,6 +87,19 @@ class Table:
     caption: str = ""
     note: str = ""
     source: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the source as laid out (present_data.prepared) and (header, kind) of each column (columns_of);
+    # left out of the repr, so the notebook's text/plain of a table is as before
+    prepared: pd.DataFrame | None = field(default=None, repr=False)
+    columns: list | None = field(default=None, repr=False)
+
+    def data(self) -> dict:
+        """The table's data for the workbook (``present_data.table_data``): every row given, as values."""
+        source = self.prepared if self.prepared is not None else prepared(self.source)
+        return table_data(source, self.columns or columns_of(source), self.caption, self.note)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # beside the page HTML (``_repr_html_``), the data under a type no page shows (issue 16 item 5)
+        return {TABLE_MIME: self.data()}
 
     def to_html(self) -> str:
         styler = self.frame.style.hide(axis="index").set_td_classes(self.classes).set_uuid("tt")
@@ -140,25 +153,13 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
         ``frame`` (display text, one column per source column, header in
         words) and ``classes``; shows as HTML in a notebook.
     """
-    source = frame.copy()
-    # An unnamed integer index (0…n-1, or what is left of it after sorting or filtering) is row numbers.
-    plain = source.index.nlevels == 1 and source.index.name is None and pd.api.types.is_integer_dtype(source.index)
-    keep_index = index if index is not None else not plain
-    if keep_index:
-        names = [n if n is not None else "" for n in source.index.names]
-        if len(names) == 1 and names[0] == "" :
-            source.index.name = "" if source.columns.nlevels == 1 else None
-        source = source.reset_index()
-    else:
-        source = source.reset_index(drop=True)
-    if isinstance(source.columns, pd.MultiIndex):
-        source.columns = [" · ".join(str(x) for x in col if str(x) != "") for col in source.columns]
-    percent, shares, pvalues = set(percent), set(shares), set(pvalues)
+    source = prepared(frame, index)
+    columns = columns_of(source, headers, percent, shares, pvalues)
     shown = {}
     classes = {}
-    for position, name in enumerate(source.columns):
+    for position, (label, kind) in enumerate(columns):
+        name = source.columns[position]
         series = source.iloc[:, position]
-        kind = _column_kind(name, series, percent, shares, pvalues)
         fixed = (decimals or {}).get(name)
         if fixed is not None and kind in ("percent", "share", "number"):
             scale = 100.0 if kind == "share" else 1.0
@@ -180,14 +181,12 @@ def table(frame: pd.DataFrame, *, caption: str = "", note: str = "", headers: di
                 href = links(row, name) if cell not in ("", "0") else None
                 if href:
                     cells[i] = f"<a href=\"{html.escape(href)}\">{cell}</a>"
-        label = (headers or {}).get(name, header(name))
-        while label in shown:  # two columns with one header would merge
-            label += " "
         shown[label] = cells
         css = "num" if kind != "text" else ("left-context" if str(name) == "left" else "text")
         classes[label] = [css] * len(cells)
     out = pd.DataFrame(shown, columns=list(shown))
-    return Table(out, pd.DataFrame(classes, columns=list(shown)), caption, note or guide(frame), frame)
+    return Table(out, pd.DataFrame(classes, columns=list(shown)), caption, note or guide(frame), frame,
+                 prepared=source, columns=columns)
 
 
 KEYNESS_HEADERS = {"n_group": "Times said (group)", "n_rest": "Times said (rest)",
@@ -285,7 +284,8 @@ def setup() -> None:
     Every figure shown is kept as PNG (with alt text from ``describe`` and the reading guide
     as metadata, ``figure_png``) and SVG (``figure_svg``); the page renderer shows the PNG and
     saves both into ``reports/<study>/figures/``. Every DataFrame shown goes through ``table``
-    (``shown_rows``). Outside IPython it does nothing.
+    (``shown_rows``), and its data (the whole frame) is emitted beside the page HTML under
+    ``present_data.TABLE_MIME`` for tables.xlsx, as every ``Table`` does. Outside IPython it does nothing.
 
     Returns
     -------
@@ -307,8 +307,27 @@ def setup() -> None:
 
     formatters["image/png"].for_type(Figure, figure_png)
     formatters["image/svg+xml"].for_type(Figure, figure_svg)
+    table_formatters(shell.display_formatter)
+
+
+def table_formatters(display_formatter) -> None:
+    """Show every DataFrame as ``setup`` wants: the page table (``shown_rows``) as text/html and,
+    beside it, the whole frame's data (``present_data.frame_data``, up to ``MAX_DATA_ROWS`` rows)
+    under ``TABLE_MIME`` for tables.xlsx.
+
+    Parameters
+    ----------
+    display_formatter : IPython.core.formatters.DisplayFormatter
+        The shell's display formatter (``get_ipython().display_formatter``); changed in place.
+
+    Returns
+    -------
+    None
+    """
     # Every DataFrame a notebook shows goes through ``table``: no raw pandas HTML on any page.
-    formatters["text/html"].for_type(pd.DataFrame, lambda frame: shown_rows(frame).to_html())
+    display_formatter.formatters["text/html"].for_type(pd.DataFrame, lambda frame: shown_rows(frame).to_html())
+    display_formatter.mimebundle_formatter.for_type(
+        pd.DataFrame, lambda frame: {TABLE_MIME: frame_data(frame, guide(frame))})
 
 
 MAX_ROWS = 500
