@@ -31,7 +31,7 @@ from functools import cached_property, lru_cache
 
 from .textmap import MappedText
 
-__all__ = ["fold", "fold_text", "fold_key", "Folded", "folded", "mixed_script_words", "ABBREVIATIONS",
+__all__ = ["APOSTROPHES", "DASHES", "fold", "fold_text", "fold_key", "Folded", "folded", "mixed_script_words", "ABBREVIATIONS",
            "find_term", "term_pattern", "term_pieces"]
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u2032\u0060\u00b4\u02b9\u201b\uff07"

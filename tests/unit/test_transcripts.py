@@ -247,3 +247,31 @@ def test_transcript_files_skips_hidden_and_lock_files_but_not_other_formats(tmp_
         (tmp_path / name).write_text("x", encoding="utf-8")
     assert [p.name for p in transcript_files(tmp_path)] == ["a.docx", "b.txt", "c.SRT", "notes.pdf"]
     assert transcript_files(tmp_path / "missing") == []
+
+
+def test_speaker_labels_match_as_every_term_does_and_keep_the_line_as_written():
+    """A focus-group pseudonym D'Arcy typed "D’Arcy:" (curly apostrophe, as Word writes it) was
+    no label: its lines joined the turn before (the facilitator's, another participant's) and,
+    since the label-like check folded the apostrophe, no warning said so. Labels now compare
+    through helpers.matching's folding (NFC, case, accents, apostrophe and dash variants)."""
+    import unicodedata
+
+    from helpers.ingest.transcripts.speakers import unknown_labels
+
+    labels = SpeakerLabels({"interviewer": ["Peer-Worker"]}, {"P06", "P07"},
+                           {"D'Arcy": "P06", "Zoë": "P07"})
+    lines = ["D’Arcy: I noticed that.", "D‘ARCY: again", "Zoe: it’s fine", unicodedata.normalize("NFD", "Zoë: yes"),
+             "ZOË (00:01:02): stamped", "Peer–Worker: a question?", "[00:00:05] d'arcy: late"]
+    split = [labels.split(line) for line in lines]
+    assert [s[0] for s in split] == ["D’Arcy", "D‘ARCY", "Zoe", unicodedata.normalize("NFD", "Zoë"), "ZOË",
+                                     "Peer–Worker", "d'arcy"]
+    assert [s[1] for s in split] == ["I noticed that.", "again", "it’s fine", "yes", "stamped", "a question?", "late"]
+    assert [labels.canonical_participant(s[0]) for s in split] == ["P06", "P06", "P07", "P07", "P07", None, "P06"]
+    assert labels.role_of("Peer–Worker") == "interviewer"
+    assert split[4][2] == 62.0 and split[6][2] == 5.0
+    assert unknown_labels(lines, labels) == {}
+    # a name that is no label is still said, and a line without a label stays the line
+    assert unknown_labels(["Darcey: hello"], labels) == {"Darcey": 1}
+    # in any script: an unlisted "Ærø:" or "Łucja:" joins the turn before, so it is said too
+    assert unknown_labels(["Ærø: hello", "Łucja Nowak: hi", "and then: more"], labels) == {"Ærø": 1, "Łucja Nowak": 1}
+    assert labels.split("Ærø is lovely") == (None, "Ærø is lovely", None)

@@ -5,10 +5,10 @@ and lines -> turns (``read_lines``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from helpers.ingest.transcripts.model import STAMP_ONLY, TIMESTAMP, Turn, seconds
+from helpers.matching import APOSTROPHES, DASHES, fold_text, folded
 
 # -- speaker labels -------------------------------------------------------------
 
@@ -17,7 +17,10 @@ class SpeakerLabels:
 
     A label is a configured label (study.yml ``speakers:``), a participant id,
     or a pseudonym or name from participants.csv (``pseudonyms``: name ->
-    participant_id); all compared case-insensitively. Timestamps may stand
+    participant_id); all compared as every term and id is (``helpers.matching.fold``: NFC,
+    case, accents, apostrophe and dash variants), so "D’Arcy:" is the label D'Arcy and "Zoë:"
+    the pseudonym Zoe; the label and the words returned are the line's own characters.
+    Timestamps may stand
     before the label, between it and its colon, or right after the colon:
     ``[00:01:02] I: …``, ``I (00:01:02): …``, ``I: #00:01:02.500# …``; right
     after the colon only a bracketed stamp or h:mm:ss counts, since
@@ -58,29 +61,52 @@ class SpeakerLabels:
         return low in self.role or low in self.participant_ids or low in self.pseudonyms
 
     def split(self, line: str) -> tuple[str | None, str, float | None]:
-        """(label or None, rest of line, start_time) for one line of text."""
-        m = self.line_re.match(line)
-        if m:
-            stamp = m.group(1) or m.group(3) or m.group(4) or m.group(5)
-            return m.group(2), m.group(6), seconds(stamp)
-        m = self.name_stamp_re.match(line)
-        if m:
-            return m.group(1), "", seconds(m.group(2))
-        m = self.stamp_only_re.match(line)
-        if m:
-            return None, m.group(3), seconds(m.group(1) or m.group(2))
-        return None, line, None
+        """(label or None, rest of line, start_time) for one line of text: the label as
+        written in the line, the rest of the line unchanged."""
+        found = self._match(line)
+        if found is None:
+            return None, line, None
+        regex, m, label, rest_at = found
+        if regex is self.line_re:
+            return label, line[rest_at:], seconds(m.group(1) or m.group(3) or m.group(4) or m.group(5))
+        if regex is self.name_stamp_re:
+            return label, "", seconds(m.group(2))
+        return None, line[rest_at:], seconds(m.group(1) or m.group(2))
+
+    def starts_turn(self, line: str) -> bool:
+        """Whether ``line`` opens with a known label (with its colon, or alone with a timestamp)."""
+        found = self._match(line)
+        return found is not None and found[0] is not self.stamp_only_re
+
+    def _match(self, line: str):
+        """(regex, match on the folded line, label as written, where the rest starts in
+        ``line``) of the first of line_re, name_stamp_re, stamp_only_re that matches, or None.
+        The regexes are built from folded labels and match the folded line; spans map back
+        to the line's own characters (``matching.Folded.to_source``)."""
+        fold = folded(line)
+        for regex in (self.line_re, self.name_stamp_re, self.stamp_only_re):
+            m = regex.match(fold.text)
+            if m is None:
+                continue
+            label = None
+            if regex is not self.stamp_only_re:
+                group = 2 if regex is self.line_re else 1
+                start, end = fold.to_source(m.start(group), m.end(group))
+                label = line[start:end]
+            rest_at = len(line)
+            if regex is not self.name_stamp_re:
+                rest_at = fold.to_source(m.start(m.lastindex), m.start(m.lastindex))[0]
+            return regex, m, label, rest_at
+        return None
 
     def timestamps_in(self, line: str) -> list[str]:
         """The timestamps ``split`` takes out of ``line`` (for the conservation check)."""
-        for regex in (self.line_re, self.name_stamp_re, self.stamp_only_re):
-            m = regex.match(line)
-            if m:
-                rest = m.group(m.lastindex) if regex is not self.name_stamp_re else ""
-                head = line[:len(line) - len(rest)] if rest else line
-                stamps = re.findall(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?", head)
-                return [digits for stamp in stamps for digits in re.findall(r"\d+", stamp)]
-        return []
+        found = self._match(line)
+        if found is None:
+            return []
+        head = line[:found[3]]
+        stamps = re.findall(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?", head)
+        return [digits for stamp in stamps for digits in re.findall(r"\d+", stamp)]
 
     def yml_fix(self, label: str, role: str = "participant") -> str:
         """The study.yml line that makes ``label`` a label of ``role``."""
@@ -89,13 +115,17 @@ class SpeakerLabels:
 
 
 def _fold(label: str) -> str:
-    """Labels compare NFC, case-folded, with curly apostrophes straight."""
-    return unicodedata.normalize("NFC", str(label)).strip().casefold().replace("’", "'")
+    """Labels compare as every term and id does: ``matching.fold_text`` (NFC, case, accents,
+    apostrophe and dash variants), spaces at the ends dropped."""
+    return fold_text(str(label)).strip()
 
 
 # A prefix that looks like a speaker label: up to three capitalised words (or
 # "Speaker 2") and a colon, or such a name followed by a timestamp alone.
-_LABEL_LIKE_RE = re.compile(rf"^\s*(?:{TIMESTAMP}\s*)?(?:\*\*|__)?(?P<label>[A-Z][\w'’.\-]*(?: [A-Z0-9][\w'’.\-]*){{0,2}})"
+# Any script's letters, any apostrophe or dash (the first letter must be a capital:
+# ``unknown_labels`` checks, since re has no class for capitals beyond ASCII).
+_WORD = rf"[\w{re.escape(APOSTROPHES + DASHES)}.]*"
+_LABEL_LIKE_RE = re.compile(rf"^\s*(?:{TIMESTAMP}\s*)?(?:\*\*|__)?(?P<label>[^\W\d_]{_WORD}(?: [^\W_]{_WORD}){{0,2}})"
                             rf"(?:\*\*|__)?\s*(?::\s|:$|\s+{TIMESTAMP}\s*$)")
 
 
@@ -105,10 +135,10 @@ def unknown_labels(lines: list[str], labels: SpeakerLabels) -> dict[str, int]:
     another person's words would be counted as that speaker's without a word said."""
     counts: dict[str, int] = {}
     for line in lines:
-        if labels.line_re.match(line) or labels.name_stamp_re.match(line):
+        if labels.starts_turn(line):
             continue
         m = _LABEL_LIKE_RE.match(line)
-        if m and not labels.is_label(m.group("label")):
+        if m and m.group("label")[0].isupper() and not labels.is_label(m.group("label")):
             counts[m.group("label")] = counts.get(m.group("label"), 0) + 1
     return {label: n for label, n in counts.items() if n >= 1}
 
