@@ -489,3 +489,19 @@ def test_external_records_are_aligned_with_offset_hints(tmp_path, monkeypatch):
     assert b.codebook.set_index("code").loc["greek", "description"] == "letters"
     assert b.participants.set_index("participant_id").loc["S1", "gender"] == "x"
     assert "codings/project.fakeqda: one note" in b.warnings
+
+
+def test_a_row_naming_one_participant_with_a_quote_in_anothers_turn_is_said(tmp_path):
+    """A sheet row said P11 while its quote lies in P12's turn of the focus group: the coding
+    counted for P12 without a word (a fresh user's focus group, where a speaker label was not
+    read, gave four such codings to the wrong person). Counted for the turn's speaker, and said."""
+    files = {**BASE, "transcripts/FG01.txt": FIX / "transcripts" / "FG01.txt",
+             "codings/s.csv": ("Participant,Document,Quote,Code\nP11,FG01,A friend with a job,friend\n"
+                               "P12,FG01,A friend with a job,job\nP11,FG01,Someone who had been there,been\n")}
+    built = build(make_study(tmp_path, files))
+    c = built.codings.set_index("code")
+    assert c.loc["friend", "participant_id"] == "P12" and c.loc["been", "participant_id"] == "P11"
+    said = [w for w in built.warnings if "one participant while" in w]
+    assert said == ["codings/s.csv: 1 row names one participant while the quote or turn is another participant's "
+                    "(row 2 names P11, in P12's turn 3 of FG01); counted for the speaker of the turn — check the "
+                    "participant column, the quote, and the speaker labels of the transcript"]

@@ -156,6 +156,9 @@ WARNINGS_PAGE = "01-clean-transcripts.html ('Cleaning and import') and manifest.
 WARNING_KINDS: list[tuple[str, str, str, str]] = [
     (r"is not a speaker label", "unknown speaker label", "unknown speaker labels",
      "their lines were joined to the turn before; add each real speaker to study.yml speakers:"),
+    (r"names? one participant while the quote or turn is another", "sheet with rows naming another participant "
+     "than the turn's speaker", "sheets with rows naming another participant than the turn's speaker",
+     "counted for the turn's speaker; check the participant column, the quote and the speaker labels"),
     (r": no participant turns", "transcript with no participant turns", "transcripts with no participant turns",
      "add the participant's label to study.yml speakers:"),
     (r": no interviewer turns", "interview with no interviewer turns", "interviews with no interviewer turns",

@@ -20,6 +20,7 @@ from helpers.ingest.codebook import (
     near_duplicates,
     read_codebook,
 )
+from helpers.ingest.coding.attribution import named_elsewhere
 from helpers.ingest.coding.common import (
     CodingImport,
     _Context,
@@ -288,6 +289,7 @@ def _codings_frame(ctx: _Context) -> pd.DataFrame:
         parts.append(group)
     frame = pd.concat(parts).sort_index(kind="stable")
     frame["duplicate"] = frame.duplicated(["doc_id", "code", "level", "coder", "start", "end"], keep="first")
+    ctx.warnings.extend(named_elsewhere(frame))
     return frame[columns].reset_index(drop=True)
 
 

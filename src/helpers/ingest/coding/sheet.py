@@ -351,11 +351,12 @@ def _import_sheet(ctx: _Context, entry: CodingSource, info: SheetInfo) -> None:
         doc_id, start, end, match, score = span
         if row.coder_defaulted:
             no_coder.append(row)
+        named = None if row.case_is_group else _resolve_participant(ctx, row)   # whom the row says spoke
         for code, level in row.codes:
             ctx.applications.append({"doc_id": doc_id, "code": code, "level": level, "coder": row.coder,
                                      "start": start, "end": end, "source": row.source, "memo": row.memo,
                                      "match": match, "score": score, "source_row": row.row,
-                                     "_group": f"{row.source}\x00{row.row}"})
+                                     "_group": f"{row.source}\x00{row.row}", "_named": named})
             stats["codings"] += 1
     if no_coder:
         ctx.warn(stats, f"{row_ranges([f'row {r.row}' for r in no_coder])} of {info.source}: no coder given; counted "
