@@ -302,3 +302,23 @@ def test_a_long_table_keeps_its_guide_beside_the_rows_left_off():
     frame = pd.DataFrame({"code": [f"c{i}" for i in range(5)], "applications": range(5)})
     note = present.shown_rows(frame, max_rows=2).note
     assert note.startswith("Each row is a code: applications") and "The first 2 of 5 rows are shown" in note
+
+
+def test_alt_text_reads_as_sentences_with_counts_in_words():
+    """A fresh user's read: "Can a classifier find each code?." (a full stop after the
+    question) and "(1 groups: service user)" in a heatmap's alt text."""
+    import matplotlib.pyplot as plt
+
+    from helpers.plots import explain
+    from helpers.plots.frequency import attribute_code_heatmap
+
+    fig, ax = plt.subplots()
+    ax.set_title("Can a classifier find each code?")
+    explain(fig, "Bar chart of 3 codes.", "Each bar is a code.")
+    assert present.describe(fig).startswith("Can a classifier find each code? Bar chart")
+    plt.close(fig)
+    by = pd.DataFrame({"role": ["service user", "service user"], "code": ["hope", "voice"],
+                       "participants_pct": [50.0, 25.0], "applications": [2, 1], "participants": [2, 1]})
+    fig = attribute_code_heatmap(by, value="participants_pct")
+    assert "(1 group: service user)" in present.describe(fig)
+    plt.close(fig)

@@ -7,6 +7,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from helpers.textutil import plural
+
 from . import PALETTE, SEQUENTIAL, explain, figure_height, top_items
 
 VALUE_LABELS = {
@@ -94,7 +96,7 @@ def attribute_code_heatmap(by_table: pd.DataFrame, value: str = "participants_pc
     peak = f"; highest: {high[0]} among {group} {high[1]} ({stacked.max():.0f}{unit})" if high is not None else ""
     return explain(
         fig, f"Heatmap of {len(wide)} codes (rows, most applied first) by {group} "
-             f"({len(wide.columns)} groups: {', '.join(str(c) for c in wide.columns)}); the colour and the number "
+             f"({plural(len(wide.columns), 'group')}: {', '.join(str(c) for c in wide.columns)}); the colour and the number "
              f"in each cell give the {label}{peak}.",
         f"Each row is a code and each column a group of participants by {group}; the number in a cell is the "
         f"{label} of that group, and the colour follows the scale beside the grid (dark: low, yellow: high). "

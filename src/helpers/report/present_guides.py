@@ -229,7 +229,7 @@ def describe(fig) -> str:
     title = _title(fig)
     own = getattr(fig, "alt_text", "")
     if own:
-        return (f"{title.rstrip('.')}. " if title and title.lower() not in own.lower() else "") + str(own)
+        return (f"{_sentence(title)} " if title and title.lower() not in own.lower() else "") + str(own)
     parts = []
     for ax in fig.axes:
         if ax.get_label() == "<colorbar>" or not ax.get_visible() or _is_tree(ax):
@@ -303,3 +303,10 @@ def how_to_read(fig) -> str:
         if ax.get_lines():
             return "Each line follows a value along the horizontal axis; the legend names the lines."
     return "The figure's title and axis titles say what it shows." if axes else ""
+
+
+def _sentence(title: str) -> str:
+    """A title as a sentence: its own ?, ! or . kept, else a full stop ("Can a classifier find
+    each code?" stays a question, never "…code?.")."""
+    title = title.rstrip()
+    return title if title.endswith(("?", "!", ".", "…")) else f"{title}."
