@@ -113,7 +113,13 @@ def test_codebook_and_tables_workbooks(tmp_path):
     (tables / f"{long}2.csv").write_text("a\n2\n", encoding="utf-8")
     study.paths = SimpleNamespace(tables=tables, reports=tmp_path)
     docx_path, xlsx_path = deliverables.write_codebook(study, tmp_path)
-    assert docx.Document(str(docx_path)).tables[0].rows[1].cells[0].text == "recovery"
+    word = docx.Document(str(docx_path)).tables[0]
+    assert word.rows[1].cells[0].text == "recovery"
+    # the percent column in one format, as on the pages: P1 and P2 of 2 -> 100 %, P2 of 2 -> 50 %
+    # (a fresh user's codebook.docx read "75" beside "62.50")
+    heads = [c.text for c in word.rows[0].cells]
+    pct = [row.cells[heads.index("Participants (%)")].text for row in word.rows[1:]]
+    assert pct == ["100 %", "100 %", "50 %"]
     book = openpyxl.load_workbook(xlsx_path)["codebook"]
     assert [c.value for c in book[1]][:3] == ["code", "level", "parent"]
     workbook = openpyxl.load_workbook(deliverables.write_tables_workbook(study, tmp_path))

@@ -82,16 +82,21 @@ def theme_level(study):
 # -- Word -----------------------------------------------------------------------------------
 
 def _table(document, frame: pd.DataFrame) -> None:
-    from helpers.report.present import format_value, header
+    """``frame`` as a Word table, its cells as the pages show them (``present.table``: headers
+    in words, each column's numbers and percentages in one format, not "75" beside "62.50")."""
+    import html
 
-    table = document.add_table(rows=1, cols=len(frame.columns))
+    from helpers.report.present import table as page_table
+
+    shown = page_table(frame).frame
+    table = document.add_table(rows=1, cols=len(shown.columns))
     table.style = "Table Grid"
-    for cell, name in zip(table.rows[0].cells, frame.columns):
-        cell.text = header(name)
-    for row in frame.itertuples(index=False):
+    for cell, name in zip(table.rows[0].cells, shown.columns):
+        cell.text = str(name)
+    for row in shown.itertuples(index=False):
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
-            cell.text = format_value(value)
+            cell.text = html.unescape(str(value))
 
 
 def _contents(document, headings: list[str]) -> None:
