@@ -20,7 +20,7 @@
 # table is also written as CSV to `data/processed/<study>/tables/` for Excel and R.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 level = None          # None: codes as applied; or one of the study's levels such as "theme" (roll-up)
 coder = None          # None: the primary coder of each document; "all"; or a coder's name
 min_count = 1         # hide codes applied fewer times than this in the tables

@@ -21,7 +21,7 @@
 # written as CSV to `data/processed/<study>/tables/`.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 level = None          # None: the study's most specific level; or one of its levels, or "as applied"
 unit = "segment"      # the main unit: segment, overlap, window, document, participant
 window = 1            # k for the window unit: within k turns

@@ -28,7 +28,7 @@
 # participants who have it reaches the threshold below; groups under 3 are not judged.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 level = None                  # the level whose codes are the columns; None: the study's top level
 value = "presence"            # presence, count (applications), segments (turns), share (of coded words)
 recurrence_threshold = 0.5    # share of participants for "recurrent" (IPA convention: one half)
@@ -38,7 +38,7 @@ codeline_level = None         # level for the codelines; None: the study's most 
 coder = None                  # None: the primary coder of each interview; "all"; or a coder's name
 base_size = 4                 # saturation: interviews in the base (Guest, Namey & Chen 2020)
 run_length = 2                # saturation: interviews per run
-new_information_threshold = 0.05
+new_information_threshold = 0.05  # saturation: new codes in a run / codes in the base at or below which it is reached (Guest et al. 2020: 5 %)
 
 # %%
 import matplotlib

@@ -19,11 +19,11 @@
 # One participant's talk, codes and themes, against the group.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 participant = None     # a participant_id; None: the first participant
 level = None           # theme level for the profile; None: the study's top level
 code_level = None      # level for the codes table and codelines; None: the study's most specific level
-quotes_per_theme = 2
+quotes_per_theme = 2          # exemplar quotes shown per theme
 
 # %%
 import matplotlib

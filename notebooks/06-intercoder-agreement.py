@@ -20,7 +20,7 @@
 # meeting. Statistics are computed only over the documents that every compared coder coded.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 unit = "segment"      # segment (participant turns), document, or character (NVivo's unit, pooled)
 level = None          # None: codes as applied; or a level name such as "focused"
 coders = None         # None: every coder; or a list such as ["AK", "RB"]

@@ -22,7 +22,7 @@
 # are built but inert; the plain-function calls at the end show the same views without widgets.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 code = None        # a code to show below without widgets; None: the most used code
 code_b = None      # a second code for the side-by-side view; None: the code most often with it
 term = None        # a word or phrase for the KWIC view; None: the most frequent content word

@@ -22,7 +22,7 @@
 # map of participants by their code profiles. Nothing here changes your coding.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 n_topics = 6                 # topics to fit
 k_values = [2, 3, 4, 5, 6, 7, 8, 9, 10]   # topic numbers for the choice curve
 level = None                 # codes topics and suggestions are set against; None: as applied
@@ -30,7 +30,7 @@ map_level = None             # codes that place participants on the map; None: t
 min_examples = 8             # coded turns a code needs before a classifier is trained
 precision_threshold = 0.7    # suggestions only for codes whose cross-validated precision reaches this
 colour_by = None             # participant attribute colouring the map; None: the first one
-seed = 0
+seed = 0                      # random seed of the map, topics and classifier (same seed, same page)
 
 # %%
 import matplotlib

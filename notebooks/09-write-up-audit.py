@@ -23,7 +23,7 @@
 # `python -m helpers audit-draft STUDY DRAFT`.
 
 # %% tags=["parameters"]
-study = "demo"
+study = "demo"          # a name under data/raw/ or a path to a study folder
 drafts = None          # draft files (.docx .md .txt), relative to the study folder; None: study.yml drafts
 threshold = None       # lowest fuzzy similarity for a quote; None: study.yml quote_match_threshold
 drafts_sha256 = None   # set by the batch (a digest of the drafts) so that an edited draft re-runs this page
