@@ -68,8 +68,10 @@ def run(argv: list[str] | None = None) -> int:
             _print_warnings(built.warnings)
             for note in getattr(built, "notes", []):
                 print(f"note: {note}", file=sys.stderr)
-            print(f"ok: {paths.name}: {len(built.documents)} documents, {len(built.segments)} turns, "
-                  f"{len(built.codings)} codings, {len(built.codebook)} codes, {len(built.participants)} participants")
+            from .textutil import plural
+            print(f"ok: {paths.name}: {plural(len(built.documents), 'document')}, {plural(len(built.segments), 'turn')}, "
+                  f"{plural(len(built.codings), 'coding')}, {plural(len(built.codebook), 'code')}, "
+                  f"{plural(len(built.participants), 'participant')}")
             from .counting import coder_lines
             for line in coder_lines(built.codings, built.config):
                 print(line)
@@ -107,7 +109,7 @@ def run(argv: list[str] | None = None) -> int:
 
             study = load_study(args.study)
             target = Path(args.file)
-            refuse_if_protected(target)  # before anything is built
+            refuse_if_protected(target, "export to another folder")  # before anything is built
             if target.exists() and target.suffix.lower() != ".qdpx" and not args.force:
                 raise InputError.one(target, "exists and is not a .qdpx project",
                                      "give a new file name ending in .qdpx, or add --force to overwrite it")

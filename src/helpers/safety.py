@@ -36,21 +36,26 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
-def refuse_if_protected(target: Path | str) -> None:
+def refuse_if_protected(target: Path | str, fix: str = "write the output to another folder") -> None:
     """Raise when ``target`` (resolved, links followed) lies inside a registered study folder.
+
+    Parameters
+    ----------
+    target : Path or str
+        The file about to be written.
+    fix : str
+        What to do instead, for the message (``export``: "export to another folder").
 
     Raises
     ------
     InputError
-        ``<target>: inside the study folder, whose files are never written to — write to
-        another folder``.
+        ``<target>: inside the study folder, whose files are never written to — <fix>``.
     """
     target = Path(target)
     resolved = Path(os.path.realpath(target))
     for root in _PROTECTED:
         if _inside(resolved, root) or _inside(target.absolute(), root):
-            raise InputError.one(target, "inside the study folder, whose files are never written to",
-                                 "write the output to another folder")
+            raise InputError.one(target, "inside the study folder, whose files are never written to", fix)
 
 
 def check_inputs_inside(config) -> None:

@@ -127,7 +127,7 @@ def test_case_codebook_deep_chain_checks_in_seconds():
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert elapsed < 60  # was over 8 minutes
-    assert "ok: codebook_deep_chain: 2 documents, 6 turns, 1 codings, 3000 codes, 2 participants" in result.stdout
+    assert "ok: codebook_deep_chain: 2 documents, 6 turns, 1 coding, 3000 codes, 2 participants" in result.stdout
     assert ("warning: the codebook's parent links are 3000 codes deep (down to 'c2999') but the study has 6 levels"
             in result.stderr)
 
@@ -268,7 +268,7 @@ def test_very_hidden_coding_sheet_and_hidden_codebook_sheet_are_skipped(tmp_path
     assert result.returncode == 0, result.stderr
     assert "codings/AK.xlsx#draft: skipped: a hidden sheet is not read" in result.stderr
     assert "codebook.xlsx#old: skipped: a hidden sheet is not read as the codebook" in result.stderr
-    assert "1 codings, 1 codes" in result.stdout  # 'fear' neither counted nor in the codebook
+    assert "1 coding, 1 code" in result.stdout  # 'fear' neither counted nor in the codebook
 
 
 # -- ids: case clashes refused, file names unique and safe -----------------------------

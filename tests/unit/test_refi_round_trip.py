@@ -179,7 +179,7 @@ def test_focus_group_labelled_with_pseudonyms_round_trips(tmp_path):
     assert not any("Maya:" in text for text in again.segments["text"])
     assert any("the kind and format of 1 document, the start times of 4 turns" in w for w in again.warnings)
     assert export_summary(counts) == (
-        "1 documents, 2 participants, 2 codes, 3 codings in 3 coded selections; 5 uncoded turn selections: "
+        "1 document, 2 participants, 2 codes, 3 codings in 3 coded selections; 5 uncoded turn selections: "
         "4 for focus-group cases (who speaks each turn), 4 carrying turns' start times (a turn may be both)")
 
 
@@ -208,7 +208,7 @@ def test_export_command_says_what_it_wrote_and_round_trips(tmp_path, monkeypatch
     out = capsys.readouterr().out
     # each number said for what it is: 7 codings on 5 spans (turns 2, 3, 5-6, 6, 5), and the 4
     # turns P11 and P12 speak as selections of their own, with no coding
-    assert f"exported fg -> {tmp_path / 'fg.qdpx'}: 1 documents, 2 participants, 4 codes, 7 codings in 5 coded " \
+    assert f"exported fg -> {tmp_path / 'fg.qdpx'}: 1 document, 2 participants, 4 codes, 7 codings in 5 coded " \
            "selections; 4 uncoded turn selections: 4 for focus-group cases (who speaks each turn)\n" in out
     again = tmp_path / "again"
     (again / "codings").mkdir(parents=True)

@@ -274,4 +274,6 @@ def test_speaker_labels_match_as_every_term_does_and_keep_the_line_as_written():
     assert unknown_labels(["Darcey: hello"], labels) == {"Darcey": 1}
     # in any script: an unlisted "Ærø:" or "Łucja:" joins the turn before, so it is said too
     assert unknown_labels(["Ærø: hello", "Łucja Nowak: hi", "and then: more"], labels) == {"Ærø": 1, "Łucja Nowak": 1}
+    # a header line such as "Transcribed by: …" is no speaker (every word of a label is capitalised)
+    assert unknown_labels(["Transcribed by: A. Smith", "Date of interview: 3 May"], labels) == {}
     assert labels.split("Ærø is lovely") == (None, "Ærø is lovely", None)

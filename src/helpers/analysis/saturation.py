@@ -269,7 +269,8 @@ def _saturation_verdict(s: dict) -> str:
             f"threshold {s['threshold']:.0%}; Guest, Namey & Chen 2020")
     needed = s["base_size"] + s["run_length"]
     if s["n_interviews"] < needed:
-        return (f"Saturation was not reached: {s['n_interviews']} interviews are too few to assess it "
+        return (f"Saturation was not reached: {_n(s['n_interviews'], 'interview')} "
+                f"{'is' if s['n_interviews'] == 1 else 'are'} too few to assess it "
                 f"(at least {needed} are needed; {rule}).")
     if s["base_count"] == 0:
         return (f"Saturation was not reached: the first {_n(s['base_size'], 'interview')} carry no code, "
@@ -287,7 +288,7 @@ def _saturation_verdict(s: dict) -> str:
 
 
 def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    return plural(count, noun)   # the one plural rule (textutil)
 
 
 def _span(run: dict) -> str:

@@ -12,6 +12,8 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
+from helpers.textutil import plural
+
 from .. import atomic
 from .refi_xml import (
     ALIAS_SET_DESCRIPTION,
@@ -389,8 +391,9 @@ def export_summary(counts: dict[str, int]) -> str:
         speak them; turns' start times), e.g. "1 documents, 2 participants, 4 codes, 7 codings in
         5 coded selections; 4 uncoded turn selections: 4 for focus-group cases (who speaks each turn)".
     """
-    line = (f"{counts['sources']} documents, {counts['cases']} participants, {counts['codes']} codes, "
-            f"{counts['codings']} codings in {counts['coded_selections']} coded selections")
+    line = (f"{plural(counts['sources'], 'document')}, {plural(counts['cases'], 'participant')}, "
+            f"{plural(counts['codes'], 'code')}, {plural(counts['codings'], 'coding')} in "
+            f"{plural(counts['coded_selections'], 'coded selection')}")
     turns = counts.get("turn_selections", 0)
     if turns:
         speakers, timed = counts.get("speaker_turn_selections", 0), counts.get("timed_turn_selections", 0)

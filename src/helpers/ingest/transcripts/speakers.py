@@ -129,6 +129,12 @@ _LABEL_LIKE_RE = re.compile(rf"^\s*(?:{TIMESTAMP}\s*)?(?:\*\*|__)?(?P<label>[^\W
                             rf"(?:\*\*|__)?\s*(?::\s|:$|\s+{TIMESTAMP}\s*$)")
 
 
+def _capitalised(label: str) -> bool:
+    """Every word of a label-like prefix starts with a capital or a digit ("Speaker 2",
+    "Łucja Nowak"): "Transcribed by:" is a header, not a speaker."""
+    return all(word[:1].isupper() or word[:1].isdigit() for word in label.split())
+
+
 def unknown_labels(lines: list[str], labels: SpeakerLabels) -> dict[str, int]:
     """Label-like prefixes that are no known label: {label: lines}. Even once: a misspelt
     pseudonym ("Sabel:") or an unlisted speaker joins their words to the turn before, so
@@ -138,7 +144,7 @@ def unknown_labels(lines: list[str], labels: SpeakerLabels) -> dict[str, int]:
         if labels.starts_turn(line):
             continue
         m = _LABEL_LIKE_RE.match(line)
-        if m and m.group("label")[0].isupper() and not labels.is_label(m.group("label")):
+        if m and _capitalised(m.group("label")) and not labels.is_label(m.group("label")):
             counts[m.group("label")] = counts.get(m.group("label"), 0) + 1
     return {label: n for label, n in counts.items() if n >= 1}
 
