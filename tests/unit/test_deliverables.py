@@ -189,4 +189,9 @@ def test_tables_workbook_keeps_numbers_as_numbers_and_text_as_text(tmp_path):
     sheet = openpyxl.load_workbook(deliverables.write_tables_workbook(study, tmp_path))["scores"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert rows == [("=cmd", 3, -1.5), ("+ve experience", None, 2)]
+    # headers in words as on the pages, flags as yes/no (a fresh user found 'per_1000', 'False')
+    (tables / "keyness_role.csv").write_text("word,per_1000,tested\nhope,2.5,False\n", encoding="utf-8")
+    book = openpyxl.load_workbook(deliverables.write_tables_workbook(study, tmp_path))
+    assert list(book["keyness_role"].iter_rows(values_only=True)) == [("word", "Per 1,000 words", "tested"),
+                                                                     ("hope", 2.5, "no")]
     assert sheet["A2"].data_type == "s"  # a string cell, never a formula

@@ -73,14 +73,19 @@ def _workbook_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A table read back from its CSV as the workbook should hold it: numbers as numbers
     (a column whose every filled cell is a number), text as text with the CSV's formula
     guard (a leading ' before = + - @) taken off, since ``atomic.write_excel`` writes text
-    cells as strings, never formulas."""
+    cells as strings, never formulas; flags as "yes"/"no" and headers in words, as the pages
+    show them (``present_format``: "per_1000" -> "Per 1,000 words"; the CSV keeps its names)."""
+    from helpers.report.present_format import TEXT_FLAGS, header
+
     out = frame.apply(lambda col: col.map(atomic.restore_cell))
+    out = out.apply(lambda col: col.map(lambda v: TEXT_FLAGS.get(v.strip(), v) if isinstance(v, str) else v))
     for name in out.columns:
         filled = out[name][out[name] != ""]
         numbers = pd.to_numeric(filled, errors="coerce")
         if len(filled) and numbers.notna().all():
             out[name] = pd.to_numeric(out[name].replace("", None), errors="coerce")
-    return out
+    words = [header(name) for name in out.columns]
+    return out.set_axis(words if len(set(words)) == len(words) else list(out.columns), axis=1)
 
 
 def write_tables_workbook(study, folder: Path) -> Path | None:
