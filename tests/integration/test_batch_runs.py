@@ -354,14 +354,35 @@ def test_progress_bar_counts_notebooks_and_shows_an_estimate_only_after_three(ca
 DEMO = REPO / "data" / "raw" / "demo"
 
 
-def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(demo_report, tmp_path, monkeypatch):
-    """Today's way (papermill, a fresh kernel per participant, then the same
-    HTML rendering) against the batch's (one kernel per job, reused): every
-    profile page of the demo byte-identical."""
+def fresh_kernel_pages(runs, folder: Path) -> Path:
+    """Today's other way to make the pages of ``runs``: papermill, a fresh kernel per run, then
+    the batch's own HTML rendering (with the run's parameter origins); two at a time. The
+    executed notebooks and pages go in ``folder``."""
     from concurrent.futures import ThreadPoolExecutor
 
     import papermill
 
+    from helpers.report import reports
+
+    folder.mkdir()
+
+    def one(run):
+        notebook = REPO / "notebooks" / f"{run.notebook}.ipynb"
+        executed = folder / f"{run.stem}.ipynb"
+        papermill.execute_notebook(str(notebook), str(executed), parameters=run.params, kernel_name="python3",
+                                   progress_bar=False, cwd=str(REPO / "notebooks"), log_output=False)
+        reports.render_html(executed, folder / f"{run.stem}.html", run.title, reports.declared_parameters(notebook),
+                            run.origins)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, runs))
+    return folder
+
+
+def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(demo_report, tmp_path, monkeypatch):
+    """Today's way (papermill, a fresh kernel per participant, then the same
+    HTML rendering) against the batch's (one kernel per job, reused): every
+    profile page of the demo byte-identical."""
     from helpers.report import reports
     from helpers.study import load_study
 
@@ -371,19 +392,7 @@ def test_demo_profile_pages_from_one_reused_kernel_equal_a_fresh_kernel_each(dem
     study = load_study("demo", ingest=False)
     runs = [r for r in reports.plan(study, {}) if r.notebook == reports.PROFILE[0]]
     assert len(runs) >= 10
-    notebook = REPO / "notebooks" / f"{reports.PROFILE[0]}.ipynb"
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-
-    def one(run):
-        executed = fresh / f"{run.stem}.ipynb"
-        papermill.execute_notebook(str(notebook), str(executed), parameters=run.params, kernel_name="python3",
-                                   progress_bar=False, cwd=str(REPO / "notebooks"), log_output=False)
-        reports.render_html(executed, fresh / f"{run.stem}.html", run.title, reports.declared_parameters(notebook),
-                            run.origins)
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(one, runs))
+    fresh = fresh_kernel_pages(runs, tmp_path / "fresh")
     out = root / "reports" / "demo"
     for run in runs:
         batch_page = (out / f"{run.stem}.html").read_text(encoding="utf-8")
@@ -396,10 +405,6 @@ def test_every_page_from_reused_kernels_equals_a_fresh_kernel_each(mini_report, 
     runs (execution.RESET): every page of mini (study-wide notebooks and profiles) is
     byte-identical to the page papermill makes in a fresh kernel, whichever notebooks
     ran before it in the batch's kernel."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import papermill
-
     from helpers.report import reports
     from helpers.study import load_study
 
@@ -409,19 +414,7 @@ def test_every_page_from_reused_kernels_equals_a_fresh_kernel_each(mini_report, 
     runs = reports.plan(study, {})
     assert {r.notebook for r in runs} >= {"01-clean-transcripts", "04-themes-across-participants",
                                           "06-intercoder-agreement", reports.PROFILE[0]}
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-
-    def one(run):
-        notebook = REPO / "notebooks" / f"{run.notebook}.ipynb"
-        executed = fresh / f"{run.stem}.ipynb"
-        papermill.execute_notebook(str(notebook), str(executed), parameters=run.params, kernel_name="python3",
-                                   progress_bar=False, cwd=str(REPO / "notebooks"), log_output=False)
-        reports.render_html(executed, fresh / f"{run.stem}.html", run.title, reports.declared_parameters(notebook),
-                            run.origins)
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(one, runs))
+    fresh = fresh_kernel_pages(runs, tmp_path / "fresh")
     out = root / "reports" / "mini"
     different = [run.stem for run in runs if (out / f"{run.stem}.html").read_bytes()
                  != (fresh / f"{run.stem}.html").read_bytes()]
