@@ -505,3 +505,20 @@ def test_a_row_naming_one_participant_with_a_quote_in_anothers_turn_is_said(tmp_
     assert said == ["codings/s.csv: 1 row names one participant while the quote or turn is another participant's "
                     "(row 2 names P11, in P12's turn 3 of FG01); counted for the speaker of the turn — check the "
                     "participant column, the quote, and the speaker labels of the transcript"]
+
+
+def test_a_transcript_named_otherwise_is_its_only_known_speakers(tmp_path):
+    """interview_lee.txt, where Lee (P12 in participants.csv) is the only participant who
+    speaks, became a participant "interview_lee" of its own (said only as "participants.csv
+    lacks interview_lee"): a phantom participant. It is Lee's, and check says how it was mapped."""
+    files = {**BASE, "transcripts/interview_lee.txt": "I: How was it?\nLee: A friend with a job.\nI: Thanks.\n",
+             "codings/s.csv": "Document,Turn,Code\ninterview_lee,2,friend\n"}
+    built = build(make_study(tmp_path, files))
+    assert built.documents.set_index("doc_id").loc["interview_lee", "participant_id"] == "P12"
+    assert "interview_lee" not in set(built.participants["participant_id"])
+    assert not [w for w in built.warnings if "lacks" in w]
+    assert built.codings.loc[0, "participant_id"] == "P12"
+    # a transcript named after a participant stays theirs, whoever else speaks
+    files = {**BASE, "codings/s.csv": "Document,Turn,Code\nP01,2,x\n"}
+    (tmp_path / "b").mkdir()
+    assert build(make_study(tmp_path / "b", files)).documents.set_index("doc_id").loc["P01", "participant_id"] == "P01"

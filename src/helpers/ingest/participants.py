@@ -86,11 +86,14 @@ def participant_names(participants: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def document_participant(doc: RawDocument, participants: pd.DataFrame, mapping: list[str] | None = None) -> str | None:
+def document_participant(doc: RawDocument, participants: pd.DataFrame, mapping: list[str] | None = None,
+                         labels=None) -> str | None:
     """The participant a document belongs to: fixed by its source, else the
     participants.csv row whose ``doc_id`` names it (ids compared normalised,
-    see helpers.ids), else the document's own id. A focus group has none.
-    ``mapping`` collects a line per document mapped through ``doc_id``."""
+    see helpers.ids), else, when the document's id is no participant's and its turns
+    name exactly one known participant (``labels``: a pseudonym or id as speaker label),
+    that participant, else the document's own id. A focus group has none.
+    ``mapping`` collects a line per document mapped through ``doc_id`` or its speaker."""
     from helpers.ids import IdMatcher
 
     if doc.participant_id:
@@ -108,4 +111,23 @@ def document_participant(doc: RawDocument, participants: pd.DataFrame, mapping: 
                     via = "" if how == "exact" else f" (doc_id '{value}' matched by normalising)"
                     mapping.append(f"{Path(doc.source_file).name} -> participant {pid}{via}")
                 return str(pid)
+    speaker = _only_speaker(doc, participants, labels)
+    if speaker is not None:
+        if mapping is not None:
+            mapping.append(f"{Path(doc.source_file).name} -> participant {speaker} (its only participant speaker)")
+        return speaker
     return doc.doc_id
+
+
+def _only_speaker(doc: RawDocument, participants: pd.DataFrame, labels) -> str | None:
+    """The one known participant who speaks in ``doc`` when its id names no participant
+    ("interview_tom.txt" with "Tom:" turns is Tom's, not a participant "interview_tom")."""
+    from helpers.ids import IdMatcher
+
+    if labels is None:
+        return None
+    known = [str(p) for p in participants["participant_id"]] if "participant_id" in participants else []
+    if IdMatcher(known).match(doc.doc_id)[0] is not None:
+        return None
+    speakers = {labels.canonical_participant(t.speaker) for t in doc.turns if t.speaker} - {None}
+    return next(iter(speakers)) if len(speakers) == 1 else None

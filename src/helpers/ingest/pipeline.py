@@ -146,7 +146,8 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
     # Other programs' cases are the study's participants by helpers.ids, like their documents:
     # those of participants.csv and those the transcripts are (P01.txt is P01 without a
     # participants.csv), so that a case "P1" is P01 (said), not a participant of its own.
-    external_labels = with_participants(labels, {document_participant(d, participants) for d in raw_docs} - {None})
+    external_labels = with_participants(labels, {document_participant(d, participants, labels=labels)
+                                                 for d in raw_docs} - {None})
     stand_ins = coding.stand_in_documents(config, {d.doc_id for d in raw_docs}, known_ids, labels, redact,
                                           external_labels)
     raw_docs += stand_ins
@@ -163,7 +164,7 @@ def build(paths: StudyPaths, config: StudyConfig) -> Built:
     mapping: list[str] = []
     losses = ProblemList()
     for raw in raw_docs:
-        pid = document_participant(raw, participants, mapping)
+        pid = document_participant(raw, participants, mapping, labels)
         docs[raw.doc_id] = clean_document(raw, labels, redact, pid)
         shown = _relative(raw.source_file, config.root)
         warnings += [redact(n.replace(display_path(raw.source_file), shown, 1)) for n in raw.notes]
