@@ -34,27 +34,23 @@ PLACEHOLDER_RULE = ("Redaction placeholders (the study's replacements from redac
                     "and a two-word phrase never spans one.")
 
 
-class _LazyTokenizer:
-    """nltk's RegexpTokenizer, imported on first use: importing nltk costs
-    seconds, which every command-line call would otherwise pay."""
+class _Tokenizer:
+    """Words as nltk's ``RegexpTokenizer(TOKEN_PATTERN)`` finds them: its ``tokenize`` is
+    ``findall`` and its ``span_tokenize`` is ``finditer`` with these flags (nltk 3.9,
+    ``nltk/tokenize/regexp.py``; tests/unit/test_textutil_tokens.py checks the two agree).
+    Not nltk itself: importing nltk imports scipy.stats, 2–4 s that every ``check``,
+    ``ingest`` and report kernel paid for one regular expression."""
 
-    _impl = None
-
-    def _tokenizer(self):
-        if self._impl is None:
-            from nltk.tokenize import RegexpTokenizer
-
-            type(self)._impl = RegexpTokenizer(TOKEN_PATTERN)
-        return self._impl
+    _regexp = re.compile(TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
 
     def tokenize(self, text: str) -> list[str]:
-        return self._tokenizer().tokenize(text)
+        return self._regexp.findall(text)
 
     def span_tokenize(self, text: str):
-        return self._tokenizer().span_tokenize(text)
+        return (m.span() for m in self._regexp.finditer(text))
 
 
-_TOKENIZER = _LazyTokenizer()
+_TOKENIZER = _Tokenizer()
 
 
 def mask_annotations(text: str) -> str:
@@ -155,6 +151,15 @@ def study_placeholders(study) -> frozenset[str]:
 
 def word_count(text: str) -> int:
     return len(_TOKENIZER.tokenize(strip_annotations(text)))
+
+
+@lru_cache(maxsize=1)
+def common_english_words() -> frozenset[str]:
+    """scikit-learn's ``ENGLISH_STOP_WORDS``, shipped as data/common_english_words.txt:
+    importing scikit-learn for its list cost ``check`` and ``ingest`` seconds
+    (tests/unit/test_textutil_tokens.py checks the two lists are equal)."""
+    text = resources.files("helpers").joinpath("data/common_english_words.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
 @lru_cache(maxsize=1)

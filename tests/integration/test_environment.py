@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
 import yaml
-from support import REPO
+from support import REPO, make_root
 
 TARGETS = ["help", "setup", "report", "lab", "notebooks", "lint", "test", "test-unit", "bench", "clean"]
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -128,3 +130,16 @@ def test_loadgroup_keeps_a_shared_run_on_one_worker(tmp_path):
     assert len(workers) == 4, result.stdout[-2000:]
     assert len(set(workers)) == 1, workers
     assert len(re.findall(r"PASSED test_groups.py::test_shared_\d@run", result.stdout)) == 4
+
+
+def test_check_and_ingest_import_neither_nltk_nor_scikit_learn(tmp_path):
+    """textutil's tokenizer is nltk's regular expression without nltk, and the redaction check's
+    common words are scikit-learn's list without scikit-learn: a command-line check paid 5 s
+    importing the two (tests/unit/test_textutil_tokens.py: the same tokens and words)."""
+    root, _ = make_root(tmp_path)
+    for command in ("check", "ingest"):
+        code = (f"import sys; from helpers.__main__ import run; code = run([{command!r}, 'mini']); "
+                "print(code, sorted(m for m in ('nltk', 'sklearn') if m in sys.modules))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                             env={**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)})
+        assert out.stdout.strip().splitlines()[-1] == "0 []", (command, out.stdout[-500:], out.stderr[-2000:])

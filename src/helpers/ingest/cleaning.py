@@ -20,7 +20,7 @@ from helpers.errors import InputError, ProblemList, set_redactor
 from helpers.ingest import spanmap
 from helpers.ingest.transcripts import RawDocument, SpeakerLabels
 from helpers.textmap import MappedText
-from helpers.textutil import plural
+from helpers.textutil import common_english_words, plural
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"  # (also the identifier scan's dates)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -212,9 +212,7 @@ def redaction_warnings(redact: Redactor, codes=()) -> list[str]:
     if unused:
         out.append(f"redactions.csv: {plural(len(unused), 'term')} {'was' if len(unused) == 1 else 'were'} found nowhere in the study "
                    f"(replaced by {', '.join(sorted(set(unused)))}): check their spelling")
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    common = set(ENGLISH_STOP_WORDS) | {m.lower() for m in MONTHS.split("|")}
+    common = set(common_english_words()) | {m.lower() for m in MONTHS.split("|")}
     for term, replacement in redact.terms:
         if matching.fold_text(term).strip(" .") in common and term not in redact.lower_counts:
             out.append(f"redactions.csv: the term replaced by {replacement} is also a common English word: "
