@@ -29,6 +29,8 @@ Rules (the source of each is DESIGN §4 and issue 12):
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -224,6 +226,11 @@ def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.Dat
     InputError
         Unknown level or coder.
     """
+    key = (level, tuple(coder) if isinstance(coder, (list, tuple)) else coder, bool(at_or_below))
+    return _remembered(study, key, lambda: _passages(study, level, coder, at_or_below))
+
+
+def _passages(study, level, coder, at_or_below: bool) -> pd.DataFrame:
     level = check_level(study, level)
     codings = select_coders(study, coder)
     if not codings.index.is_unique:  # not_counted_at tells the rows rollup drops by their index
@@ -241,6 +248,45 @@ def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.Dat
     merged.attrs["not_counted"] = left_out.to_dict("records")   # plain values: attrs are compared on concat
     merged.attrs["level"] = level
     return merged
+
+
+_MEMO = "_passages_memo"
+
+
+def _tables_fingerprint(study) -> tuple:
+    """What ``passages`` reads, as a value: the content of the study's tables (pandas'
+    row hashes, summed), its levels and its configuration. A table changed in place
+    changes it."""
+    def content(frame):
+        frame = getattr(study, frame, None)
+        if not isinstance(frame, pd.DataFrame):
+            return None
+        return (frame.shape, tuple(map(str, frame.columns)), int(pd.util.hash_pandas_object(frame).sum()))
+
+    return (tuple(content(t) for t in ("codings", "segments", "codebook", "participants")),
+            tuple(study.levels or ()), tuple(getattr(study, "configured_levels", None) or ()),
+            repr(getattr(study, "config", None)))
+
+
+def _remembered(study, key: tuple, compute) -> pd.DataFrame:
+    """``compute()`` once per study and ``key`` while the study's tables are as they were:
+    a report page asks for the same passages tens of times (0.1–0.3 s each). Each caller
+    gets its own copy (attrs too), so a caller changing it changes no one else's."""
+    try:
+        fingerprint = _tables_fingerprint(study)
+        hash(key)
+    except TypeError:   # unhashable cells or parameters: compute every time
+        return compute()
+    memo = study.__dict__.get(_MEMO)
+    if memo is None or memo[0] != fingerprint:
+        memo = (fingerprint, {})
+        study.__dict__[_MEMO] = memo
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    kept = memo[1][key]
+    out = kept.copy()
+    out.attrs = copy.deepcopy(kept.attrs)
+    return out
 
 
 def coding_counts(study) -> dict[str, int]:

@@ -1,0 +1,52 @@
+"""counting.passages is computed once per study and parameters while the study's
+tables are as they were (a report page asked for the same passages tens of times);
+what it returns is what the computation gives, every time, and no caller's change
+reaches another caller."""
+from __future__ import annotations
+
+import pytest
+from support import DEMO, MINI
+
+from helpers.counting import _passages, passages
+from helpers.study import load_study
+
+
+def _same(a, b) -> bool:
+    return a.equals(b) and list(a.columns) == list(b.columns) and a.attrs == b.attrs
+
+
+@pytest.mark.parametrize("folder", [MINI, DEMO], ids=["mini", "demo"])
+def test_remembered_passages_equal_the_computation_for_every_level_and_coder(folder, home):
+    home(folder)
+    study = load_study(folder.name)
+    for level in [None, *study.levels]:
+        for coder in (None, "all", study.coders()[:1]):
+            for at_or_below in (False, True):
+                first = passages(study, level=level, coder=coder, at_or_below=at_or_below)
+                again = passages(study, level=level, coder=coder, at_or_below=at_or_below)
+                fresh = _passages(study, level, coder, at_or_below)
+                assert _same(first, fresh) and _same(again, fresh), (level, coder, at_or_below)
+                assert first is not again
+
+
+def test_a_callers_change_reaches_no_other_caller(home):
+    home(MINI)
+    study = load_study("mini")
+    first = passages(study)
+    first.loc[first.index[0], "code"] = "changed by a caller"
+    first.attrs["rule"] = "changed"
+    again = passages(study)
+    assert again.loc[again.index[0], "code"] != "changed by a caller" and again.attrs["rule"] != "changed"
+
+
+def test_a_table_changed_in_place_is_counted_afresh(home):
+    home(MINI)
+    study = load_study("mini")
+    before = passages(study, coder="all")
+    row = study.codings.index[0]
+    study.codings.loc[row, "code"] = "a code added in place"   # in place: the same DataFrame object
+    after = passages(study, coder="all")
+    assert "a code added in place" in set(after["code"]) and "a code added in place" not in set(before["code"])
+    assert _same(after, _passages(study, None, "all", False))
+    study.levels = list(reversed(study.levels))   # any input of the rule: its levels too
+    assert _same(passages(study, coder="all"), _passages(study, None, "all", False))
