@@ -39,11 +39,13 @@ lint: setup ## Lint the package, tests, benchmarks and notebook scripts (ruff: p
 
 # loadgroup: tests sharing a batch run or a module fixture share a worker (tests/conftest.py);
 # the rest go wherever a worker is free. Integration first: its long tests start early.
+# PYTHONDONTWRITEBYTECODE emptied: a test starts hundreds of processes and kernels, and where the
+# environment sets it (some CI images do) each compiled the package's modules again (~0.5 s each).
 test: setup ## Run every test in parallel, one worker per core (tests/unit, tests/integration: the CLI, notebooks under papermill, the batch, browser tests where Chromium exists)
-	$(PY) -m pytest -q -n auto --dist loadgroup tests/integration tests/unit
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto --dist loadgroup tests/integration tests/unit
 
 test-unit: setup ## Run only tests/unit (no kernel, no subprocess): the quick loop while editing
-	$(PY) -m pytest -q -n auto tests/unit
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n auto tests/unit
 
 bench: setup ## Run the benchmarks (co-occurrence speed and memory, exploration, report against its floor, scale)
 	$(PY) bench/cooccurrence.py
