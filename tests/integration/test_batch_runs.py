@@ -39,11 +39,23 @@ def every_text(folder: Path) -> dict[Path, str]:
 
 # -- withdrawal (issue 19 item 4) ------------------------------------------------------------
 
-@pytest.mark.skipif(not WITHDRAWN.is_dir(), reason=f"case folder absent: {WITHDRAWN}")
-def test_withdrawn_participant_leaves_no_page_notebook_or_key(tmp_path):
-    root, raw = make_root(tmp_path, WITHDRAWN, name="peer")
+@pytest.fixture(scope="module")
+def peer_first_run(tmp_path_factory):
+    """A first complete run of the withdrawal case as study "peer" (P01–P04), shared by the
+    withdrawal tests, each working on its own copy (support.copy_root): one run instead of one
+    per test. Returns (root, the first run's result)."""
+    if not WITHDRAWN.is_dir():
+        pytest.skip(f"case folder absent: {WITHDRAWN}")
+    root, _ = make_root(tmp_path_factory.mktemp("peer"), WITHDRAWN, name="peer")
     first = run_in(root, "report", "peer", "--jobs", "2")
     assert first.returncode == 0, first.stderr[-2000:]
+    return root, first
+
+
+@pytest.mark.skipif(not WITHDRAWN.is_dir(), reason=f"case folder absent: {WITHDRAWN}")
+def test_withdrawn_participant_leaves_no_page_notebook_or_key(peer_first_run, tmp_path):
+    root = copy_root(peer_first_run[0], tmp_path)
+    raw = root / "data" / "raw" / "peer"
     out = root / "reports" / "peer"
     assert {p.stem for p in out.glob("05-participant-profile-*.html")} == {
         f"05-participant-profile-P0{i}" for i in (1, 2, 3, 4)}
@@ -101,14 +113,14 @@ def _assert_absent(folder: Path, needles) -> None:
 
 
 @pytest.mark.skipif(not WITHDRAWN.is_dir(), reason=f"case folder absent: {WITHDRAWN}")
-def test_a_partial_run_after_a_withdrawal_removes_every_page_built_with_the_withdrawn_participant(tmp_path):
+def test_a_partial_run_after_a_withdrawal_removes_every_page_built_with_the_withdrawn_participant(
+        peer_first_run, tmp_path):
     """A full run, P04 withdraws, then ``--only 05``: the study-wide pages (and
     their executed notebooks, figures, evidence pages) built with P04 are not
     kept as "unchanged"; they leave the folder and the index, and the summary
     says so (the wd fault: they stayed, with P04's pseudonym and quotes)."""
-    root, raw = make_root(tmp_path, WITHDRAWN, name="peer")
-    first = run_in(root, "report", "peer", "--jobs", "1")
-    assert first.returncode == 0, first.stderr[-2000:]
+    root = copy_root(peer_first_run[0], tmp_path)   # the full run
+    raw = root / "data" / "raw" / "peer"
     out = root / "reports" / "peer"
     assert re.search(r"\bAsh\b", (out / "04-themes-across-participants.html").read_text(encoding="utf-8"))
     _withdraw_p04(raw)

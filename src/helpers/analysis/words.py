@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # annotations only (never run)
     from helpers.study import Study
 
 import pandas as pd
-from nltk import FreqDist
 
 from helpers import textutil
 from helpers.analysis.words_keyness import MIN_EXPECTED, keyness, log_likelihood, log_ratio
@@ -116,6 +115,8 @@ def _frequency_table(terms: pd.DataFrame, group: str | None) -> pd.DataFrame:
     columns = ["term", "n", "per_1000", "participants"]
     if terms.empty:
         return pd.DataFrame(columns=([group] if group else []) + columns)
+    from nltk import FreqDist  # here, not at import: nltk costs every page's kernel a second or more
+
     blocks = [(None, terms)] if group is None else list(terms.groupby(group, sort=True))
     out = []
     for name, block in blocks:

@@ -11,7 +11,6 @@ if TYPE_CHECKING:  # annotations only (never run)
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from helpers import textutil
 from helpers.analysis.words_terms import _group_column, _participant_turn_terms
@@ -152,6 +151,8 @@ def keyness(study: Study, by: str = "participant", ngram: int = 1, min_count: in
     c = totals[:, None] * np.ones_like(matrix)
     d = totals.sum() - c
     g2 = log_likelihood(a, b, c, d)
+    from scipy import stats  # here: scipy.stats costs a second at import, which rendering a page need not pay
+
     out = pd.DataFrame({
         column: np.repeat(counts.index.to_numpy(), matrix.shape[1]),
         "term": np.tile(counts.columns.to_numpy(), matrix.shape[0]),

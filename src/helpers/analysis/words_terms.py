@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from nltk.util import ngrams as nltk_ngrams
 
 from helpers import textutil
 from helpers.analysis.selection import (
@@ -59,6 +58,8 @@ def _turn_terms(text: str, ngram: int, filler_words: frozenset[str], stop: froze
     runs = textutil.word_runs(text, fillers=filler_words, placeholders=placeholders)
     if ngram == 1:
         return [w for run in runs for w in run if w not in stop]
+    from nltk.util import ngrams as nltk_ngrams  # here: importing nltk costs a second or more
+
     return [" ".join(gram) for run in runs for gram in nltk_ngrams(run, ngram)
             if not any(w in stop for w in gram)]
 
