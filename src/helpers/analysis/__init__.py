@@ -15,3 +15,14 @@ Import the modules (``from helpers.analysis import frequency``); the entry point
 
 __all__ = ["agreement", "audit", "audit_consistency", "claims", "cooccurrence", "discovery", "drafts",
            "explore", "frequency", "overview", "profile", "themes"]
+
+
+def __getattr__(name: str):
+    """Import a listed module on first use (PEP 562), so ``helpers.analysis.<module>`` works
+    after ``import helpers.analysis`` alone (it failed unless another import had loaded the
+    module first: tests/unit/test_layout.py, run by itself)."""
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
