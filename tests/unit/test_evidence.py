@@ -189,3 +189,26 @@ def test_a_passage_over_two_speakers_turns_names_both_as_the_counts_do():
     no_span = span.iloc[[0]].assign(start=None, end=None, seg_last=2)
     study = Study.from_tables(segments=segments, codings=no_span, texts={"d1": TEXT}, participants=participants)
     assert evidence.passages(study)["text"].tolist() == [segments["text"].iloc[1]]
+
+
+def test_pair_members_with_the_holders_given_once_equal_those_computed_per_pair(home):
+    """An evidence page gives pair_members the holders of all its passages once (they were
+    computed again for each of hundreds of pairs): every pair of the demo, the same rows and count."""
+    import numpy as np
+    from support import DEMO
+
+    from helpers.analysis.cooccurrence_counts import pair_members
+    from helpers.counting import holders, passages
+    from helpers.study import load_study
+
+    home(DEMO)
+    study = load_study("demo")
+    found = passages(study, "initial")   # the demo's most specific level: many pairs
+    held = holders(study, found)
+    codes = sorted(found["code"].astype(str).unique())
+    pairs = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]][::15]   # a spread of ~50 of ~780
+    assert len(pairs) >= 40
+    for a, b in pairs:
+        given, n_given = pair_members(study, found, a, b, "participant", held=held)
+        computed, n_computed = pair_members(study, found, a, b, "participant")
+        assert n_given == n_computed and np.array_equal(given, computed), (a, b)

@@ -288,7 +288,7 @@ def _overlap_counts(study, codings, code_idx, n_codes, with_expected):
 
 
 def pair_members(study, passages_: pd.DataFrame, a: str, b: str, unit: str = "segment",
-                 window: int = 1) -> tuple[np.ndarray, int]:
+                 window: int = 1, held: pd.DataFrame | None = None) -> tuple[np.ndarray, int]:
     """Which passages the (A, B) cell of ``count_matrix`` counts, by the same rule.
 
     Parameters
@@ -304,6 +304,9 @@ def pair_members(study, passages_: pd.DataFrame, a: str, b: str, unit: str = "se
         of :mod:`helpers.analysis.cooccurrence`).
     window : int
         Turns either side, for ``unit="window"``.
+    held : DataFrame, optional
+        ``counting.holders(study, passages_)``, for ``unit="participant"``: given by a caller
+        asking about many pairs of the same passages (an evidence page), computed here otherwise.
 
     Returns
     -------
@@ -359,7 +362,13 @@ def pair_members(study, passages_: pd.DataFrame, a: str, b: str, unit: str = "se
             member[sub[kept[j[cross]]]] = True
         return member, n
     if unit == "participant":
-        held = holders(study, codings)
+        if held is None:
+            held = holders(study, codings)
+        else:  # the holders of every passage, kept for A's and B's and renumbered as rows of ``codings``
+            position = np.full(len(frame), -1)
+            position[sub] = np.arange(len(sub))
+            held = held.assign(row=position[held["row"].to_numpy()])
+            held = held.loc[held["row"] >= 0]
         held = held.assign(code=code_idx[held["row"].to_numpy()]).dropna(subset=["participant_id"])
         both = held.groupby("participant_id")["code"].nunique()
         both = set(both[both == 2].index)

@@ -134,8 +134,18 @@ def _turns(first, last) -> str:
     return f"{int(first)}" if pd.isna(last) or int(last) == int(first) else f"{int(first)}–{int(last)}"
 
 
-def _passage_table(study, rows: pd.DataFrame, with_code: bool = False) -> str:
-    labels = study.participant_label()
+def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its attrs (the rule texts and the codings not counted): pandas deep-copies
+    attrs into every slice and sort, and a page slicing the passages once per code, cell or pair
+    spent most of its time copying them (a third of the demo's co-occurrence page)."""
+    frame.attrs = {}
+    return frame
+
+
+def _passage_table(study, rows: pd.DataFrame, with_code: bool = False, labels: dict | None = None) -> str:
+    # labels: participant_id -> label, given by a caller writing many tables (a page of
+    # hundreds of pairs asked for them hundreds of times)
+    labels = dict(study.participant_label()) if labels is None else labels
     head = ("<tr>" + ("<th>Code</th>" if with_code else "") +
             "<th>Participant</th><th>Document</th><th>Turns</th><th>Coder</th><th>Passage</th></tr>")
     body = []
@@ -206,14 +216,15 @@ def write_code_pages(study, level: str | None = None, coder=None, folder=None) -
     folder = _folder(study, folder)
     if folder is None:
         return None
-    found = passages(study, level, coder)
+    found = _without_attrs(passages(study, level, coder))
+    labels = dict(study.participant_label())
     sections = []
     for code, rows in found.groupby("code", sort=True):
         n_docs, n_part = rows["doc_id"].nunique(), len({p for v in rows["participant_id"].fillna("").astype(str)
                                                          for p in v.split("; ") if p not in ("", "nan", "None")})
         summary = (f"<p>{plural(len(rows), 'passage')} in {plural(n_docs, 'document')}, from "
                    f"{plural(n_part, 'participant')}.</p>")
-        sections.append((anchor(code), f"{code}", summary + _passage_table(study, rows)))
+        sections.append((anchor(code), f"{code}", summary + _passage_table(study, rows, labels=labels)))
     return _write(study, folder, f"codes-{_level_part(level)}.html",
                   f"Passages by code ({level or 'codes as applied'})",
                   "Every passage each code counts: codings of one document, coder and code whose spans overlap "
@@ -251,6 +262,7 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
         The page's path, or None for an in-memory study without ``folder``.
     """
     from helpers.analysis.cooccurrence_counts import pair_members
+    from helpers.counting import holders
 
     unit = unit or counts.attrs.get("unit") or "segment"
     if window is None:
@@ -258,8 +270,11 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
     folder = _folder(study, folder)
     if folder is None:
         return None
-    found = passages(study, level, coder)
+    found = _without_attrs(passages(study, level, coder))
     codes = [str(c) for c in counts.index]
+    labels = dict(study.participant_label())
+    # who holds each passage, once for the page rather than once per pair (the same rows: holders is per passage)
+    held = holders(study, found) if unit == "participant" else None
     sections = []
     present_codes = set(found["code"].astype(str))
     in_units = {"segment": "turn", "window": "turn", "overlap": "overlapping pair",
@@ -270,11 +285,12 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
             value = counts.loc[a, b] if b in counts.columns else 0
             if pd.isna(value) or value <= 0 or a not in present_codes or b not in present_codes:
                 continue
-            member, n_units = pair_members(study, found, a, b, unit, window)
+            member, n_units = pair_members(study, found, a, b, unit, window, held=held)
             rows = found[member].sort_values(["doc_id", "seg_first", "code"])
             sections.append((pair_anchor(a, b), f"{a} + {b}",
                              f"<p>{plural(len(rows), 'passage')} of either code counted in {plural(n_units, in_units)} "
-                             f"({html.escape(label)}).</p>" + _passage_table(study, rows, with_code=True)))
+                             f"({html.escape(label)}).</p>"
+                             + _passage_table(study, rows, with_code=True, labels=labels)))
     return _write(study, folder, f"pairs-{_level_part(level)}-{_level_part(unit)}.html",
                   f"Passages by co-occurring pair ({level or 'codes as applied'}, unit: {unit})",
                   "For each pair of codes, the passages its count counts, by the same rule as the count.",
@@ -334,8 +350,8 @@ def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) 
     if folder is None:
         return None
     level = check_level(study, level)
-    found = passages(study, level, coder, at_or_below=True)
-    labels = study.participant_label()
+    found = _without_attrs(passages(study, level, coder, at_or_below=True))
+    labels = dict(study.participant_label())
     rows = []
     for rec in found.itertuples(index=False):
         for pid in str(rec.participant_id).split("; "):
@@ -346,7 +362,7 @@ def write_cell_pages(study, level: str | None = "top", coder=None, folder=None) 
     if not cells.empty:
         for (pid, code), group in cells.groupby(["cell_participant", "code"], sort=True):
             sections.append((anchor(pid, code), f"{labels.get(pid, pid)} × {code}",
-                             f"<p>{plural(len(group), 'passage')}.</p>" + _passage_table(study, group)))
+                             f"<p>{plural(len(group), 'passage')}.</p>" + _passage_table(study, group, labels=labels)))
     return _write(study, folder, f"cells-{_level_part(level)}.html",
                   f"Passages by participant and code ({level or 'codes as applied'})",
                   "For each participant and code, the passages that give the participant the code.", sections)
