@@ -142,12 +142,12 @@ def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _passage_table(study, rows: pd.DataFrame, with_code: bool = False, labels: dict | None = None) -> str:
-    # labels: participant_id -> label, given by a caller writing many tables (a page of
-    # hundreds of pairs asked for them hundreds of times)
+def _passage_rows(study, rows: pd.DataFrame, with_code: bool = False, labels: dict | None = None) -> list[str]:
+    """Each passage of ``rows`` as one HTML table row, in the order of ``rows``.
+
+    ``labels`` (participant_id -> label) is given by a caller writing many tables (a page of
+    hundreds of pairs asked for them hundreds of times)."""
     labels = dict(study.participant_label()) if labels is None else labels
-    head = ("<tr>" + ("<th>Code</th>" if with_code else "") +
-            "<th>Participant</th><th>Document</th><th>Turns</th><th>Coder</th><th>Passage</th></tr>")
     body = []
     for r in rows.itertuples(index=False):
         pids = [p for p in str(r.participant_id).split("; ") if p and p not in ("nan", "None", "<NA>")]
@@ -156,11 +156,22 @@ def _passage_table(study, rows: pd.DataFrame, with_code: bool = False, labels: d
                     f"<td>{html.escape(who)}</td><td>{html.escape(str(r.doc_id))}</td>"
                     f"<td class=\"num\">{_turns(r.seg_first, r.seg_last)}</td><td>{html.escape(str(r.coder))}</td>"
                     f"<td class=\"text\">{html.escape(str(r.text))}</td></tr>")
+    return body
+
+
+def _table_of_rows(body, with_code: bool = False) -> str:
+    """The passage table around rows made by ``_passage_rows``, with its reading guide."""
     from helpers.report.pages import guided
 
+    head = ("<tr>" + ("<th>Code</th>" if with_code else "") +
+            "<th>Participant</th><th>Document</th><th>Turns</th><th>Coder</th><th>Passage</th></tr>")
     how = ("Each row is one passage this count counts" + (", with the code it carries" if with_code else "") +
            ": who said it, the document and turns it sits in, the coder, and its words in full.")
     return guided(f"<table>{head}{''.join(body)}</table>", how)
+
+
+def _passage_table(study, rows: pd.DataFrame, with_code: bool = False, labels: dict | None = None) -> str:
+    return _table_of_rows(_passage_rows(study, rows, with_code, labels), with_code)
 
 
 def _write(study, folder: Path, name: str, title: str, intro: str, sections: list[tuple[str, str, str]]) -> Path:
@@ -275,6 +286,10 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
     labels = dict(study.participant_label())
     # who holds each passage, once for the page rather than once per pair (the same rows: holders is per passage)
     held = holders(study, found) if unit == "participant" else None
+    # every passage's row made once, and one order for all pairs: a stable sort (pandas' sort on
+    # several columns is) of all passages, restricted to a pair's, is the sort of the pair's
+    rendered = _passage_rows(study, found, with_code=True, labels=labels)
+    order = found.reset_index(drop=True).sort_values(["doc_id", "seg_first", "code"]).index.to_numpy()
     sections = []
     present_codes = set(found["code"].astype(str))
     in_units = {"segment": "turn", "window": "turn", "overlap": "overlapping pair",
@@ -286,11 +301,11 @@ def write_pair_pages(study, counts: pd.DataFrame, unit: str | None = None, level
             if pd.isna(value) or value <= 0 or a not in present_codes or b not in present_codes:
                 continue
             member, n_units = pair_members(study, found, a, b, unit, window, held=held)
-            rows = found[member].sort_values(["doc_id", "seg_first", "code"])
+            chosen = order[member[order]]
             sections.append((pair_anchor(a, b), f"{a} + {b}",
-                             f"<p>{plural(len(rows), 'passage')} of either code counted in {plural(n_units, in_units)} "
+                             f"<p>{plural(len(chosen), 'passage')} of either code counted in {plural(n_units, in_units)} "
                              f"({html.escape(label)}).</p>"
-                             + _passage_table(study, rows, with_code=True, labels=labels)))
+                             + _table_of_rows([rendered[i] for i in chosen], with_code=True)))
     return _write(study, folder, f"pairs-{_level_part(level)}-{_level_part(unit)}.html",
                   f"Passages by co-occurring pair ({level or 'codes as applied'}, unit: {unit})",
                   "For each pair of codes, the passages its count counts, by the same rule as the count.",
