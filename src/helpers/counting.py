@@ -29,6 +29,7 @@ Rules (the source of each is DESIGN §4 and issue 12):
 """
 from __future__ import annotations
 
+import collections
 import copy
 
 import numpy as np
@@ -250,7 +251,11 @@ def _passages(study, level, coder, at_or_below: bool) -> pd.DataFrame:
     return merged
 
 
-_MEMO = "_passages_memo"
+# (tables fingerprint, parameters) -> passages, the most recent last. Keyed on content, not on the
+# Study object: a report kernel reused from page to page loads the study afresh for each page
+# (the profiles of 40 participants asked for the same passages 40 times).
+_MEMO: collections.OrderedDict = collections.OrderedDict()
+_MEMO_SIZE = 64
 
 
 def _tables_fingerprint(study) -> tuple:
@@ -269,21 +274,21 @@ def _tables_fingerprint(study) -> tuple:
 
 
 def _remembered(study, key: tuple, compute) -> pd.DataFrame:
-    """``compute()`` once per study and ``key`` while the study's tables are as they were:
-    a report page asks for the same passages tens of times (0.1–0.3 s each). Each caller
-    gets its own copy (attrs too), so a caller changing it changes no one else's."""
+    """``compute()`` once per content of the study's tables and ``key``: a report page asks for
+    the same passages tens of times (0.1–0.3 s each), and a reused kernel's next page again.
+    Each caller gets its own copy (attrs too), so a caller changing it changes no one else's."""
     try:
-        fingerprint = _tables_fingerprint(study)
-        hash(key)
+        memo_key = (_tables_fingerprint(study), key)
+        hash(memo_key)
     except TypeError:   # unhashable cells or parameters: compute every time
         return compute()
-    memo = study.__dict__.get(_MEMO)
-    if memo is None or memo[0] != fingerprint:
-        memo = (fingerprint, {})
-        study.__dict__[_MEMO] = memo
-    if key not in memo[1]:
-        memo[1][key] = compute()
-    kept = memo[1][key]
+    kept = _MEMO.get(memo_key)
+    if kept is None:
+        kept = _MEMO[memo_key] = compute()
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    else:
+        _MEMO.move_to_end(memo_key)
     out = kept.copy()
     out.attrs = copy.deepcopy(kept.attrs)
     return out

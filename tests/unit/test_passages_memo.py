@@ -50,3 +50,20 @@ def test_a_table_changed_in_place_is_counted_afresh(home):
     assert _same(after, _passages(study, None, "all", False))
     study.levels = list(reversed(study.levels))   # any input of the rule: its levels too
     assert _same(passages(study, coder="all"), _passages(study, None, "all", False))
+
+
+def test_a_study_loaded_again_reuses_the_passages_its_equal_tables_gave(home, monkeypatch):
+    """A reused report kernel loads the study afresh for each page: the same tables, the
+    passages not computed again; a study with other tables is computed afresh."""
+    from helpers import counting
+
+    home(MINI)
+    passages(load_study("mini"), coder="all")
+    computed = []
+    real = counting._passages
+    monkeypatch.setattr(counting, "_passages", lambda *a: computed.append(a[1:]) or real(*a))
+    again = load_study("mini")
+    assert _same(passages(again, coder="all"), real(again, None, "all", False)) and computed == []
+    again.codings = again.codings.iloc[1:]
+    passages(again, coder="all")
+    assert computed == [(None, "all", False)]
