@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -260,13 +261,14 @@ _MEMO_SIZE = 64
 
 def _tables_fingerprint(study) -> tuple:
     """What ``passages`` reads, as a value: the content of the study's tables (pandas'
-    row hashes, summed), its levels and its configuration. A table changed in place
-    changes it."""
+    row hashes, in row order: the same rows in another order are another table), its levels
+    and its configuration. A table changed in place changes it."""
     def content(frame):
         frame = getattr(study, frame, None)
         if not isinstance(frame, pd.DataFrame):
             return None
-        return (frame.shape, tuple(map(str, frame.columns)), int(pd.util.hash_pandas_object(frame).sum()))
+        rows = pd.util.hash_pandas_object(frame).to_numpy()
+        return (frame.shape, tuple(map(str, frame.columns)), hashlib.sha256(rows.tobytes()).hexdigest())
 
     return (tuple(content(t) for t in ("codings", "segments", "codebook", "participants")),
             tuple(study.levels or ()), tuple(getattr(study, "configured_levels", None) or ()),
