@@ -36,7 +36,9 @@ import nbformat
 # (the project style is set on that first import, which a reused kernel does not
 # repeat), kept outside the namespace that %reset clears. The backend and interactive mode are not restored: the inline
 # backend switches them on at the first figure (restoring the start's "not
-# interactive" would keep every later figure off the page).
+# interactive" would keep every later figure off the page). Last, the heap the imports
+# made is frozen (gc.freeze): the garbage collections after it, the one in each %reset
+# among them, no longer walk the libraries' objects (about 0.9 s a run before).
 SNAPSHOT = """\
 import sys as _sys, types as _types, warnings as _warnings
 import matplotlib as _mpl
@@ -47,15 +49,19 @@ _state.rc = _mpl.rcParams.copy()
 _state.filters = list(_warnings.filters)
 _sys.modules[_state.__name__] = _state
 del _state, _sys, _types, _warnings, _mpl, _plt
+import gc as _gc
+_gc.collect()
+_gc.freeze()
+del _gc
 """
 
 # What runs silently in a reused kernel between two runs: a fresh namespace
 # (modules stay imported: that is the saving), no figure left open, matplotlib's
 # settings and the warning filters as the kernel started with them (SNAPSHOT), and
-# every warning shown again as a fresh kernel would.
+# every warning shown again as a fresh kernel would. %reset comes last: it clears the
+# names used here and then collects the garbage, the figures just closed included.
 RESET = """\
-%reset -f
-import gc as _gc, sys as _sys, warnings as _warnings
+import sys as _sys, warnings as _warnings
 import matplotlib as _mpl
 import matplotlib.pyplot as _plt
 _plt.close("all")
@@ -69,8 +75,7 @@ for _m in list(_sys.modules.values()):
         _m.__dict__.get("__warningregistry__", {}).clear()
     except Exception:
         pass
-del _m, _state
-_gc.collect()
+%reset -f
 """
 
 
