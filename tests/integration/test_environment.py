@@ -143,3 +143,19 @@ def test_check_and_ingest_import_neither_nltk_nor_scikit_learn(tmp_path):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
                              env={**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)})
         assert out.stdout.strip().splitlines()[-1] == "0 []", (command, out.stdout[-500:], out.stderr[-2000:])
+
+
+def test_the_report_process_imports_neither_scikit_learn_nor_scipy_stats(tmp_path):
+    """Every `report` ran its deliverables in its own process: the framework workbook's
+    TF-IDF and the summary's kappa imported scikit-learn (and scipy.stats with it), 2–3 s
+    each run; both are now written out (tests/unit/test_framework_tfidf.py,
+    test_agreement_kappa.py: the same values to the bit). The turn counts are read from
+    the cache the themes page wrote, so no CountVectorizer either."""
+    root, _ = make_root(tmp_path)
+    code = ("import sys; from helpers.__main__ import run; "
+            "code = run(['report', 'mini', '--only', '04-themes', '--jobs', '1']); "
+            "print(code, sorted(m for m in ('sklearn', 'scipy.stats') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={**os.environ, "TRANSCRIPT_THEMES_HOME": str(root)})
+    assert out.stdout.strip().splitlines()[-1] == "0 []", (out.stdout[-500:], out.stderr[-2000:])
+    assert (root / "reports" / "mini" / "framework_matrix.xlsx").is_file()  # the deliverables were written

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score
 
 # Above this many pooled decisions, alpha is computed with the closed form for
 # binary data without missing values (identical to the package's result, see
@@ -173,13 +172,26 @@ class _Tally:
 
 
 def _kappa(pairs: np.ndarray) -> float:
-    """Cohen's kappa from the 2×2 table, via scikit-learn with the four
-    distinct decision pairs weighted by their counts (exactly the same as
-    passing every unit, without materialising millions of characters)."""
-    first = np.array([0, 0, 1, 1])
-    second = np.array([0, 1, 0, 1])
-    weights = pairs.reshape(-1).astype(float)
-    return float(cohen_kappa_score(first, second, labels=[0, 1], sample_weight=weights))
+    """Cohen's kappa (Cohen 1960) from the 2×2 table ``pairs`` (coder 1's decision
+    by row, coder 2's by column): 1 − (observed disagreement / disagreement expected
+    from the margins); NaN when the expected disagreement is 0 (both coders
+    constant and alike, which ``agreement`` reports as "no variation" before this).
+
+    The arithmetic of scikit-learn's ``cohen_kappa_score`` step for step, so the
+    value is the same to the last bit (tests/unit/test_agreement_kappa.py) without
+    importing scikit-learn, which costs the report process seconds.
+    """
+    confusion = np.asarray(pairs, dtype=np.float64).reshape(2, 2)
+    sum0, sum1 = confusion.sum(axis=0), confusion.sum(axis=1)
+    total = sum0.sum()
+    if total == 0:
+        return float("nan")
+    expected = np.outer(sum0, sum1) / total
+    disagreement = 1.0 - np.eye(2)
+    denominator = np.sum(disagreement * expected)
+    if denominator == 0:
+        return float("nan")
+    return float(1 - np.sum(disagreement * confusion) / denominator)
 
 
 def _alpha(patterns: np.ndarray, max_units: int = PACKAGE_ALPHA_MAX_UNITS) -> float:

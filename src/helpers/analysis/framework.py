@@ -48,7 +48,6 @@ def _turn_counts(study, texts: pd.Series):
     import zipfile
 
     from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
 
     analyzer = _analyzer(study)
     cache = _turn_counts_cache(study, texts, analyzer)
@@ -57,6 +56,8 @@ def _turn_counts(study, texts: pd.Series):
             return sparse.load_npz(cache).tocsr()
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: recompute
             pass
+    from sklearn.feature_extraction.text import CountVectorizer  # on a miss only: seconds to import
+
     try:
         counts = CountVectorizer(analyzer=analyzer, dtype=np.float64).fit_transform(texts)
     except ValueError:  # empty vocabulary
@@ -79,8 +80,7 @@ def _turn_counts_cache(study, texts: pd.Series, analyzer) -> Path | None:
     study in memory, or when the tokenizer's source cannot be read."""
     import hashlib
     import inspect
-
-    import sklearn
+    from importlib.metadata import version
 
     from helpers import textutil
 
@@ -91,7 +91,8 @@ def _turn_counts_cache(study, texts: pd.Series, analyzer) -> Path | None:
     except (OSError, TypeError):
         return None
     digest = hashlib.sha256()
-    for part in (sklearn.__version__, tokenizer_source, "\x00".join(sorted(analyzer.keywords["stopwords"])),
+    # The installed version read without importing scikit-learn (seconds: scipy.stats with it).
+    for part in (version("scikit-learn"), tokenizer_source, "\x00".join(sorted(analyzer.keywords["stopwords"])),
                  "\x00".join(sorted(analyzer.keywords["fillers"])),
                  "\x00".join(sorted(analyzer.keywords.get("placeholders") or ()))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\x01")
@@ -101,14 +102,51 @@ def _turn_counts_cache(study, texts: pd.Series, analyzer) -> Path | None:
     return study.paths.processed / "cache" / f"turn_counts-{digest.hexdigest()[:32]}.npz"
 
 
+def tfidf_rows(counts):
+    """TF-IDF of a turns × words count matrix, each row scaled to unit length.
+
+    The weighting of scikit-learn's ``TfidfTransformer()`` with its defaults (the
+    scikit-learn user guide, "Tf–idf term weighting"): idf(t) = ln((1 + n) / (1 + df(t))) + 1
+    for n rows and df(t) rows holding t; each row times idf, then divided by its
+    Euclidean norm (a row of zeros stays zeros). Written out because importing
+    scikit-learn costs the report process seconds for these few lines;
+    tests/unit/test_framework_tfidf.py checks it equals ``TfidfTransformer`` to the bit.
+
+    Parameters
+    ----------
+    counts : scipy.sparse matrix, shape (n_turns, n_words)
+        Word counts, one stored entry per (turn, word), as ``_turn_counts`` returns.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n_turns, n_words), float64
+    """
+    from scipy import sparse
+
+    weighted = sparse.csr_matrix(counts, dtype=np.float64, copy=True)  # the caller's matrix untouched
+    n_rows, n_words = weighted.shape
+    document_frequency = np.bincount(weighted.indices, minlength=n_words).astype(np.float64)
+    idf = np.log((n_rows + 1.0) / (document_frequency + 1.0)) + 1.0
+    weighted.data *= idf[weighted.indices]
+    # Each row's sum of squares added left to right, as scikit-learn's loop does, so that
+    # the result is the same to the last bit: a row's squares laid out in a zero-padded
+    # block, where a running sum (np.cumsum, sequential) ends at the row's sum.
+    lengths = np.diff(weighted.indptr)
+    block = np.zeros((n_rows, int(lengths.max(initial=0)) + 1))
+    block[np.repeat(np.arange(n_rows), lengths), np.arange(weighted.nnz) - np.repeat(weighted.indptr[:-1], lengths)] = (
+        weighted.data ** 2)
+    norms = np.sqrt(np.cumsum(block, axis=1)[:, -1])
+    norms[norms == 0] = 1.0
+    weighted.data /= np.repeat(norms, lengths)
+    return weighted
+
+
 def _typicality(study, theme_turns: pd.DataFrame) -> pd.DataFrame:
     """Per (code, doc_id, seg_no) of ``theme_turns``: the mean TF-IDF cosine
     similarity of the turn to the code's OTHER turns (0 when it has none).
 
     IDF is fitted on every turn of the study.
     """
-    from sklearn.feature_extraction.text import TfidfTransformer
-
     segments = study.segments.reset_index(drop=True)
     position = pd.Series(np.arange(len(segments)),
                          index=pd.MultiIndex.from_arrays([segments["doc_id"].astype(str),
@@ -122,8 +160,7 @@ def _typicality(study, theme_turns: pd.DataFrame) -> pd.DataFrame:
     counts = _turn_counts(study, segments["text"].fillna("").astype(str))
     if counts is None:  # no word left in the whole study (all stop words): every turn equally typical
         return turns
-    # The same as TfidfVectorizer(analyzer=...).fit_transform(texts): counts, then IDF and L2 rows.
-    vectors = TfidfTransformer().fit_transform(counts)
+    vectors = tfidf_rows(counts)
     for code, idx in turns.groupby("code", sort=False).groups.items():
         rows = vectors[turns.loc[idx, "row"].to_numpy()]
         if rows.shape[0] < 2:
