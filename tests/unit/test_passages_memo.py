@@ -78,3 +78,25 @@ def test_the_same_codings_in_another_order_are_not_taken_for_the_first_order(hom
     reordered = load_study("mini")
     reordered.codings = reordered.codings.iloc[::-1]
     assert _same(passages(reordered, coder="all"), _passages(reordered, None, "all", False))
+
+
+def test_remembered_holders_equal_the_computation_and_follow_the_turns_speakers(home):
+    """theme_matrix._held (passages with the participants holding them) is remembered too: it
+    equals the computation, and a turn given to the interviewer in place takes its holder away."""
+    from helpers.analysis.theme_matrix import _held, _held_computed
+
+    home(MINI)
+    study = load_study("mini")
+    for level in [None, *study.levels]:
+        for at_or_below in (False, True):
+            first, again = _held(study, level, None, at_or_below), _held(study, level, None, at_or_below)
+            assert _same(first, _held_computed(study, level, None, at_or_below)) and _same(again, first)
+            assert first is not again
+    before = _held(study, None)
+    turn = before.iloc[0]
+    holder = (study.segments["doc_id"].astype(str) == str(turn["doc_id"])) & (
+        study.segments["participant_id"].astype("string") == turn["participant_id"])
+    study.segments.loc[holder, "speaker_role"] = "interviewer"   # in place: that participant's turns in the document
+    after = _held(study, None)
+    assert _same(after, _held_computed(study, None, None, False))
+    assert len(after) < len(before)

@@ -15,6 +15,7 @@ import pandas as pd
 from helpers.counting import (
     MISSING_GROUP,
     TOP,
+    _remembered,
     check_choice,
     check_level,
     coding_turns,
@@ -31,7 +32,15 @@ def _held(study, level, coder=None, at_or_below: bool = False) -> pd.DataFrame:
     """The passages at ``level`` (``counting.passages``: chosen coder, one
     passage one application), one row per (passage, participant holding it)
     (``counting.holders``); ``passage`` numbers the passage. Passages only on
-    interviewer turns give no participant the code and are left out here."""
+    interviewer turns give no participant the code and are left out here.
+
+    Remembered as ``counting.passages`` is (by the tables' content and the parameters):
+    a page asks for the same holders several times, and each profile page again."""
+    key = ("held", level, tuple(coder) if isinstance(coder, (list, tuple)) else coder, bool(at_or_below))
+    return _remembered(study, key, lambda: _held_computed(study, level, coder, at_or_below))
+
+
+def _held_computed(study, level, coder, at_or_below: bool) -> pd.DataFrame:
     found = passages(study, level, coder, at_or_below=at_or_below)
     held = holders(study, found)
     out = found.iloc[held["row"].to_numpy()].reset_index(drop=True)
