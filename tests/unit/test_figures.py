@@ -238,3 +238,31 @@ def test_recurrence_bars_when_recurrence_is_not_computed():
     fig = plots.themes.recurrence_bars(rec, level="theme")
     assert "0 of 2 recurrent" in fig.alt_text
     plt.close(fig)
+
+
+def test_network_labels_are_placed_the_same_on_a_slow_machine(monkeypatch):
+    """adjustText stopped moving labels after one second by default, so the same study's
+    network came out otherwise on a slower or busier machine (two demo runs differed).
+    Here adjustText's clock runs 0.4 s per reading, as on a very slow machine: the same bytes."""
+    import io
+
+    import adjustText
+
+    rng = np.random.default_rng(1)
+    codes = _codes(30)
+    values = rng.integers(0, 3, size=(30, 30))
+    values = np.triu(values, 1) + np.triu(values, 1).T
+    np.fill_diagonal(values, rng.integers(1, 9, size=30))
+    counts = pd.DataFrame(values, index=codes, columns=codes)
+
+    def drawn() -> bytes:
+        fig = plots.cooccurrence.cooccurrence_network(counts, threshold=2)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        plt.close(fig)
+        return buffer.getvalue()
+
+    here = drawn()
+    readings = iter(np.arange(0, 10_000, 0.4))
+    monkeypatch.setattr(adjustText, "timer", lambda: float(next(readings)))
+    assert drawn() == here

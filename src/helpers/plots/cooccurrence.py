@@ -102,11 +102,15 @@ def _clustermap_text(counts: pd.DataFrame, c: pd.DataFrame, unit) -> tuple[str, 
     return alt, how
 
 
+LABEL_STEPS = 100   # adjustText's label-moving steps in a network (a number, not a time: reproducible)
+
+
 def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0,
                          title: str | None = None) -> Figure:
     """Network of codes: node size = the code's own count (diagonal), edge width =
     co-occurrence count; edges below ``threshold`` are hidden. The spring layout
-    is seeded, so the picture is the same every run."""
+    is seeded and the labels are moved apart in ``LABEL_STEPS`` steps, so the picture
+    is the same every run, on any machine."""
     values = counts.to_numpy()
     codes = [str(c) for c in counts.index]
     graph = nx.Graph()
@@ -139,7 +143,11 @@ def cooccurrence_network(counts: pd.DataFrame, threshold: int = 1, seed: int = 0
     if len(texts) > 1:
         from adjustText import adjust_text  # moves labels apart until none overlaps (maintained library)
 
-        adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.5})
+        # A fixed number of steps: left to itself adjustText stops after one second, so the
+        # labels sat elsewhere on a slower or busier machine and the same study's report
+        # changed from run to run. 100 steps take about that second on a laptop.
+        adjust_text(texts, ax=ax, iter_lim=LABEL_STEPS, time_lim=None,
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.5})
     unit = counts.attrs.get("unit")
     ax.set_title(title or f"Codes that co-occur{f' by {unit}' if unit else ''} (edges: at least {max(threshold, 1)})")
     fig.tight_layout()
