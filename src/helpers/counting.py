@@ -229,8 +229,7 @@ def passages(study, level=None, coder=None, at_or_below: bool = False) -> pd.Dat
     InputError
         Unknown level or coder.
     """
-    key = (level, tuple(coder) if isinstance(coder, (list, tuple)) else coder, bool(at_or_below))
-    return _remembered(study, key, lambda: _passages(study, level, coder, at_or_below))
+    return _remembered(study, (level, coder, bool(at_or_below)), lambda: _passages(study, level, coder, at_or_below))
 
 
 def _passages(study, level, coder, at_or_below: bool) -> pd.DataFrame:
@@ -282,6 +281,8 @@ def _remembered(study, key: tuple, compute) -> pd.DataFrame:
     """``compute()`` once per content of the study's tables and ``key``: a report page asks for
     the same passages tens of times (0.1–0.3 s each), and a reused kernel's next page again.
     Each caller gets its own copy (attrs too), so a caller changing it changes no one else's."""
+    # a list parameter (several coders) as a tuple, so that the key can be hashed
+    key = tuple(tuple(item) if isinstance(item, list) else item for item in key)
     try:
         memo_key = (_tables_fingerprint(study), key)
         hash(memo_key)

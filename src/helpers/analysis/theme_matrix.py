@@ -36,8 +36,8 @@ def _held(study, level, coder=None, at_or_below: bool = False) -> pd.DataFrame:
 
     Remembered as ``counting.passages`` is (by the tables' content and the parameters):
     a page asks for the same holders several times, and each profile page again."""
-    key = ("held", level, tuple(coder) if isinstance(coder, (list, tuple)) else coder, bool(at_or_below))
-    return _remembered(study, key, lambda: _held_computed(study, level, coder, at_or_below))
+    return _remembered(study, ("held", level, coder, bool(at_or_below)),
+                       lambda: _held_computed(study, level, coder, at_or_below))
 
 
 def _held_computed(study, level, coder, at_or_below: bool) -> pd.DataFrame:
